@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerBench as features } from './features.js';
+import { registerBench as train } from './train.js';
+import { registerBench as predict } from './predict.js';
+import { registerBench as server } from './server.js';
+
+export const benchCommands: Array<(bench: Command) => void> = [features, train, predict, server];

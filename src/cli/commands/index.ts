@@ -1,0 +1,21 @@
+/** The list of CLI commands, in the order `ser --help` shows them. One file per command. */
+import type { Command } from 'commander';
+import { register as features } from './features.js';
+import { register as explore } from './explore.js';
+import { register as train } from './train.js';
+import { register as evaluate } from './evaluate.js';
+import { register as experiments } from './experiments.js';
+import { register as predict } from './predict.js';
+import { register as serve } from './serve.js';
+import { register as bench } from './bench.js';
+
+export const commands: Array<(program: Command) => void> = [
+  features,
+  explore,
+  train,
+  evaluate,
+  experiments,
+  predict,
+  serve,
+  bench,
+];

@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { SerError } from '../../util/errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('(not implemented yet)')
+    .action(() => {
+      throw new SerError('cli/not-implemented', 'serve is not implemented yet');
+    });
+}
