@@ -1,0 +1,40 @@
+/**
+ * Our wasm training kernels, registered from this one list (one kernel per file, like tfjs's wasm
+ * backend). Call after the wasm backend is initialised so tfjs's originals can be kept as fallbacks.
+ */
+import { registerKernel, unregisterKernel, getKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { captureOriginal, hasOriginal, original } from './registry.js';
+
+/** Every custom wasm kernel. */
+export const wasmKernels: KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+];
+
+let registered = false;
+
+/** Register (once) our kernels over tfjs's wasm ones. */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const k of wasmKernels) {
+    captureOriginal(k.kernelName);
+    if (getKernel(k.kernelName, 'wasm')) unregisterKernel(k.kernelName, 'wasm');
+    registerKernel(k);
+  }
+}
+
+/** Put tfjs's own kernels back (for A/B benchmarks). */
+export function unregisterWasmKernels(): void {
+  if (!registered) return;
+  registered = false;
+  for (const k of wasmKernels) {
+    unregisterKernel(k.kernelName, 'wasm');
+    if (hasOriginal(k.kernelName)) registerKernel({ kernelName: k.kernelName, backendName: 'wasm', kernelFunc: original(k.kernelName) });
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/model/backend.js';
+
+/** Deterministic pseudo-random floats in [-1, 1). */
+function rand(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+/** Run `f` on a backend with fresh tensors built from the given arrays; returns the output values. */
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Float32Array> {
+  await initBackend(backend);
+  const out = tf.tidy(f);
+  const v = (await out.data()) as Float32Array;
+  out.dispose();
+  return v;
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let scale = 0, err = 0;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
+  return err / Math.max(scale, 1e-12);
+}
+
+interface ConvCase { b: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' }
+const convCases: ConvCase[] = [
+  { b: 1, h: 8, w: 10, ci: 1, co: 4, k: 3, s: 1, pad: 'same' },
+  { b: 2, h: 7, w: 9, ci: 3, co: 5, k: 3, s: 1, pad: 'same' },
+  { b: 3, h: 9, w: 6, ci: 2, co: 3, k: 5, s: 1, pad: 'same' },
+  { b: 2, h: 9, w: 11, ci: 4, co: 2, k: 5, s: 1, pad: 'valid' },
+  { b: 2, h: 5, w: 7, ci: 3, co: 4, k: 1, s: 1, pad: 'same' },
+  { b: 2, h: 9, w: 10, ci: 3, co: 4, k: 3, s: 2, pad: 'same' },
+  { b: 1, h: 11, w: 8, ci: 2, co: 3, k: 3, s: 2, pad: 'valid' },
+];
+
+describe('custom wasm kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  for (const c of convCases) {
+    const name = `b${c.b} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k} s${c.s} ${c.pad}`;
+    const xShape: [number, number, number, number] = [c.b, c.h, c.w, c.ci];
+    const fShape: [number, number, number, number] = [c.k, c.k, c.ci, c.co];
+    const outH = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.ceil((c.h - c.k + 1) / c.s);
+    const outW = c.pad === 'same' ? Math.ceil(c.w / c.s) : Math.ceil((c.w - c.k + 1) / c.s);
+    const dyShape: [number, number, number, number] = [c.b, outH, outW, c.co];
+    const xv = rand(xShape.reduce((a, b) => a * b), 1);
+    const fv = rand(fShape.reduce((a, b) => a * b), 2);
+    const dyv = rand(dyShape.reduce((a, b) => a * b), 3);
+
+    it(`Conv2DBackpropFilter ${name}`, async () => {
+      const run = () => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, xShape), dy: tf.tensor4d(dyv, dyShape) },
+        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor;
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
+    });
+
+    it(`Conv2DBackpropInput ${name}`, async () => {
+      const run = () => tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dyv, dyShape), filter: tf.tensor4d(fv, fShape) },
+        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: xShape } as never) as tf.Tensor;
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
+  const poolCases = [
+    { b: 1, h: 8, w: 10, c: 3, f: 2, s: 2, pad: 'valid' as const },
+    { b: 2, h: 9, w: 7, c: 4, f: 2, s: 2, pad: 'valid' as const },
+    { b: 2, h: 9, w: 7, c: 2, f: 3, s: 2, pad: 'same' as const },
+    { b: 2, h: 6, w: 6, c: 2, f: 3, s: 1, pad: 'same' as const },
+  ];
+  for (const p of poolCases) {
+    it(`MaxPoolGrad b${p.b} ${p.h}x${p.w}x${p.c} f${p.f} s${p.s} ${p.pad}`, async () => {
+      const shape: [number, number, number, number] = [p.b, p.h, p.w, p.c];
+      // quantised values so that windows contain ties (first-max rule must match)
+      const xv = rand(shape.reduce((a, b) => a * b), 7).map((v) => Math.round(v * 3));
+      const run = () => tf.tidy(() => {
+        const x = tf.tensor4d(xv, shape);
+        const y = tf.maxPool(x, p.f, p.s, p.pad);
+        const dy = tf.tensor4d(rand(y.size, 9), y.shape as [number, number, number, number]);
+        return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: p.f, strides: p.s, pad: p.pad } as never) as tf.Tensor;
+      });
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
