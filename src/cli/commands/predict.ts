@@ -1,11 +1,107 @@
+/**
+ * `ser predict FILE… [--model DIR] [--json] [--segments SEC] [--hop SEC]`: the emotion of each file.
+ * Directories expand to the audio files inside them; one bad input never stops the others; exit code
+ * 1 when any input failed.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { SerError } from '../../util/errors.js';
+import { Classifier, type Prediction, type TimelineWindow } from '../../infer/classifier.js';
+import { loadAudio } from '../../infer/node-deps.js';
+import { describeError, SerError } from '../../util/errors.js';
+
+/** File extensions treated as audio when a directory is expanded. */
+export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.aif', '.aiff', '.webm'];
+
+/** One input after expansion: a file to predict, or an error to report as-is. */
+export type PredictInput = { file: string } | { file: string; error: string };
+
+/** Expands paths: files stay, directories become their audio files (sorted), missing paths become errors. */
+export async function expandInputs(paths: string[]): Promise<PredictInput[]> {
+  const out: PredictInput[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      out.push({ file: p, error: `${p}: no such file or directory` });
+      continue;
+    }
+    if (!st.isDirectory()) {
+      out.push({ file: p });
+      continue;
+    }
+    const names = (await readdir(p, { withFileTypes: true }))
+      .filter((d) => d.isFile() && AUDIO_EXTENSIONS.includes(extname(d.name).toLowerCase()))
+      .map((d) => d.name)
+      .sort();
+    if (names.length === 0) out.push({ file: p, error: `${p}: directory holds no audio files (${AUDIO_EXTENSIONS.join(' ')})` });
+    for (const n of names) out.push({ file: join(p, n) });
+  }
+  return out;
+}
+
+/** The JSON line of one predicted file. */
+export interface PredictLine extends Partial<Prediction> {
+  file: string;
+  error?: string;
+  timeline?: TimelineWindow[];
+}
+
+function parseSeconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new SerError('cli/bad-option', `--${name} must be a positive number of seconds, got "${v}"`);
+    return n;
+  };
+}
+
+function human(line: PredictLine): string {
+  if (line.error) return `${line.file}: ERROR ${line.error}`;
+  const probs = Object.entries(line.probabilities ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+    .join('  ');
+  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s)  ${probs}`;
+  for (const w of line.timeline ?? []) {
+    s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.silent ? '(silence)' : w.emotion}`;
+  }
+  return s;
+}
 
 export function register(program: Command): void {
   program
     .command('predict')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new SerError('cli/not-implemented', 'predict is not implemented yet');
+    .description('predict the emotion of audio files (directories expand to the audio files inside)')
+    .argument('<files...>', 'audio files or directories')
+    .option('--model <dir>', 'model folder (default: the bundled models/default)')
+    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","durationSec"} or {"file","error"}')
+    .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
+    .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
+    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number }) => {
+      const clf = await Classifier.load(opts.model);
+      const inputs = await expandInputs(files);
+      let failed = 0;
+      for (const input of inputs) {
+        let line: PredictLine;
+        if ('error' in input) {
+          line = input;
+        } else {
+          try {
+            const audio = await loadAudio(input.file);
+            const p = await clf.predictAudio(audio);
+            line = { file: input.file, emotion: p.emotion, probabilities: p.probabilities, durationSec: p.durationSec };
+            if (opts.segments) {
+              line.timeline = await clf.predictTimeline(audio, { segmentSec: opts.segments, hopSec: opts.hop ?? opts.segments });
+            }
+          } catch (e) {
+            line = { file: input.file, error: describeError(e) };
+          }
+        }
+        if (line.error) failed++;
+        process.stdout.write((opts.json ? JSON.stringify(line) : human(line)) + '\n');
+      }
+      clf.dispose();
+      process.exitCode = failed > 0 ? 1 : 0;
     });
 }

@@ -1,0 +1,157 @@
+/**
+ * The browser-safe part of the Classifier: given a loaded model and its metadata, turn audio into
+ * predictions with exactly the training feature code (metadata.featureParams). No node: imports —
+ * the web bundle uses this file directly; node-only loading lives in classifier.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { AudioData } from '../audio/types.js';
+import type { FeatureParams } from '../features/params.js';
+import type { Spectrogram } from '../features/types.js';
+import { SerError } from '../util/errors.js';
+import { extractFeatures, isSilent, makeModelInput, standardize, type InferMetadata } from './deps.js';
+
+/** One prediction: the most probable emotion and every label's probability. */
+export interface Prediction {
+  emotion: string;
+  probabilities: Record<string, number>;
+  durationSec: number;
+}
+
+/** One window of a timeline; silent windows carry `emotion: null, silent: true` and no probabilities. */
+export interface TimelineWindow {
+  start: number;
+  end: number;
+  emotion: string | null;
+  probabilities: Record<string, number> | null;
+  silent?: true;
+}
+
+/** Options of `predictTimeline`: window length and hop in seconds. */
+export interface TimelineOptions {
+  segmentSec?: number;
+  hopSec?: number;
+  /** Peak level (dBFS) under which a window counts as silent. */
+  silenceDb?: number;
+}
+
+/** Peak level under which a clip is "silent" and gets no emotion. */
+export const SILENCE_DB = -60;
+
+/** Predicts emotions with a loaded tfjs model; construct with `new ClassifierCore(model, metadata)`. */
+export class ClassifierCore {
+  readonly labels: string[];
+  readonly featureParams: FeatureParams;
+
+  constructor(
+    readonly model: LayersModel,
+    readonly metadata: InferMetadata,
+  ) {
+    this.labels = metadata.labels;
+    this.featureParams = metadata.featureParams;
+    const out = model.outputs[0].shape;
+    const classes = out[out.length - 1];
+    if (typeof classes === 'number' && classes !== this.labels.length) {
+      throw new SerError(
+        'model/mismatch',
+        `model has ${classes} outputs but metadata.json lists ${this.labels.length} labels`,
+      );
+    }
+  }
+
+  /** The standardised feature matrix the model sees for `audio` (same code as training). */
+  features(audio: AudioData): Spectrogram {
+    checkAudio(audio, this.minSamples());
+    const spec = extractFeatures(audio, this.featureParams);
+    if (spec.frames < 1) throw tooShort(audio);
+    return standardize(spec);
+  }
+
+  /** Softmax probabilities for an already standardised spectrogram, in label order. */
+  async probabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
+    const input = makeModelInput(this.model, spec);
+    const out = this.model.predict(input) as tf.Tensor;
+    try {
+      const data = (await out.data()) as Float32Array;
+      return Float32Array.from(data.subarray(0, this.labels.length));
+    } finally {
+      out.dispose();
+      if (Array.isArray(input)) input.forEach((t) => t.dispose());
+      else input.dispose();
+    }
+  }
+
+  /** Predicts the emotion of a whole clip. Throws SerError `audio/silent` / `audio/too-short`. */
+  async predictAudio(audio: AudioData): Promise<Prediction> {
+    const spec = this.features(audio);
+    const probs = await this.probabilitiesOf(spec);
+    return { ...this.toLabels(probs), durationSec: audio.samples.length / audio.sampleRate };
+  }
+
+  /**
+   * Predicts one emotion per window of `segmentSec` every `hopSec` (the last window is clipped to the
+   * end of the clip). Windows that are silent or too short are returned with `emotion: null`.
+   */
+  async predictTimeline(
+    audio: AudioData,
+    { segmentSec = 3, hopSec = segmentSec, silenceDb = SILENCE_DB }: TimelineOptions = {},
+  ): Promise<TimelineWindow[]> {
+    if (!(segmentSec > 0) || !(hopSec > 0)) {
+      throw new SerError('infer/bad-option', `timeline: segment (${segmentSec}) and hop (${hopSec}) must be > 0 seconds`);
+    }
+    const sr = audio.sampleRate;
+    const n = audio.samples.length;
+    const seg = Math.max(1, Math.round(segmentSec * sr));
+    const hop = Math.max(1, Math.round(hopSec * sr));
+    const out: TimelineWindow[] = [];
+    for (let s = 0; s < n; s += hop) {
+      const e = Math.min(n, s + seg);
+      const samples = audio.samples.subarray(s, e);
+      const win: TimelineWindow = { start: s / sr, end: e / sr, emotion: null, probabilities: null };
+      if (isSilent(samples, silenceDb) || samples.length < this.minSamples()) {
+        win.silent = true;
+      } else {
+        const p = await this.predictAudio({ ...audio, samples });
+        win.emotion = p.emotion;
+        win.probabilities = p.probabilities;
+      }
+      out.push(win);
+      if (e >= n) break;
+    }
+    return out;
+  }
+
+  /** Label-keyed probabilities and the arg-max label. */
+  toLabels(probs: ArrayLike<number>): { emotion: string; probabilities: Record<string, number> } {
+    const probabilities: Record<string, number> = {};
+    let best = 0;
+    for (let i = 0; i < this.labels.length; i++) {
+      probabilities[this.labels[i]] = probs[i];
+      if (probs[i] > probs[best]) best = i;
+    }
+    return { emotion: this.labels[best], probabilities };
+  }
+
+  /** Fewest samples that make one full analysis frame (nFft). */
+  minSamples(): number {
+    return this.featureParams.winLength ?? this.featureParams.nFft;
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+function tooShort(audio: AudioData): SerError {
+  const ms = ((audio.samples.length / audio.sampleRate) * 1000).toFixed(1);
+  return new SerError('audio/too-short', `${audio.source}: the clip is too short (${ms} ms) to make one spectrogram frame`);
+}
+
+/** Rejects clips the model cannot judge: empty / too short for one frame, or silent. */
+export function checkAudio(audio: AudioData, minSamples = 2048, silenceDb = SILENCE_DB): void {
+  if (audio.samples.length === 0 || audio.samples.length < minSamples) throw tooShort(audio);
+  if (isSilent(audio.samples, silenceDb)) {
+    throw new SerError('audio/silent', `${audio.source}: the audio is silent (peak below ${silenceDb} dBFS); no emotion to predict`);
+  }
+}
