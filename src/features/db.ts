@@ -1,0 +1,52 @@
+/** Decibel conversion (librosa `power_to_db`). */
+import { SerError } from '../util/errors.js';
+import type { Spectrogram } from './types.js';
+
+export interface PowerToDbOptions {
+  /** 'max' uses the spectrogram's maximum (librosa `ref=np.max`), a number is a fixed reference. */
+  ref?: 'max' | number;
+  amin?: number;
+  /** Floor at max(dB) - topDb; null disables it. */
+  topDb?: number | null;
+}
+
+/**
+ * librosa `power_to_db(S, ref, amin=1e-10, top_db=80)`: 10·log10(max(amin, S)) −
+ * 10·log10(max(amin, ref)), floored at (max − topDb). Returns a new array.
+ */
+export function powerToDb(S: Float32Array, { ref = 'max', amin = 1e-10, topDb = 80 }: PowerToDbOptions = {}): Float32Array {
+  if (!(amin > 0)) throw new SerError('features/bad-param', `powerToDb: amin must be positive, got ${amin}`);
+  if (topDb !== null && !(topDb >= 0)) throw new SerError('features/bad-param', `powerToDb: top_db must be non-negative, got ${topDb}`);
+  let refValue: number;
+  if (ref === 'max') {
+    let m = -Infinity;
+    for (let i = 0; i < S.length; i++) if (S[i]! > m) m = S[i]!;
+    refValue = S.length ? m : 1;
+  } else refValue = Math.abs(ref);
+  const offset = 10 * Math.log10(Math.max(amin, refValue));
+  const out = new Float32Array(S.length);
+  let mx = -Infinity;
+  for (let i = 0; i < S.length; i++) {
+    const v = S[i]!;
+    const d = 10 * Math.log10(v > amin ? v : amin) - offset;
+    out[i] = d;
+    if (d > mx) mx = d;
+  }
+  if (topDb !== null) {
+    const floor = Math.fround(mx) - topDb;
+    for (let i = 0; i < out.length; i++) if (out[i]! < floor) out[i] = floor;
+  }
+  return out;
+}
+
+/** `powerToDb` on a Spectrogram (same shape). */
+export function spectrogramToDb(S: Spectrogram, opts: PowerToDbOptions = {}): Spectrogram {
+  return { data: powerToDb(S.data, opts), nMels: S.nMels, frames: S.frames };
+}
+
+/** Inverse of `powerToDb` without the floor: ref · 10^(dB/10). */
+export function dbToPower(S: Float32Array, ref = 1): Float32Array {
+  const out = new Float32Array(S.length);
+  for (let i = 0; i < S.length; i++) out[i] = ref * Math.pow(10, S[i]! / 10);
+  return out;
+}

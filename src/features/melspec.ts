@@ -1,0 +1,117 @@
+/** Mel spectrograms and the other spectral features (librosa `feature.melspectrogram`, `mfcc`, `delta`). */
+import { SerError } from '../util/errors.js';
+import { powerSpectrogram, type StftOptions } from '../dsp/stft.js';
+import { applyMelFilterbank, cachedMelFilterbank } from './mel.js';
+import type { Spectrogram } from './types.js';
+
+export interface MelSpectrogramOptions extends StftOptions {
+  sr: number;
+  power?: number;
+  nMels?: number;
+  fmin?: number;
+  fmax?: number | null;
+  htk?: boolean;
+  norm?: 'slaney' | null;
+}
+
+/**
+ * librosa `feature.melspectrogram(y, sr, n_fft=2048, hop_length=512, power=2, n_mels=128, ...)`:
+ * mel_basis @ |stft|^power, as [nMels][frames].
+ */
+export function melSpectrogram(y: ArrayLike<number>, { sr, nFft = 2048, hopLength = 512, winLength = null, center = true, padMode = 'constant', power = 2, nMels = 128, fmin = 0, fmax = null, htk = false, norm = 'slaney' }: MelSpectrogramOptions): Spectrogram {
+  const spec = powerSpectrogram(y, { nFft, hopLength, winLength, center, padMode, power });
+  const fb = cachedMelFilterbank({ sr, nFft, nMels, fmin, fmax, htk, norm });
+  return applyMelFilterbank(fb, spec.data, spec.frames);
+}
+
+/**
+ * librosa `feature.mfcc(S=logMel, n_mfcc, dct_type=2, norm='ortho')`: DCT-II (orthonormal)
+ * along the mel axis of a log-mel spectrogram, keeping the first `nMfcc` coefficients.
+ */
+export function mfcc(logMel: Spectrogram, nMfcc = 20): Spectrogram {
+  const { nMels: N, frames: T, data } = logMel;
+  if (!Number.isInteger(nMfcc) || nMfcc < 1 || nMfcc > N) throw new SerError('features/bad-param', `mfcc: n_mfcc must be in 1..${N}, got ${nMfcc}`);
+  const out = new Float32Array(nMfcc * T);
+  const basis = new Float64Array(nMfcc * N);
+  for (let k = 0; k < nMfcc; k++) {
+    const s = k === 0 ? Math.sqrt(1 / N) : Math.sqrt(2 / N);
+    for (let n = 0; n < N; n++) basis[k * N + n] = s * Math.cos((Math.PI * k * (2 * n + 1)) / (2 * N));
+  }
+  const col = new Float64Array(N);
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < N; n++) col[n] = data[n * T + t]!;
+    for (let k = 0; k < nMfcc; k++) {
+      let acc = 0;
+      for (let n = 0; n < N; n++) acc += basis[k * N + n]! * col[n]!;
+      out[k * T + t] = acc;
+    }
+  }
+  return { data: out, nMels: nMfcc, frames: T };
+}
+
+/**
+ * librosa `feature.delta(data, width=9, order=1|2, axis=-1, mode='interp')`: a Savitzky-Golay
+ * derivative along time. With polyorder = deriv, 'interp' edges equal the nearest full-window
+ * value. Needs at least `width` frames.
+ */
+export function delta(S: Spectrogram, order: 1 | 2 = 1, width = 9): Spectrogram {
+  const { nMels: R, frames: T, data } = S;
+  if (width < 3 || width % 2 !== 1) throw new SerError('features/bad-param', `delta: width must be an odd integer >= 3, got ${width}`);
+  if (T < width) throw new SerError('features/too-short', `delta: needs at least width=${width} frames, got ${T}`);
+  const h = (width - 1) / 2;
+  const c = new Float64Array(width);
+  if (order === 1) {
+    let s2 = 0;
+    for (let k = -h; k <= h; k++) s2 += k * k;
+    for (let k = -h; k <= h; k++) c[k + h] = k / s2;
+  } else {
+    let m2 = 0;
+    for (let k = -h; k <= h; k++) m2 += k * k;
+    m2 /= width;
+    let d = 0;
+    for (let k = -h; k <= h; k++) d += (k * k - m2) ** 2;
+    for (let k = -h; k <= h; k++) c[k + h] = (2 * (k * k - m2)) / d;
+  }
+  const out = new Float32Array(R * T);
+  for (let r = 0; r < R; r++) {
+    const o = r * T;
+    for (let t = h; t < T - h; t++) {
+      let acc = 0;
+      for (let k = -h; k <= h; k++) acc += c[k + h]! * data[o + t + k]!;
+      out[o + t] = acc;
+    }
+    for (let t = 0; t < h; t++) out[o + t] = out[o + h]!;
+    for (let t = T - h; t < T; t++) out[o + t] = out[o + T - h - 1]!;
+  }
+  return { data: out, nMels: R, frames: T };
+}
+
+/** Per-sample standardisation: (S − mean) / std over the whole spectrogram (std 0 → only centred). */
+export function standardize(S: Spectrogram): Spectrogram {
+  const n = S.data.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += S.data[i]!;
+  const mean = n ? sum / n : 0;
+  let ss = 0;
+  for (let i = 0; i < n; i++) { const d = S.data[i]! - mean; ss += d * d; }
+  const std = n ? Math.sqrt(ss / n) : 0;
+  const inv = std > 0 ? 1 / std : 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (S.data[i]! - mean) * inv;
+  return { data: out, nMels: S.nMels, frames: S.frames };
+}
+
+/** Stacks spectrograms with equal frame counts along the row axis. */
+export function stackRows(parts: Spectrogram[]): Spectrogram {
+  if (parts.length === 0) throw new SerError('features/bad-shape', 'stackRows: nothing to stack');
+  const T = parts[0]!.frames;
+  let rows = 0;
+  for (const p of parts) {
+    if (p.frames !== T) throw new SerError('features/bad-shape', `stackRows: frame counts differ (${T} vs ${p.frames})`);
+    rows += p.nMels;
+  }
+  const data = new Float32Array(rows * T);
+  let o = 0;
+  for (const p of parts) { data.set(p.data, o); o += p.data.length; }
+  return { data, nMels: rows, frames: T };
+}

@@ -1,0 +1,100 @@
+/**
+ * The feature pipeline: audio → (resample) → (seed preprocessing: noise reduction + peak
+ * normalisation) → log-mel [nMels][frames] (+ optional MFCC / delta rows).
+ */
+import type { AudioData } from '../audio/types.js';
+import { reduceNoise } from '../audio/denoise.js';
+import { peakNormalize } from '../audio/normalize.js';
+import { resample } from '../audio/resample.js';
+import { SerError } from '../util/errors.js';
+import { spectrogramToDb } from './db.js';
+import { delta, melSpectrogram, mfcc, stackRows } from './melspec.js';
+import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
+import type { Spectrogram } from './types.js';
+
+/** Version of the feature computation; bump when outputs change for the same parameters. */
+export const FEATURES_VERSION = 1;
+
+function bad(field: string, why: string): never {
+  throw new SerError('features/bad-param', `feature parameter ${field}: ${why}`);
+}
+
+/** Checks every field of `params`; throws a SerError naming the first bad field. */
+export function validateFeatureParams(p: FeatureParams): void {
+  const posInt = (f: keyof FeatureParams, v: unknown) => { if (!Number.isInteger(v) || (v as number) < 1) bad(f, `must be a positive integer, got ${String(v)}`); };
+  if (p.sampleRate !== null && !(Number.isFinite(p.sampleRate) && p.sampleRate > 0)) bad('sampleRate', `must be null or a positive number, got ${String(p.sampleRate)}`);
+  posInt('nFft', p.nFft);
+  if ((p.nFft & (p.nFft - 1)) !== 0 || p.nFft < 4) bad('nFft', `must be a power of two >= 4, got ${p.nFft}`);
+  posInt('hopLength', p.hopLength);
+  if (p.winLength !== null) { posInt('winLength', p.winLength); if (p.winLength > p.nFft) bad('winLength', `must be <= nFft (${p.nFft}), got ${p.winLength}`); }
+  if (p.window !== 'hann') bad('window', `only 'hann' is supported, got ${String(p.window)}`);
+  if (p.padMode !== 'constant' && p.padMode !== 'reflect') bad('padMode', `must be 'constant' or 'reflect', got ${String(p.padMode)}`);
+  if (!(p.power > 0)) bad('power', `must be positive, got ${String(p.power)}`);
+  posInt('nMels', p.nMels);
+  if (!(p.fmin >= 0)) bad('fmin', `must be >= 0, got ${String(p.fmin)}`);
+  if (p.fmax !== null && !(p.fmax > p.fmin)) bad('fmax', `must be null or > fmin (${p.fmin}), got ${String(p.fmax)}`);
+  if (p.norm !== null && p.norm !== 'slaney') bad('norm', `must be 'slaney' or null, got ${String(p.norm)}`);
+  if (p.ref !== 'max' && !(typeof p.ref === 'number' && p.ref > 0)) bad('ref', `must be 'max' or a positive number, got ${String(p.ref)}`);
+  if (!(p.amin > 0)) bad('amin', `must be positive, got ${String(p.amin)}`);
+  if (p.topDb !== null && !(p.topDb >= 0)) bad('topDb', `must be null or >= 0, got ${String(p.topDb)}`);
+  if (p.preprocess !== 'seed' && p.preprocess !== 'none') bad('preprocess', `must be 'seed' or 'none', got ${String(p.preprocess)}`);
+  if (!(Number.isInteger(p.mfcc) && p.mfcc >= 0 && p.mfcc <= p.nMels)) bad('mfcc', `must be an integer in 0..nMels (${p.nMels}), got ${String(p.mfcc)}`);
+  if (p.deltas !== 0 && p.deltas !== 1 && p.deltas !== 2) bad('deltas', `must be 0, 1 or 2, got ${String(p.deltas)}`);
+  if (p.deltas > 0 && p.mfcc === 0) bad('deltas', 'needs mfcc > 0 (deltas are taken of the MFCC rows)');
+}
+
+/**
+ * A stable string of every parameter that changes the features (fixed field order, plus the
+ * computation version) — the key of the feature cache and what model metadata records.
+ */
+export function featureKey(params: FeatureParams): string {
+  const p = params;
+  const parts: Array<[string, unknown]> = [
+    ['v', FEATURES_VERSION], ['sr', p.sampleRate], ['nfft', p.nFft], ['hop', p.hopLength], ['win', p.winLength ?? p.nFft],
+    ['window', p.window], ['center', p.center], ['pad', p.padMode], ['power', p.power], ['mels', p.nMels], ['fmin', p.fmin],
+    ['fmax', p.fmax], ['htk', p.htk], ['norm', p.norm], ['ref', p.ref], ['amin', p.amin], ['topdb', p.topDb],
+    ['pre', p.preprocess], ['mfcc', p.mfcc], ['deltas', p.deltas],
+  ];
+  return parts.map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`).join(';');
+}
+
+/** The samples the spectrogram is computed from: resampled and preprocessed per `params`. */
+export function preprocessAudio(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): { samples: Float32Array; sampleRate: number } {
+  let y = audio.samples;
+  let sr = audio.sampleRate;
+  if (params.sampleRate !== null && params.sampleRate !== sr) {
+    y = resample(y, sr, params.sampleRate);
+    sr = params.sampleRate;
+  }
+  if (params.preprocess === 'seed') {
+    // noisereduce.reduce_noise(y=y, sr=sr, y_noise=y[:sr]): the library's default non-stationary gate
+    y = peakNormalize(reduceNoise(y, sr));
+  }
+  return { samples: y, sampleRate: sr };
+}
+
+/**
+ * Audio → log-mel spectrogram [nMels][frames] (rows = mel bands, librosa's layout), with
+ * `params.mfcc` MFCC rows (and their deltas) appended when asked. Defaults reproduce the seed
+ * study: noise reduction + peak normalisation, then `power_to_db(melspectrogram(y, sr,
+ * n_mels=128, fmax=8000), ref=np.max)`.
+ */
+export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
+  validateFeatureParams(params);
+  const { samples, sampleRate } = preprocessAudio(audio, params);
+  const minLength = params.center ? 1 : params.nFft;
+  if (samples.length < minLength) {
+    throw new SerError('features/too-short', `${audio.source}: ${samples.length} samples is too short for features (n_fft ${params.nFft}, center=${params.center})`);
+  }
+  const mel = melSpectrogram(samples, {
+    sr: sampleRate, nFft: params.nFft, hopLength: params.hopLength, winLength: params.winLength, center: params.center,
+    padMode: params.padMode, power: params.power, nMels: params.nMels, fmin: params.fmin, fmax: params.fmax, htk: params.htk, norm: params.norm,
+  });
+  const logMel = spectrogramToDb(mel, { ref: params.ref, amin: params.amin, topDb: params.topDb });
+  if (params.mfcc === 0) return logMel;
+  const m = mfcc(logMel, params.mfcc);
+  const parts = [logMel, m];
+  if (params.deltas >= 1) parts.push(delta(m, 1));
+  if (params.deltas >= 2) parts.push(delta(m, 2));
+  return stackRows(parts);
+}
