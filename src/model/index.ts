@@ -1,0 +1,12 @@
+/** Public API of the model module: backend, architectures, masked layers, trainer, metadata, save/load. */
+export { initBackend, type BackendName, type BackendOptions } from './backend.js';
+export { registerWasmKernels, unregisterWasmKernels, wasmKernels } from './kernels/index.js';
+export {
+  ARCH_NAMES, buildModel, batchArrays, makeBatch, poolFactor, fixedFrames, checkArch, resolveArchOptions,
+  type ArchName, type ArchOptions, type ResolvedArchOptions, type BatchArrays,
+} from './architectures.js';
+export { MaskTime, MaskedGlobalPool, SampleDropout, downsampleMask, type PoolMode } from './layers.js';
+export {
+  createTrainer, GradientEngine, adamUpdate, sampleSeed, shardRanges,
+  type Trainer, type TrainerOptions, type TrainerState, type GradientPool, type ShardInput, type ShardResult,
+} from './trainer.js';
