@@ -1,0 +1,72 @@
+/**
+ * The bridge from the generic loop to src/model: builds the real tfjs trainer for a recipe and
+ * saves the finished model folder. Kept apart so the loop itself (and its tests) can run with
+ * any `TrainerLike`.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { createTrainer, type Trainer, type TrainerState } from '../model/trainer.js';
+import { checkArch, type ArchOptions } from '../model/architectures.js';
+import type { BackendName } from '../model/backend.js';
+import { SerError } from '../util/errors.js';
+import { ensureDir, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import type { TrainerFactory, TrainerLike } from './loop.js';
+
+/** A TrainerLike that still exposes the tfjs model (for saving). */
+export interface ModelTrainer extends TrainerLike {
+  toLayersModel(): tfl.LayersModel;
+}
+
+/** Builds src/model's trainer for a recipe's arch / options / lr / seed / weight decay. */
+export const defaultTrainerFactory: TrainerFactory = async (spec) => {
+  const arch = checkArch(spec.arch);
+  const backend = (spec.backend ?? 'wasm') as BackendName;
+  const t: Trainer = await createTrainer({
+    arch,
+    archOptions: spec.archOptions as ArchOptions,
+    lr: spec.lr,
+    seed: spec.seed,
+    backend,
+    weightDecay: spec.weightDecay,
+  });
+  const wrapped: ModelTrainer = {
+    trainBatch: (s, y) => t.trainBatch(s, y),
+    predict: (s) => t.predict(s),
+    getState: () => t.getState(),
+    setState: (s) => t.setState(s as TrainerState),
+    setLearningRate: (lr) => t.setLearningRate(lr),
+    dispose: () => t.dispose(),
+    toLayersModel: () => t.toLayersModel(),
+  };
+  return wrapped;
+};
+
+/**
+ * Writes the model folder: model.json + weights.bin (tfjs layers format) and metadata.json.
+ * (Private stand-in until src/model exposes `saveModelFolder`.)
+ */
+export async function defaultSaveModel(dir: string, trainer: TrainerLike, metadata: Record<string, unknown>): Promise<void> {
+  const mt = trainer as Partial<ModelTrainer>;
+  if (typeof mt.toLayersModel !== 'function') {
+    await writeJsonAtomic(join(dir, 'metadata.json'), metadata);
+    return;
+  }
+  const model = mt.toLayersModel();
+  await ensureDir(dir);
+  await model.save(
+    tf.io.withSaveHandler(async (art) => {
+      const data = art.weightData;
+      if (!data || Array.isArray(data)) throw new SerError('train/save', `${dir}: unexpected weight data layout from tfjs`);
+      await writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
+      await writeJsonAtomic(join(dir, 'model.json'), {
+        format: 'layers-model',
+        generatedBy: 'speech-emotion',
+        modelTopology: art.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }],
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  await writeJsonAtomic(join(dir, 'metadata.json'), metadata);
+}

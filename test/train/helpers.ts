@@ -1,0 +1,94 @@
+/** Small generated data and a tiny deterministic pure-JS trainer for loop tests. */
+import type { Spectrogram } from '../../src/features/types.js';
+import type { TrainData, TrainerFactory, TrainerLike } from '../../src/train/loop.js';
+import { createRng } from '../../src/util/rng.js';
+
+/** `perClass` spectrograms per class: class c has energy in band c (plus noise), lengths 6..20 frames. */
+export function toyData(k = 3, perClass = 6, nMels = 8, seed = 1): TrainData {
+  const rng = createRng(seed);
+  const specs: Spectrogram[] = [];
+  const labels: number[] = [];
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < perClass; i++) {
+      const frames = 6 + rng.int(15);
+      const data = new Float32Array(nMels * frames);
+      for (let m = 0; m < nMels; m++) for (let t = 0; t < frames; t++) data[m * frames + t] = -60 + 10 * rng.normal() + (m === c ? 40 : 0);
+      specs.push({ data, nMels, frames });
+      labels.push(c);
+    }
+  }
+  return { specs, labels, labelNames: Array.from({ length: k }, (_, i) => `c${i}`) };
+}
+
+/** Softmax regression on the time-mean of each band, plain SGD. Deterministic. */
+export const linearTrainerFactory: TrainerFactory = async (spec) => {
+  const k = spec.numClasses;
+  const d = spec.rows;
+  const rng = createRng(spec.seed);
+  let W = Float32Array.from({ length: k * d }, () => 0.01 * rng.normal());
+  let b = new Float32Array(k);
+  let lr = spec.lr;
+  let step = 0;
+  const feat = (s: Spectrogram): Float32Array => {
+    const f = new Float32Array(d);
+    for (let m = 0; m < d; m++) {
+      let a = 0;
+      for (let t = 0; t < s.frames; t++) a += s.data[m * s.frames + t]!;
+      f[m] = a / Math.max(1, s.frames);
+    }
+    return f;
+  };
+  const probs = (f: Float32Array): Float32Array => {
+    const z = new Float32Array(k);
+    for (let c = 0; c < k; c++) {
+      let a = b[c]!;
+      for (let m = 0; m < d; m++) a += W[c * d + m]! * f[m]!;
+      z[c] = a;
+    }
+    const mx = Math.max(...z);
+    let s = 0;
+    for (let c = 0; c < k; c++) s += (z[c] = Math.exp(z[c]! - mx));
+    for (let c = 0; c < k; c++) z[c] = z[c]! / s;
+    return z;
+  };
+  const t: TrainerLike = {
+    async trainBatch(specs, targets) {
+      const gW = new Float32Array(W.length);
+      const gb = new Float32Array(k);
+      let loss = 0;
+      specs.forEach((s, i) => {
+        const f = feat(s);
+        const p = probs(f);
+        for (let c = 0; c < k; c++) {
+          const y = targets[i * k + c]!;
+          loss -= y * Math.log(Math.max(1e-12, p[c]!));
+          const g = (p[c]! - y) / specs.length;
+          gb[c]! += g;
+          for (let m = 0; m < d; m++) gW[c * d + m]! += g * f[m]!;
+        }
+      });
+      for (let i = 0; i < W.length; i++) W[i]! -= lr * gW[i]!;
+      for (let c = 0; c < k; c++) b[c]! -= lr * gb[c]!;
+      step++;
+      return loss / specs.length;
+    },
+    async predict(specs) {
+      return specs.map((s) => probs(feat(s)));
+    },
+    async getState() {
+      return { W: new Float32Array(W), b: new Float32Array(b), step, lr };
+    },
+    async setState(s) {
+      const st = s as { W: Float32Array; b: Float32Array; step: number; lr: number };
+      W = new Float32Array(st.W);
+      b = new Float32Array(st.b);
+      step = st.step;
+      lr = st.lr;
+    },
+    setLearningRate(x) {
+      lr = x;
+    },
+    dispose() {},
+  };
+  return t;
+};
