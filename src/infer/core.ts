@@ -9,7 +9,7 @@ import type { AudioData } from '../audio/types.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
-import { extractFeatures, isSilent, makeModelInput, standardize, type InferMetadata } from './deps.js';
+import { endsInSoftmax, extractFeatures, isSilent, makeModelInput, standardize, type InferMetadata } from './deps.js';
 
 /** One prediction: the most probable emotion and every label's probability. */
 export interface Prediction {
@@ -42,6 +42,8 @@ export const SILENCE_DB = -60;
 export class ClassifierCore {
   readonly labels: string[];
   readonly featureParams: FeatureParams;
+  /** Whether the model's outputs are already probabilities (else softmax is applied). */
+  private readonly softmax: boolean;
 
   constructor(
     readonly model: LayersModel,
@@ -49,6 +51,7 @@ export class ClassifierCore {
   ) {
     this.labels = metadata.labels;
     this.featureParams = metadata.featureParams;
+    this.softmax = endsInSoftmax(model);
     const out = model.outputs[0].shape;
     const classes = out[out.length - 1];
     if (typeof classes === 'number' && classes !== this.labels.length) {
@@ -69,8 +72,10 @@ export class ClassifierCore {
 
   /** Softmax probabilities for an already standardised spectrogram, in label order. */
   async probabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
-    const input = makeModelInput(this.model, spec);
-    const out = this.model.predict(input) as tf.Tensor;
+    const input = makeModelInput(this.model, spec, this.metadata);
+    const raw = this.model.predict(input) as tf.Tensor;
+    const out = this.softmax ? raw : tf.tidy(() => tf.softmax(raw));
+    if (out !== raw) raw.dispose();
     try {
       const data = (await out.data()) as Float32Array;
       return Float32Array.from(data.subarray(0, this.labels.length));

@@ -10,7 +10,33 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { AudioData } from '../audio/types.js';
 import { SerError } from '../util/errors.js';
-import { decodeAudio, type InferMetadata, type LoadedModel } from './deps.js';
+import { decodeAudioBrowserSafe, type InferMetadata, type LoadedModel } from './deps.js';
+
+/**
+ * Decodes any supported audio bytes: WAV/FLAC with the project's decoders, other formats through
+ * `audio-decode` (stand-in for src/audio/load.ts `decodeAudio` until it lands).
+ */
+export async function decodeAudio(bytes: Uint8Array, source: string): Promise<AudioData> {
+  try {
+    return await decodeAudioBrowserSafe(bytes, source);
+  } catch (e) {
+    if (!(e instanceof SerError) || e.code !== 'audio/not-audio') throw e;
+  }
+  let buf: { numberOfChannels: number; sampleRate: number; length: number; getChannelData(c: number): Float32Array } | undefined;
+  try {
+    const mod = (await import('audio-decode')) as unknown as { default: (b: Uint8Array) => Promise<typeof buf> };
+    buf = await mod.default(bytes);
+  } catch {
+    buf = undefined;
+  }
+  if (!buf || !buf.length || !buf.sampleRate) throw new SerError('audio/not-audio', `${source}: not a recognised audio file`);
+  const out = new Float32Array(buf.length);
+  for (let c = 0; c < buf.numberOfChannels; c++) {
+    const d = buf.getChannelData(c);
+    for (let i = 0; i < out.length; i++) out[i] += d[i] / buf.numberOfChannels;
+  }
+  return { samples: out, sampleRate: buf.sampleRate, channels: buf.numberOfChannels, source };
+}
 
 /** Reads and decodes an audio file; SerError naming the path when missing / a directory / unreadable. */
 export async function loadAudio(path: string): Promise<AudioData> {

@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import type { AudioData } from '../audio/types.js';
 import { Classifier, type TimelineWindow } from '../infer/classifier.js';
-import { decodeAudio } from '../infer/deps.js';
+import { decodeAudio } from '../infer/node-deps.js';
 import { describeError, isSerError, SerError } from '../util/errors.js';
 import { Gate } from './limiter.js';
 import { staticFiles, type StaticFile } from './static.js';

@@ -2,28 +2,22 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { buildModel } from '../../src/model/architectures.js';
 import { featureParams } from '../../src/features/params.js';
 import { EMOTIONS } from '../../src/util/labels.js';
 import { saveModelFolder } from '../../src/infer/node-deps.js';
 import { ensureBackend } from '../../src/infer/classifier.js';
 
-/** Builds and saves a tiny randomly initialised variable-length CNN; returns the folder. */
+/** Builds and saves a tiny randomly initialised cnn3 (channels 4/8/8, masked variable length); returns the folder. */
 export async function makeTinyModelFolder(dir = mkdtempSync(join(tmpdir(), 'ser-model-'))): Promise<string> {
   await ensureBackend();
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [128, null, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.globalAveragePooling2d({}),
-      tfl.layers.dense({ units: EMOTIONS.length, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), biasInitializer: tfl.initializers.randomNormal({ seed: 3, stddev: 0.5 }) }),
-    ],
-  });
+  const model = buildModel('cnn3', { channels: [4, 8, 8] }, 7);
   await saveModelFolder(dir, model, {
     formatVersion: 1,
     labels: [...EMOTIONS],
     featureParams: featureParams(),
-    arch: 'tiny-test',
+    arch: 'cnn3',
+    archOptions: { channels: [4, 8, 8] },
     metrics: { note: 'random weights, for tests' },
   });
   model.dispose();

@@ -35,7 +35,7 @@ describe('HTTP API', () => {
     const r = await app.inject({ method: 'GET', url: '/api/model' });
     expect(r.statusCode).toBe(200);
     expect(r.json().labels).toEqual([...EMOTIONS]);
-    expect(r.json().metadata.arch).toBe('tiny-test');
+    expect(r.json().metadata.arch).toBe('cnn3');
   });
 
   it('POST /api/predict with a raw body returns the predict --json line', async () => {
