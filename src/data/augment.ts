@@ -1,0 +1,406 @@
+/**
+ * Data augmentation, as pure functions (a seeded `Rng` is passed in; inputs are never
+ * modified). Waveform: `addNoise`, `pitchShift` (phase-vocoder time stretch + resampling),
+ * `timeStretch`, `speedPerturb`, `randomEq`, `reverb`. Spectrogram: `frequencyMask`, `timeMask`,
+ * `specAugment` (the study's), `vtlp` (mel-axis warping), `gaussianNoise`. Batch: `mixup`.
+ */
+import { resample } from '../audio/resample.js';
+import { fftPlan } from '../dsp/fft.js';
+import { istft, stft } from '../dsp/stft.js';
+import type { Spectrogram } from '../features/types.js';
+import { SerError } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+
+// ---------------------------------------------------------------------------------------------
+// waveform
+
+function power(y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (y[i] as number) * (y[i] as number);
+  return y.length ? s / y.length : 0;
+}
+
+/** Adds white Gaussian noise at a signal-to-noise ratio of `snrDb` (signal power / noise power). */
+export function addNoise(y: Float32Array, snrDb: number, rng: Rng): Float32Array {
+  const p = power(y);
+  const out = new Float32Array(y);
+  if (p === 0) return out;
+  const std = Math.sqrt(p / Math.pow(10, snrDb / 10));
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + std * rng.normal();
+  return out;
+}
+
+/**
+ * Time-stretches by `rate` (> 1 faster/shorter, < 1 slower/longer) without changing pitch:
+ * librosa's phase vocoder on an STFT (nFft 2048, hop 512). Output length round(n / rate).
+ */
+export function timeStretch(y: Float32Array, rate: number, nFft = 2048, hopLength = nFft / 4): Float32Array {
+  if (!(rate > 0) || !Number.isFinite(rate)) throw new SerError('augment/bad-rate', `timeStretch: rate must be a positive number, got ${rate}`);
+  const outLen = Math.round(y.length / rate);
+  if (y.length === 0) return new Float32Array(outLen);
+  const D = stft(y, { nFft, hopLength });
+  const { bins, frames } = D;
+  const steps: number[] = [];
+  for (let t = 0; t < frames; t += rate) steps.push(t);
+  const n = steps.length;
+  const re = new Float32Array(n * bins);
+  const im = new Float32Array(n * bins);
+  const phase = new Float64Array(bins);
+  const advance = new Float64Array(bins);
+  for (let k = 0; k < bins; k++) {
+    advance[k] = (Math.PI * hopLength * k) / (bins - 1);
+    phase[k] = Math.atan2(D.im[k] as number, D.re[k] as number);
+  }
+  const col = (t: number, k: number): [number, number] => (t < frames ? [D.re[t * bins + k] as number, D.im[t * bins + k] as number] : [0, 0]);
+  for (let s = 0; s < n; s++) {
+    const st = steps[s] as number;
+    const t0 = Math.floor(st);
+    const alpha = st - t0;
+    for (let k = 0; k < bins; k++) {
+      const [r0, i0] = col(t0, k);
+      const [r1, i1] = col(t0 + 1, k);
+      const mag = (1 - alpha) * Math.hypot(r0, i0) + alpha * Math.hypot(r1, i1);
+      re[s * bins + k] = mag * Math.cos(phase[k] as number);
+      im[s * bins + k] = mag * Math.sin(phase[k] as number);
+      let dp = Math.atan2(i1, r1) - Math.atan2(i0, r0) - (advance[k] as number);
+      dp -= 2 * Math.PI * Math.round(dp / (2 * Math.PI));
+      phase[k] = (phase[k] as number) + (advance[k] as number) + dp;
+    }
+  }
+  return istft({ re, im, bins, frames: n }, { nFft, hopLength, length: outLen });
+}
+
+function fixLength(y: Float32Array, n: number): Float32Array {
+  if (y.length === n) return y;
+  const out = new Float32Array(n);
+  out.set(y.subarray(0, Math.min(n, y.length)));
+  return out;
+}
+
+/**
+ * Shifts pitch by `semitones` keeping the duration (librosa's `effects.pitch_shift`): time-stretch
+ * by 2^(-semitones/12), then resample back to the original length.
+ */
+export function pitchShift(y: Float32Array, sr: number, semitones: number): Float32Array {
+  if (semitones === 0) return new Float32Array(y);
+  const rate = Math.pow(2, -semitones / 12);
+  const stretched = timeStretch(y, rate);
+  return fixLength(resample(stretched, sr / rate, sr, 'fast'), y.length);
+}
+
+/**
+ * Speed perturbation (tempo and pitch together, like playing a tape faster): resamples so the
+ * result has ceil(n / factor) samples. factor 1.1 → 10% faster and higher.
+ */
+export function speedPerturb(y: Float32Array, factor: number): Float32Array {
+  if (!(factor > 0) || !Number.isFinite(factor)) throw new SerError('augment/bad-factor', `speedPerturb: factor must be a positive number, got ${factor}`);
+  if (factor === 1) return new Float32Array(y);
+  const from = Math.round(factor * 1000);
+  if (Math.abs(from / 1000 - factor) < 1e-12) return resample(y, from, 1000, 'fast');
+  return resample(y, factor, 1, 'fast');
+}
+
+/** Biquad coefficients [b0, b1, b2, a1, a2] (a0 normalised to 1). */
+export type Biquad = [number, number, number, number, number];
+
+/** RBJ peaking-EQ biquad: `gainDb` at `f0` Hz with quality `q`. */
+export function peakingBiquad(sr: number, f0: number, gainDb: number, q = 1): Biquad {
+  const A = Math.pow(10, gainDb / 40);
+  const w = (2 * Math.PI * f0) / sr;
+  const alpha = Math.sin(w) / (2 * q);
+  const a0 = 1 + alpha / A;
+  return [(1 + alpha * A) / a0, (-2 * Math.cos(w)) / a0, (1 - alpha * A) / a0, (-2 * Math.cos(w)) / a0, (1 - alpha / A) / a0];
+}
+
+/** RBJ high-shelf biquad (shelf slope 1): `gainDb` above about `f0` Hz. */
+export function highShelfBiquad(sr: number, f0: number, gainDb: number): Biquad {
+  const A = Math.pow(10, gainDb / 40);
+  const w = (2 * Math.PI * f0) / sr;
+  const cw = Math.cos(w);
+  const alpha = (Math.sin(w) / 2) * Math.SQRT2;
+  const sA = 2 * Math.sqrt(A) * alpha;
+  const a0 = A + 1 - (A - 1) * cw + sA;
+  return [
+    (A * (A + 1 + (A - 1) * cw + sA)) / a0,
+    (-2 * A * (A - 1 + (A + 1) * cw)) / a0,
+    (A * (A + 1 + (A - 1) * cw - sA)) / a0,
+    (2 * (A - 1 - (A + 1) * cw)) / a0,
+    (A + 1 - (A - 1) * cw - sA) / a0,
+  ];
+}
+
+/** Runs a biquad over `y` (direct form I), returning a new array. */
+export function applyBiquad(y: Float32Array, c: Biquad): Float32Array {
+  const [b0, b1, b2, a1, a2] = c;
+  const out = new Float32Array(y.length);
+  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  for (let i = 0; i < y.length; i++) {
+    const x = y[i] as number;
+    const v = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+    out[i] = v;
+    x2 = x1; x1 = x; y2 = y1; y1 = v;
+  }
+  return out;
+}
+
+export interface RandomEqOptions {
+  /** Spectral tilt: high-shelf gain at `tiltHz`, uniform in ±tiltDb. */
+  tiltDb?: number;
+  tiltHz?: number;
+  /** Number of peaking filters, uniform in [min, max]. */
+  peaks?: [number, number];
+  /** Peak gain uniform in ±peakDb; centre log-uniform in [fmin, fmax] Hz; Q uniform in qRange. */
+  peakDb?: number;
+  fmin?: number;
+  fmax?: number;
+  qRange?: [number, number];
+}
+
+/**
+ * Random channel/EQ colouring: a random spectral tilt (high shelf) and a few random peaking
+ * filters, like a different microphone or room. The output is rescaled to the input's peak.
+ */
+export function randomEq(y: Float32Array, sr: number, rng: Rng, { tiltDb = 6, tiltHz = 1000, peaks = [1, 3], peakDb = 9, fmin = 150, fmax = 6000, qRange = [0.7, 3] }: RandomEqOptions = {}): Float32Array {
+  let out = applyBiquad(y, highShelfBiquad(sr, Math.min(tiltHz, 0.4 * sr), rng.uniform(-tiltDb, tiltDb)));
+  const nPeaks = peaks[0] + rng.int(peaks[1] - peaks[0] + 1);
+  const hi = Math.min(fmax, 0.45 * sr);
+  for (let i = 0; i < nPeaks; i++) {
+    const f0 = Math.exp(rng.uniform(Math.log(fmin), Math.log(hi)));
+    out = applyBiquad(out, peakingBiquad(sr, f0, rng.uniform(-peakDb, peakDb), rng.uniform(qRange[0], qRange[1])));
+  }
+  return matchPeak(out, y);
+}
+
+function peakOf(y: ArrayLike<number>): number {
+  let p = 0;
+  for (let i = 0; i < y.length; i++) p = Math.max(p, Math.abs(y[i] as number));
+  return p;
+}
+
+function matchPeak(out: Float32Array, ref: Float32Array): Float32Array {
+  const po = peakOf(out);
+  const pr = peakOf(ref);
+  if (po > 0 && pr > 0) {
+    const g = pr / po;
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * g;
+  }
+  return out;
+}
+
+function nextPow2(n: number): number {
+  let p = 4;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Linear convolution of `x` with `h` via FFT, truncated to x.length samples. */
+export function convolve(x: Float32Array, h: Float32Array): Float32Array {
+  const n = nextPow2(x.length + h.length - 1);
+  const plan = fftPlan(n);
+  const a = new Float64Array(n);
+  a.set(x);
+  const A = plan.forward(a).slice(0, 2 * plan.bins);
+  const b = new Float64Array(n);
+  b.set(h);
+  const B = plan.forward(b).slice(0, 2 * plan.bins);
+  const C = new Float64Array(2 * plan.bins);
+  for (let k = 0; k < plan.bins; k++) {
+    const ar = A[2 * k] as number, ai = A[2 * k + 1] as number, br = B[2 * k] as number, bi = B[2 * k + 1] as number;
+    C[2 * k] = ar * br - ai * bi;
+    C[2 * k + 1] = ar * bi + ai * br;
+  }
+  const out = new Float64Array(n);
+  plan.inverse2(C, null, out, null);
+  return Float32Array.from(out.subarray(0, x.length));
+}
+
+/** A synthetic room impulse response: a unit direct path then exponentially decaying noise (−60 dB at rt60). */
+export function syntheticRir(sr: number, rt60: number, rng: Rng, preDelay = 0.005): Float32Array {
+  const n = Math.max(2, Math.round(rt60 * sr));
+  const h = new Float32Array(n);
+  h[0] = 1;
+  const start = Math.max(1, Math.round(preDelay * sr));
+  const k = Math.log(1000) / (rt60 * sr); // amplitude e^(-k t) reaches 1e-3 (−60 dB) at rt60
+  let energy = 0;
+  for (let i = start; i < n; i++) {
+    h[i] = rng.normal() * Math.exp(-k * (i - start));
+    energy += (h[i] as number) ** 2;
+  }
+  // scale the tail to carry about as much energy as the direct path
+  const g = energy > 0 ? 1 / Math.sqrt(energy) : 0;
+  for (let i = start; i < n; i++) h[i] = (h[i] as number) * g;
+  return h;
+}
+
+export interface ReverbOptions {
+  /** Reverberation time range in seconds. */
+  rt60?: [number, number];
+  /** Wet (reverberant) share range. */
+  wet?: [number, number];
+}
+
+/**
+ * Adds synthetic room reverberation: convolution with an exponentially decaying noise RIR of
+ * random RT60, mixed with the dry signal; same length, rescaled to the input's peak.
+ */
+export function reverb(y: Float32Array, sr: number, rng: Rng, { rt60 = [0.2, 0.8], wet = [0.1, 0.5] }: ReverbOptions = {}): Float32Array {
+  if (y.length === 0) return new Float32Array(0);
+  const h = syntheticRir(sr, rng.uniform(rt60[0], rt60[1]), rng);
+  const w = rng.uniform(wet[0], wet[1]);
+  const wetSig = convolve(y, h);
+  const out = new Float32Array(y.length);
+  for (let i = 0; i < y.length; i++) out[i] = (1 - w) * (y[i] as number) + w * (wetSig[i] as number);
+  return matchPeak(out, y);
+}
+
+// ---------------------------------------------------------------------------------------------
+// spectrogram
+
+function copySpec(s: Spectrogram): Spectrogram {
+  return { data: new Float32Array(s.data), nMels: s.nMels, frames: s.frames };
+}
+
+/** Sets rows [start, start+width) (mel bands) to `value`; returns a new spectrogram. */
+export function maskRows(spec: Spectrogram, start: number, width: number, value = 0): Spectrogram {
+  const out = copySpec(spec);
+  const a = Math.max(0, start), b = Math.min(spec.nMels, start + width);
+  for (let m = a; m < b; m++) out.data.fill(value, m * spec.frames, (m + 1) * spec.frames);
+  return out;
+}
+
+/** Sets columns [start, start+width) (frames) to `value`; returns a new spectrogram. */
+export function maskColumns(spec: Spectrogram, start: number, width: number, value = 0): Spectrogram {
+  const out = copySpec(spec);
+  const a = Math.max(0, start), b = Math.min(spec.frames, start + width);
+  if (b <= a) return out;
+  for (let m = 0; m < spec.nMels; m++) out.data.fill(value, m * spec.frames + a, m * spec.frames + b);
+  return out;
+}
+
+export interface MaskOptions {
+  /** The maximum width F (or T) is drawn uniformly from this integer range; the width from 0..F. */
+  maxWidth?: [number, number];
+  value?: number;
+}
+
+/** A band of mel rows drawn as in the study: F ~ U{10..30}, width ~ U{0..F}, start ~ U{0..nMels-width}. */
+export function drawMask(size: number, rng: Rng, maxWidth: [number, number]): { start: number; width: number } {
+  const F = maxWidth[0] + rng.int(maxWidth[1] - maxWidth[0] + 1);
+  const width = Math.min(size, rng.int(F + 1));
+  const start = rng.int(size - width + 1);
+  return { start, width };
+}
+
+/** Frequency mask (SpecAugment): a random band of mel rows set to `value` (the study: F ~ U(10,30), 0). */
+export function frequencyMask(spec: Spectrogram, rng: Rng, { maxWidth = [10, 30], value = 0 }: MaskOptions = {}): Spectrogram {
+  const { start, width } = drawMask(spec.nMels, rng, maxWidth);
+  return maskRows(spec, start, width, value);
+}
+
+/** Time mask (SpecAugment): a random run of frames set to `value` (the study: T ~ U(10,50), 0). */
+export function timeMask(spec: Spectrogram, rng: Rng, { maxWidth = [10, 50], value = 0 }: MaskOptions = {}): Spectrogram {
+  const { start, width } = drawMask(spec.frames, rng, maxWidth);
+  return maskColumns(spec, start, width, value);
+}
+
+/** Adds Gaussian noise of standard deviation `std` to every cell (the study's: 0.01). */
+export function gaussianNoise(spec: Spectrogram, rng: Rng, std = 0.01): Spectrogram {
+  const out = copySpec(spec);
+  for (let i = 0; i < out.data.length; i++) out.data[i] = (out.data[i] as number) + std * rng.normal();
+  return out;
+}
+
+export interface SpecAugmentOptions {
+  /** Probability of each operation. */
+  p?: number;
+  freq?: MaskOptions;
+  time?: MaskOptions;
+  /** Also add Gaussian noise (with probability p) of this std; 0 disables. */
+  noiseStd?: number;
+}
+
+/**
+ * The study's spectrogram augmentation: Gaussian noise (std 0.01), frequency mask and time
+ * mask, each applied independently with probability p = 0.6. (Its fourth operation, pitch
+ * shift, belongs on the waveform: `pitchShift`.)
+ */
+export function specAugment(spec: Spectrogram, rng: Rng, { p = 0.6, freq = {}, time = {}, noiseStd = 0.01 }: SpecAugmentOptions = {}): Spectrogram {
+  let s = spec;
+  if (noiseStd > 0 && rng.chance(p)) s = gaussianNoise(s, rng, noiseStd);
+  if (rng.chance(p)) s = frequencyMask(s, rng, freq);
+  if (rng.chance(p)) s = timeMask(s, rng, time);
+  return s === spec ? copySpec(spec) : s;
+}
+
+/**
+ * Warps the mel (row) axis by `alpha` (VTLP on the mel scale): row r of the output reads row
+ * r/alpha of the input below a boundary at 80% of the axis (scaled by min(alpha,1)), then a
+ * straight line to the top row so the top stays fixed; linear interpolation between rows.
+ */
+export function melWarp(spec: Spectrogram, alpha: number): Spectrogram {
+  const { nMels, frames } = spec;
+  const out = { data: new Float32Array(spec.data.length), nMels, frames };
+  const top = nMels - 1;
+  const b = 0.8 * top * Math.min(alpha, 1); // boundary in output rows
+  for (let r = 0; r < nMels; r++) {
+    let src: number;
+    if (r <= b) src = r / alpha;
+    else {
+      const sb = b / alpha;
+      src = top === b ? top : sb + ((r - b) * (top - sb)) / (top - b);
+    }
+    src = Math.min(top, Math.max(0, src));
+    const r0 = Math.floor(src);
+    const r1 = Math.min(top, r0 + 1);
+    const f = src - r0;
+    for (let t = 0; t < frames; t++) {
+      out.data[r * frames + t] = (1 - f) * (spec.data[r0 * frames + t] as number) + f * (spec.data[r1 * frames + t] as number);
+    }
+  }
+  return out;
+}
+
+/** Vocal tract length perturbation on a mel spectrogram: `melWarp` with alpha ~ U(range). */
+export function vtlp(spec: Spectrogram, rng: Rng, range: [number, number] = [0.9, 1.1]): Spectrogram {
+  return melWarp(spec, rng.uniform(range[0], range[1]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// batch
+
+/**
+ * Mixup: lambda·a + (1−lambda)·b, for spectrograms of the same shape or plain arrays (inputs or
+ * one-hot labels).
+ */
+export function mixup<T extends Float32Array | Spectrogram>(a: T, b: T, lambda: number): T {
+  const da = a instanceof Float32Array ? a : a.data;
+  const db = b instanceof Float32Array ? b : (b as Spectrogram).data;
+  if (da.length !== db.length || (!(a instanceof Float32Array) && ((a as Spectrogram).nMels !== (b as Spectrogram).nMels))) {
+    throw new SerError('augment/shape-mismatch', `mixup: shapes differ (${da.length} vs ${db.length} values); pad or resize first`);
+  }
+  const out = new Float32Array(da.length);
+  for (let i = 0; i < out.length; i++) out[i] = lambda * (da[i] as number) + (1 - lambda) * (db[i] as number);
+  if (a instanceof Float32Array) return out as T;
+  return { data: out, nMels: (a as Spectrogram).nMels, frames: (a as Spectrogram).frames } as T;
+}
+
+/** Gamma(shape, 1) sample (Marsaglia–Tsang). */
+function gamma(shape: number, rng: Rng): number {
+  if (shape < 1) return gamma(shape + 1, rng) * Math.pow(rng.next() || 1e-12, 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number, v: number;
+    do { x = rng.normal(); v = 1 + c * x; } while (v <= 0);
+    v = v * v * v;
+    const u = rng.next();
+    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** Mixup's lambda ~ Beta(alpha, alpha). */
+export function sampleMixupLambda(rng: Rng, alpha = 0.2): number {
+  const x = gamma(alpha, rng);
+  const y = gamma(alpha, rng);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
