@@ -315,12 +315,11 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
       const h = scale * 0.5;
       for (let i = 0; i < n; i++) out[nOut + i] = (a[i]! * 2 + (s[i]! & 1)) * h;
     } else {
-      // Independent channels: mean of the integer samples, scaled once.
-      const h = scale / nCh;
+      // Independent channels: mean of the samples (same arithmetic as the WAV reader).
       for (let i = 0; i < n; i++) {
         let sum = 0;
         for (let c = 0; c < nCh; c++) sum += blocks[c]![i]!;
-        out[nOut + i] = sum * h;
+        out[nOut + i] = (sum * scale) / nCh;
       }
     }
     nOut += n;

@@ -161,29 +161,30 @@ function parseFmt(view: DataView, off: number, size: number, source: string): Wa
 function readSamples(view: DataView, dataOff: number, frames: number, fmt: WavFormat, source: string): Float32Array {
   const { channels, blockAlign, bitsPerSample, formatTag } = fmt;
   const out = new Float32Array(frames);
+  // Multi-channel: sum in float64, then divide once (the mean, rounded once to float32).
+  const acc: Float32Array | Float64Array = channels === 1 ? out : new Float64Array(frames);
   const bytesPer = bitsPerSample >> 3;
-  const inv = 1 / channels;
   const isFloat = formatTag === WAVE_FORMAT_IEEE_FLOAT;
   for (let c = 0; c < channels; c++) {
     let p = dataOff + c * bytesPer;
     if (isFloat && bitsPerSample === 32) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i]! += view.getFloat32(p, true);
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += view.getFloat32(p, true);
     } else if (isFloat) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i]! += view.getFloat64(p, true);
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += view.getFloat64(p, true);
     } else if (bitsPerSample === 16) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i]! += view.getInt16(p, true) / 32768;
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += view.getInt16(p, true) / 32768;
     } else if (bitsPerSample === 24) {
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const v = view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getInt8(p + 2) << 16);
-        out[i]! += v / 8388608;
+        acc[i]! += v / 8388608;
       }
     } else if (bitsPerSample === 32) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i]! += view.getInt32(p, true) / 2147483648;
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += view.getInt32(p, true) / 2147483648;
     } else {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i]! += (view.getUint8(p) - 128) / 128;
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += (view.getUint8(p) - 128) / 128;
     }
   }
-  if (channels > 1) for (let i = 0; i < frames; i++) out[i]! *= inv;
+  if (channels > 1) for (let i = 0; i < frames; i++) out[i] = acc[i]! / channels;
   if (isFloat) {
     for (let i = 0; i < frames; i++) {
       if (!Number.isFinite(out[i]!)) {
