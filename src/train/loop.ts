@@ -409,6 +409,9 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
     createdAt: new Date().toISOString(),
     ...opts.metadata,
   };
+  if (opts.metadata?.data && typeof opts.metadata.data === 'object') {
+    metadata.data = { trainWithAugmentation: trainSet.specs.length, ...(opts.metadata.data as Record<string, unknown>) };
+  }
   if (opts.out && finished) {
     await writeJsonAtomic(join(opts.out, 'log.json'), { recipe: recipe.name, seed, selectedEpoch, stoppedEarly, seconds, history });
     await writeFileAtomic(join(opts.out, 'training-curves.svg'), trainingCurves(history, recipe.name));

@@ -92,3 +92,47 @@ export const linearTrainerFactory: TrainerFactory = async (spec) => {
   };
   return t;
 };
+
+/** A 16-bit PCM mono WAV file's bytes. */
+export function wavBytes(samples: Float32Array, sampleRate: number): Uint8Array {
+  const n = samples.length;
+  const buf = new Uint8Array(44 + 2 * n);
+  const dv = new DataView(buf.buffer);
+  const str = (o: number, s: string) => [...s].forEach((c, i) => dv.setUint8(o + i, c.charCodeAt(0)));
+  str(0, 'RIFF');
+  dv.setUint32(4, 36 + 2 * n, true);
+  str(8, 'WAVE');
+  str(12, 'fmt ');
+  dv.setUint32(16, 16, true);
+  dv.setUint16(20, 1, true);
+  dv.setUint16(22, 1, true);
+  dv.setUint32(24, sampleRate, true);
+  dv.setUint32(28, sampleRate * 2, true);
+  dv.setUint16(32, 2, true);
+  dv.setUint16(34, 16, true);
+  str(36, 'data');
+  dv.setUint32(40, 2 * n, true);
+  for (let i = 0; i < n; i++) dv.setInt16(44 + 2 * i, Math.max(-32767, Math.min(32767, Math.round(samples[i]! * 32767))), true);
+  return buf;
+}
+
+/**
+ * Writes a tiny AESDD-named corpus into `dir`: for each emotion a different tone (plus noise),
+ * `perEmotion` files per speaker, lengths 0.3–0.6 s at 8 kHz.
+ */
+export function writeToyCorpus(dir: string, write: (path: string, bytes: Uint8Array) => void, speakers = [1, 2], perEmotion = 3, seed = 3): void {
+  const rng = createRng(seed);
+  const sr = 8000;
+  const freqs: Record<string, number> = { a: 300, d: 600, f: 1200, h: 2000, s: 3000 };
+  for (const spk of speakers) {
+    for (const [e, f0] of Object.entries(freqs)) {
+      for (let i = 1; i <= perEmotion; i++) {
+        const n = Math.round(sr * (0.3 + 0.3 * rng.next()));
+        const y = new Float32Array(n);
+        const f = f0 * (1 + 0.05 * (spk - 1));
+        for (let t = 0; t < n; t++) y[t] = 0.5 * Math.sin((2 * Math.PI * f * t) / sr) + 0.05 * rng.normal();
+        write(`${dir}/${e}${String(i).padStart(2, '0')} (${spk}).wav`, wavBytes(y, sr));
+      }
+    }
+  }
+}

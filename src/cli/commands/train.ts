@@ -1,11 +1,156 @@
+/**
+ * `ser train --data DIR --recipe NAME --out DIR [--epochs N --lr X --seed N --batch N --resume
+ * --val-fraction F --threads N --backend NAME]`: scans the corpus, computes features through the
+ * cache, carves a stratified validation set from the data (never used for training), trains the
+ * recipe with checkpoints every epoch, and writes the model folder to --out.
+ */
 import type { Command } from 'commander';
+import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
+import { carveValidation } from '../../data/splits.js';
+import { featureParams, type FeatureParams } from '../../features/params.js';
+import { labelNamesOf, loadFeatures, toLabeledSpecs } from '../../train/dataset.js';
+import { train } from '../../train/loop.js';
+import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
+
+/** Parses a positive integer flag or throws a SerError naming it. */
+export function intFlag(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new SerError('cli/bad-option', `--${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+/** Parses a number flag in [lo, hi] or throws. */
+export function numFlag(name: string, lo = -Infinity, hi = Infinity) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new SerError('cli/bad-option', `--${name} must be a number in [${lo}, ${hi}], got "${v}"`);
+    return n;
+  };
+}
+
+/** Parses a JSON object flag or throws. */
+export function jsonFlag(name: string) {
+  return (v: string): Record<string, unknown> => {
+    try {
+      const o = JSON.parse(v) as unknown;
+      if (o && typeof o === 'object' && !Array.isArray(o)) return o as Record<string, unknown>;
+    } catch {
+      /* fall through */
+    }
+    throw new SerError('cli/bad-option', `--${name} must be a JSON object, e.g. '{"nMels": 64}', got "${v}"`);
+  };
+}
+
+interface TrainFlags {
+  data: string;
+  recipe: string;
+  out: string;
+  epochs?: number;
+  lr?: number;
+  seed: number;
+  batch?: number;
+  resume?: boolean;
+  valFraction?: number;
+  valBySpeaker?: boolean;
+  patience?: number;
+  threads?: number;
+  backend?: string;
+  format?: string;
+  cache?: string;
+  features?: Record<string, unknown>;
+  archOptions?: Record<string, unknown>;
+  progress: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('train')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new SerError('cli/not-implemented', 'train is not implemented yet');
+    .description('train a model from a labelled corpus folder with a named recipe (checkpoints every epoch; --resume continues)')
+    .requiredOption('--data <dir>', 'corpus folder (AESDD, folder-per-label, CSV manifest, ...)')
+    .requiredOption('--out <dir>', 'output model folder (checkpoint, log.json, training-curves.svg, model + metadata)')
+    .option('--recipe <name>', `training recipe: ${recipeNames().join(', ')}`, 'seed-cnn3')
+    .option('--epochs <n>', 'override the recipe\'s epochs', intFlag('epochs'))
+    .option('--lr <x>', 'override the recipe\'s learning rate', numFlag('lr', 1e-12, 10))
+    .option('--seed <n>', 'random seed (split, batches, augmentation, weights)', intFlag('seed', 0), 42)
+    .option('--batch <n>', 'override the recipe\'s batch size', intFlag('batch'))
+    .option('--resume', 'continue from --out/checkpoint.ckpt (same seed → same final weights)')
+    .option('--val-fraction <f>', 'validation share carved from the data for early stopping (0 = none; default: the recipe\'s)', numFlag('val-fraction', 0, 0.9))
+    .option('--val-by-speaker', 'hold out whole speakers for validation instead of a stratified sample of files')
+    .option('--patience <n>', 'early-stopping patience in epochs (default: the recipe\'s)', intFlag('patience'))
+    .option('--threads <n>', 'threads for training', intFlag('threads'))
+    .option('--backend <name>', 'tfjs backend: wasm, cpu or tensorflow', 'wasm')
+    .option('--format <name>', 'corpus format (default: auto-detect)')
+    .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .ser-cache/features)')
+    .option('--features <json>', 'feature parameter overrides as JSON, e.g. \'{"nMels": 64}\'', jsonFlag('features'))
+    .option('--arch-options <json>', 'architecture option overrides as JSON, e.g. \'{"channels": [8, 16, 32]}\'', jsonFlag('arch-options'))
+    .option('--no-progress', 'no progress bars')
+    .action(async (flags: TrainFlags) => {
+      await runTrain(flags);
     });
+}
+
+/** The body of `ser train` (exported for tests and scripts). */
+export async function runTrain(flags: TrainFlags): Promise<void> {
+  const overrides: RecipeOverrides = {};
+  if (flags.epochs !== undefined) overrides.epochs = flags.epochs;
+  if (flags.lr !== undefined) overrides.lr = flags.lr;
+  if (flags.batch !== undefined) overrides.batchSize = flags.batch;
+  if (flags.patience !== undefined) overrides.patience = flags.patience;
+  if (flags.valFraction !== undefined) overrides.valFraction = flags.valFraction;
+  const recipe = getRecipe(flags.recipe, overrides);
+  if (flags.archOptions) recipe.archOptions = { ...recipe.archOptions, ...flags.archOptions };
+  if (flags.features) recipe.features = { ...recipe.features, ...(flags.features as Partial<FeatureParams>) };
+  const params = featureParams(recipe.features);
+
+  const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
+  for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
+  const { items, failed } = await loadFeatures(corpus.items, params, { cacheDir: flags.cache, progress: flags.progress, label: 'features' });
+  for (const f of failed) process.stderr.write(`skipped ${f.message}\n`);
+  if (items.length === 0) throw new SerError('train/no-data', `${flags.data}: no usable audio files`);
+  const labelNames = labelNamesOf(items);
+
+  let trainItems = items;
+  let valItems: typeof items = [];
+  if (recipe.valFraction > 0) {
+    const split = carveValidation(items, recipe.valFraction, flags.seed, { bySpeaker: flags.valBySpeaker });
+    trainItems = split.train;
+    valItems = split.validation;
+  }
+  const trainData = { ...toLabeledSpecs(trainItems, labelNames), labelNames };
+  const valData = valItems.length ? toLabeledSpecs(valItems, labelNames) : null;
+  process.stderr.write(
+    `train ${recipe.name}: ${trainItems.length} training files, ${valItems.length} validation files, ` +
+      `${labelNames.length} labels (${labelNames.join(', ')}), ${recipe.epochs} epochs, lr ${recipe.lr}, batch ${recipe.batchSize}, seed ${flags.seed}\n`,
+  );
+  const result = await train(recipe, trainData, {
+    out: flags.out,
+    seed: flags.seed,
+    resume: flags.resume,
+    valData,
+    progress: flags.progress,
+    threads: flags.threads,
+    backend: flags.backend,
+    metadata: {
+      featureParams: params,
+      data: {
+        root: corpus.root,
+        format: corpus.format,
+        train: trainItems.length,
+        validation: valItems.length,
+        skipped: corpus.problems.length + failed.length,
+        speakers: [...new Set(items.map((i) => i.speaker).filter((s) => s !== null))],
+      },
+    },
+  });
+  const sel = result.history.find((h) => h.epoch === result.selectedEpoch);
+  process.stderr.write(
+    `done: ${result.epochsRun} epochs in ${result.seconds.toFixed(1)} s; kept epoch ${result.selectedEpoch}` +
+      (sel?.val ? ` (validation accuracy ${(100 * sel.val.accuracy).toFixed(1)}%, UAR ${(100 * sel.val.uar).toFixed(1)}%)` : '') +
+      (result.stoppedEarly ? ', stopped early' : '') +
+      `\nmodel folder: ${flags.out}\n`,
+  );
+  result.trainer.dispose();
 }
