@@ -8,6 +8,37 @@
 import { backend_util, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
+import { wasmKernel } from './registry.js';
+
+/** Generic (any stride) gather of colsT[(i,j,c), (b,y,x)] from NHWC x. */
+function im2colStrided(xs: Float32Array, cs: Float32Array, info: backend_util.Conv2DInfo, n: number): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  const imgStride = inHeight * inWidth * inChannels;
+  const rowStride = inWidth * inChannels;
+  for (let i = 0; i < filterHeight; i++) {
+    for (let j = 0; j < filterWidth; j++) {
+      for (let c = 0; c < inChannels; c++) {
+        let o = ((i * filterWidth + j) * inChannels + c) * n;
+        for (let b = 0; b < batchSize; b++) {
+          const xb = b * imgStride + c;
+          for (let y = 0; y < outHeight; y++, o += outWidth) {
+            const yy = y * strideHeight + i - pt;
+            if (yy < 0 || yy >= inHeight) {
+              cs.fill(0, o, o + outWidth);
+              continue;
+            }
+            const xr = xb + yy * rowStride;
+            for (let xx = 0; xx < outWidth; xx++) {
+              const col = xx * strideWidth + j - pl;
+              cs[o + xx] = col >= 0 && col < inWidth ? xs[xr + col * inChannels] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+}
 
 function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
   const { inputs, attrs } = args;
@@ -24,37 +55,39 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   const n = batchSize * outHeight * outWidth;
   const rows = filterHeight * filterWidth * inChannels;
   const cols = backend.makeOutput([rows, n], 'float32');
-  const xs = f32(backend, x);
-  const cs = f32(backend, cols);
-  const imgStride = inHeight * inWidth * inChannels;
-  const rowStride = inWidth * inChannels;
-  for (let i = 0; i < filterHeight; i++) {
-    for (let j = 0; j < filterWidth; j++) {
-      for (let c = 0; c < inChannels; c++) {
-        let o = ((i * filterWidth + j) * inChannels + c) * n;
-        for (let b = 0; b < batchSize; b++) {
-          const xb = b * imgStride + c;
-          for (let y = 0; y < outHeight; y++) {
-            const yy = y * strideHeight + i - pt;
-            if (yy < 0 || yy >= inHeight) {
-              cs.fill(0, o, o + outWidth);
-              o += outWidth;
-              continue;
+  if (strideHeight === 1 && strideWidth === 1) {
+    // channel-major copy of x ([c, b, H, W], tfjs's wasm Transpose) so that every columns row is a
+    // run of contiguous, shifted image rows: copied with TypedArray.set (memcpy) instead of a gather.
+    const xt = wasmKernel('Transpose')({ inputs: { x }, backend: backend as never, attrs: { perm: [3, 0, 1, 2] } } as never) as TensorInfo;
+    const xs = f32(backend, xt);
+    const cs = f32(backend, cols);
+    const plane = batchSize * inHeight * inWidth;
+    for (let i = 0; i < filterHeight; i++) {
+      for (let j = 0; j < filterWidth; j++) {
+        const dx = j - pl;
+        const x0 = Math.max(0, -dx), x1 = Math.min(outWidth, inWidth - dx);
+        for (let c = 0; c < inChannels; c++) {
+          let o = ((i * filterWidth + j) * inChannels + c) * n;
+          const pc = c * plane;
+          for (let b = 0; b < batchSize; b++) {
+            for (let y = 0; y < outHeight; y++, o += outWidth) {
+              const yy = y + i - pt;
+              if (yy < 0 || yy >= inHeight || x1 <= x0) {
+                cs.fill(0, o, o + outWidth);
+                continue;
+              }
+              if (x0 > 0) cs.fill(0, o, o + x0);
+              const src = pc + (b * inHeight + yy) * inWidth + x0 + dx;
+              cs.set(xs.subarray(src, src + (x1 - x0)), o + x0);
+              if (x1 < outWidth) cs.fill(0, o + x1, o + outWidth);
             }
-            const xr = xb + yy * rowStride;
-            // x range where the input column is inside the image
-            let x0 = 0;
-            while (x0 < outWidth && x0 * strideWidth + j - pl < 0) cs[o + x0++] = 0;
-            let x1 = outWidth;
-            while (x1 > x0 && (x1 - 1) * strideWidth + j - pl >= inWidth) cs[o + --x1] = 0;
-            let src = xr + (x0 * strideWidth + j - pl) * inChannels;
-            const step = strideWidth * inChannels;
-            for (let xx = x0; xx < x1; xx++, src += step) cs[o + xx] = xs[src];
-            o += outWidth;
           }
         }
       }
     }
+    backend.disposeData(xt.dataId);
+  } else {
+    im2colStrided(f32(backend, x), f32(backend, cols), info, n);
   }
   const mm = getKernel('BatchMatMul', 'wasm')!.kernelFunc as KernelFunc;
   const reshape = getKernel('Reshape', 'wasm')!.kernelFunc as KernelFunc;

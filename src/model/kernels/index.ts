@@ -7,6 +7,8 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { identityConfig } from './Identity.js';
+import { castConfig } from './Cast.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
 /** Every custom wasm kernel. */
@@ -14,6 +16,8 @@ export const wasmKernels: KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  identityConfig,
+  castConfig,
 ];
 
 let registered = false;
