@@ -1,0 +1,124 @@
+/** Drawing helpers of the web app: waveform, log-mel image, probability bars, timeline. */
+import type { Spectrogram } from '../features/types.js';
+import type { TimelineWindow } from '../infer/core.js';
+
+/** Colour of each emotion (CSS variables of app.css; fallback grey). */
+export function emotionColor(label: string | null): string {
+  const known = ['angry', 'disgust', 'fear', 'happy', 'sad'];
+  return label && known.includes(label) ? `var(--${label})` : 'var(--silent)';
+}
+
+/** Min/max envelope of `samples` across the canvas width. */
+export function drawWaveform(canvas: HTMLCanvasElement, samples: Float32Array): void {
+  const ctx = canvas.getContext('2d')!;
+  const { width: w, height: h } = canvas;
+  ctx.clearRect(0, 0, w, h);
+  ctx.fillStyle = '#7aa2ff';
+  const per = Math.max(1, Math.floor(samples.length / w));
+  for (let x = 0; x < w; x++) {
+    const start = Math.floor((x * samples.length) / w);
+    let lo = 0;
+    let hi = 0;
+    for (let i = start; i < Math.min(samples.length, start + per); i++) {
+      const v = samples[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const y0 = ((1 - hi) / 2) * h;
+    const y1 = ((1 - lo) / 2) * h;
+    ctx.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+  }
+}
+
+/** A perceptual dark→bright colour ramp (approximating "magma"), t in [0, 1]. */
+export function ramp(t: number): [number, number, number] {
+  const stops: Array<[number, number, number]> = [
+    [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
+  ];
+  const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = stops[i];
+  const b = stops[i + 1];
+  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
+}
+
+/** The log-mel image: low frequencies at the bottom, frames left to right, dB range min..max. */
+export function drawSpectrogram(canvas: HTMLCanvasElement, spec: Spectrogram): void {
+  const { nMels, frames, data } = spec;
+  canvas.width = Math.max(1, frames);
+  canvas.height = nMels;
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(frames, nMels);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] < lo) lo = data[i];
+    if (data[i] > hi) hi = data[i];
+  }
+  const span = hi - lo || 1;
+  for (let m = 0; m < nMels; m++) {
+    const y = nMels - 1 - m;
+    for (let t = 0; t < frames; t++) {
+      const [r, g, b] = ramp((data[m * frames + t] - lo) / span);
+      const o = (y * frames + t) * 4;
+      img.data[o] = r;
+      img.data[o + 1] = g;
+      img.data[o + 2] = b;
+      img.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** Bars of every label's probability, highest first marked. */
+export function renderBars(el: HTMLElement, probabilities: Record<string, number>, top: string): void {
+  el.replaceChildren(
+    ...Object.entries(probabilities).map(([label, p]) => {
+      const row = document.createElement('div');
+      row.className = `bar${label === top ? ' top' : ''}`;
+      row.dataset.label = label;
+      row.dataset.probability = String(p);
+      const name = document.createElement('span');
+      name.className = 'name';
+      name.textContent = label;
+      const track = document.createElement('div');
+      track.className = 'track';
+      const fill = document.createElement('div');
+      fill.className = 'fill';
+      fill.style.width = `${(p * 100).toFixed(2)}%`;
+      fill.style.background = emotionColor(label);
+      track.append(fill);
+      const pct = document.createElement('span');
+      pct.className = 'pct';
+      pct.textContent = `${(p * 100).toFixed(1)}%`;
+      row.append(name, track, pct);
+      return row;
+    }),
+  );
+}
+
+/** Coloured blocks, one per window (silence grey), with a time axis. */
+export function renderTimeline(el: HTMLElement, axis: HTMLElement, windows: TimelineWindow[], duration: number): void {
+  const hop = windows.length > 1 ? windows[1].start - windows[0].start : duration;
+  el.replaceChildren(
+    ...windows.map((w, i) => {
+      const d = document.createElement('div');
+      const end = i + 1 < windows.length ? windows[i + 1].start : w.end;
+      d.style.flex = `${Math.max(0.001, Math.min(end, w.end) - w.start || hop)}`;
+      d.style.background = emotionColor(w.emotion);
+      d.title = `${w.start.toFixed(1)}–${w.end.toFixed(1)} s: ${w.silent ? 'silence' : w.emotion}`;
+      d.textContent = w.silent ? '' : (w.emotion ?? '');
+      d.dataset.emotion = w.emotion ?? 'silent';
+      return d;
+    }),
+  );
+  const ticks = 5;
+  axis.replaceChildren(
+    ...Array.from({ length: ticks + 1 }, (_, i) => {
+      const s = document.createElement('span');
+      s.textContent = `${((duration * i) / ticks).toFixed(1)} s`;
+      return s;
+    }),
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The web app in Debian Chromium (playwright-core): upload a generated WAV, wait for the result,
+ * screenshot it, and check the in-browser (tfjs wasm) probabilities equal the CLI's for the same file.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildServer } from '../../src/server/app.js';
+import { ensureWebBundle } from '../../src/server/static.js';
+import { Classifier } from '../../src/infer/classifier.js';
+import { EMOTIONS } from '../../src/util/labels.js';
+import { makeTinyModelFolder, speechLike, writeWav } from '../infer/helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`\n[browser tests skipped] no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
+
+describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let clf: Classifier;
+  let wav: string;
+  const shots = resolve(__dirname, '../../test-results');
+
+  beforeAll(async () => {
+    const note = await ensureWebBundle();
+    expect(note).not.toMatch(/failed|missing/);
+    clf = await Classifier.load(await makeTinyModelFolder());
+    app = await buildServer({ classifier: clf });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const dir = mkdtempSync(join(tmpdir(), 'ser-web-'));
+    // speech 0–2 s, silence, speech 6.5–9.5 s: the 3-s window at 3–6 s is silent
+    const y = new Float32Array(16000 * 10);
+    y.set(speechLike(2, 16000, 1), 0);
+    y.set(speechLike(3, 16000, 4).map((v) => v * 0.6), 16000 * 6.5);
+    wav = writeWav(dir, 'speech-10s.wav', y);
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 1200 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${url}/`);
+    await page.waitForFunction(() => (window as any).serApp !== undefined);
+    const ok = await page.evaluate(async () => !!(await (window as any).serApp.ready));
+    expect(errors).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    clf?.dispose();
+  });
+
+  it('predicts an uploaded WAV in the page with the same probabilities as the CLI code', async () => {
+    await page.setInputFiles('#file', wav);
+    const result = page.locator('#result[data-emotion]');
+    await result.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.screenshot({ path: join(shots, 'web-app.png'), fullPage: true });
+    const emotion = await result.getAttribute('data-emotion');
+    const probs = JSON.parse((await result.getAttribute('data-probabilities'))!);
+    expect(await result.getAttribute('data-mode')).toBe('browser');
+    const cli = await clf.predictFile(wav);
+    expect(emotion).toBe(cli.emotion);
+    expect(Object.keys(probs)).toEqual([...EMOTIONS]);
+    for (const k of EMOTIONS) expect(Math.abs(probs[k] - cli.probabilities[k])).toBeLessThanOrEqual(1e-3);
+    // the 10-s clip gets a timeline (3-s windows every 1.5 s) with the silent gap marked
+    const blocks = await page.locator('#timeline > div').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.emotion));
+    expect(blocks.length).toBe(6);
+    expect(blocks[2]).toBe('silent');
+    expect(blocks.filter((b) => b === 'silent')).toHaveLength(1);
+  });
+
+  it('server mode posts to /api/predict and shows the same answer', async () => {
+    await page.check('#server-mode');
+    await page.evaluate(() => document.getElementById('result')!.removeAttribute('data-emotion'));
+    await page.setInputFiles('#file', []);
+    await page.setInputFiles('#file', wav);
+    const result = page.locator('#result[data-mode="server"][data-emotion]');
+    await result.waitFor({ state: 'visible', timeout: 60_000 });
+    const probs = JSON.parse((await result.getAttribute('data-probabilities'))!);
+    const cli = await clf.predictFile(wav);
+    for (const k of EMOTIONS) expect(Math.abs(probs[k] - cli.probabilities[k])).toBeLessThanOrEqual(1e-3);
+    await page.screenshot({ path: join(shots, 'web-app-server-mode.png'), fullPage: true });
+  });
+});
