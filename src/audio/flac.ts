@@ -138,8 +138,7 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
   const cap0 = Math.min(info.totalSamples > 0 ? Math.min(info.totalSamples, guess) : guess, MAX_SAMPLES);
   let out = new Float32Array(cap0);
   let nOut = 0;
-  const blocks: Int32Array[] = [];
-  for (let c = 0; c < Math.max(nCh, 2); c++) blocks.push(new Int32Array(65536));
+  const blocks = scratchBlocks(Math.max(nCh, 2), info.maxBlockSize >= 16 ? info.maxBlockSize : 4608);
   const coefs = new Int32Array(32);
   let frameNo = 0;
 
@@ -194,6 +193,10 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
       bps = SAMPLE_SIZES[ssCode]!;
       if (bps === 0) throw fail('unreadable', source, `FLAC frame ${frameNo} uses a reserved sample size code`);
       if (bps > 24) throw fail('unsupported-encoding', source, `${bps}-bit FLAC frames are not supported`);
+    }
+    if (blockSize > blocks[0]!.length) {
+      const bigger = scratchBlocks(blocks.length, blockSize);
+      for (let c = 0; c < blocks.length; c++) blocks[c] = bigger[c]!;
     }
     let frameCh: number;
     if (chCode < 8) frameCh = chCode + 1;
@@ -336,6 +339,16 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
     channels: nCh,
     source,
   };
+}
+
+// Per-channel block buffers, reused across calls (decoding is synchronous, so this is safe).
+let scratch: Int32Array[] = [];
+function scratchBlocks(nCh: number, size: number): Int32Array[] {
+  if (scratch.length < nCh || scratch[0]!.length < size) {
+    const len = Math.max(size, scratch[0]?.length ?? 0);
+    scratch = Array.from({ length: Math.max(nCh, scratch.length) }, () => new Int32Array(len));
+  }
+  return scratch.slice(0, nCh);
 }
 
 /** Reads a Rice-coded residual into dst[order..blockSize); returns the new bit position. */
