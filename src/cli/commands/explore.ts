@@ -1,11 +1,30 @@
+/** `ser explore --data DIR --out DIR`: the corpus exploration report (see src/data/explore.ts). */
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CORPUS_FORMATS, parseLabelMap, summarizeCorpus, type CorpusFormat } from '../../data/corpus.js';
+import { exploreCorpus } from '../../data/explore.js';
 import { SerError } from '../../util/errors.js';
 
 export function register(program: Command): void {
   program
     .command('explore')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new SerError('cli/not-implemented', 'explore is not implemented yet');
+    .description('scan a corpus and write an HTML report: counts per emotion and speaker, durations, example waveforms and log-mels, skipped files')
+    .requiredOption('--data <dir>', 'corpus folder (or CSV manifest)')
+    .option('--out <dir>', 'output folder for index.html and images', 'explore-report')
+    .option('--format <format>', `corpus format: auto, ${CORPUS_FORMATS.join(', ')}`, 'auto')
+    .option('--label-map <map>', 'map or skip dataset labels, e.g. neutral=skip,calm=skip,ps=happy')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: { data: string; out: string; format: string; labelMap?: string; progress: boolean }) => {
+      if (o.format !== 'auto' && !(CORPUS_FORMATS as readonly string[]).includes(o.format)) {
+        throw new SerError('cli/bad-option', `--format: unknown format "${o.format}"; use auto, ${CORPUS_FORMATS.join(', ')}`);
+      }
+      const res = await exploreCorpus(o.data, o.out, {
+        format: o.format as CorpusFormat | 'auto',
+        ...(o.labelMap ? { labelMap: parseLabelMap(o.labelMap) } : {}),
+        progress: o.progress,
+      });
+      console.log(summarizeCorpus(res.corpus));
+      console.log(`report: ${pathToFileURL(resolve(res.html)).href}`);
     });
 }

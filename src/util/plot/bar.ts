@@ -19,12 +19,14 @@ export function barChart(labels: string[], values: number[], opts: BarChartOptio
   plot.h = height - plot.y - (opts.xLabel ? 52 : 36);
   const max = Math.max(0, ...values.filter(Number.isFinite));
   const min = Math.min(0, ...values.filter(Number.isFinite));
-  const [lo, hi] = niceRange(min, max === min ? min + 1 : max);
+  // headroom for the value labels above the bars
+  const [lo, hi] = niceRange(min, max === min ? min + 1 : max + (showValues ? 0.08 * (max - min) : 0));
+  const integers = values.every((v) => Number.isInteger(v));
   let s = svgOpen(width, height, opts.title);
-  s += yAxis(plot, lo, hi, niceTicks(lo, hi));
+  s += yAxis(plot, lo, hi, niceTicks(lo, hi).filter((t) => !integers || Number.isInteger(t)));
   const n = Math.max(1, labels.length);
   const slot = plot.w / n;
-  const bw = Math.max(1, slot * 0.7);
+  const bw = Math.max(1, Math.min(90, slot * 0.7));
   const yOf = (v: number) => plot.y + plot.h - ((v - lo) / (hi - lo)) * plot.h;
   labels.forEach((label, i) => {
     const v = values[i] ?? 0;

@@ -13,8 +13,9 @@ export interface WaveformOptions extends ChartOptions {
 export function waveform(samples: ArrayLike<number>, sampleRate: number, opts: WaveformOptions = {}): string {
   const width = opts.width ?? 520;
   const height = opts.height ?? 200;
+  const xLabel = opts.xLabel ?? 'time (s)';
   const plot = { x: 64, y: opts.title ? 34 : 14, w: width - 84, h: 0 };
-  plot.h = height - plot.y - (opts.xLabel ? 52 : 36);
+  plot.h = height - plot.y - (xLabel ? 52 : 36);
   const n = samples.length;
   const duration = n / sampleRate;
   let peak = 0;
@@ -41,6 +42,6 @@ export function waveform(samples: ArrayLike<number>, sampleRate: number, opts: W
     down = `L${r2(x)} ${r2(Y(lo))}` + down;
   }
   if (up) s += `<path d="${up}${down}Z" fill="${opts.color ?? '#0072B2'}" stroke="${opts.color ?? '#0072B2'}" stroke-width="0.6"/>`;
-  s += axisTitles(plot, opts.xLabel ?? 'time (s)', opts.yLabel);
+  s += axisTitles(plot, xLabel, opts.yLabel);
   return s + '</svg>';
 }
