@@ -55,20 +55,10 @@ interface Resolved {
   win: number;
   hop: number;
   window: Float64Array;
-  /** Separable smoothing kernels (each normalised), or null when no smoothing. */
-  kFreq: Float64Array | null;
-  kTime: Float64Array | null;
-}
-
-function triangle(g: number): Float64Array {
-  // concat(linspace(0,1,g+1,endpoint=False), linspace(1,0,g+2))[1:-1], normalised to sum 1
-  const k = new Float64Array(2 * g + 1);
-  let s = 0;
-  for (let i = 1; i <= g; i++) { k[i - 1] = i / (g + 1); }
-  for (let i = 0; i <= g; i++) { k[g + i] = 1 - i / (g + 1); }
-  for (let i = 0; i < k.length; i++) s += k[i]!;
-  for (let i = 0; i < k.length; i++) k[i]! /= s;
-  return k;
+  /** Mask smoothing: triangular kernel half-widths in bins / frames; smooth=false when none. */
+  smooth: boolean;
+  gF: number;
+  gT: number;
 }
 
 function resolve(sr: number, o: ReduceNoiseOptions): Resolved {
@@ -80,9 +70,8 @@ function resolve(sr: number, o: ReduceNoiseOptions): Resolved {
   if (!(hop >= 1) || hop > win) throw new SerError('audio/bad-param', `reduceNoise: hop_length must be in 1..win_length, got ${hop}`);
   const freqHz = o.freqMaskSmoothHz === undefined ? 500 : o.freqMaskSmoothHz;
   const timeMs = o.timeMaskSmoothMs === undefined ? 50 : o.timeMaskSmoothMs;
-  let kFreq: Float64Array | null = null, kTime: Float64Array | null = null;
+  let smooth = false, gF = 1, gT = 1;
   if (freqHz !== null || timeMs !== null) {
-    let gF = 1, gT = 1;
     if (freqHz !== null) {
       gF = Math.trunc(freqHz / (sr / (nFft / 2)));
       if (gF < 1) throw new SerError('audio/bad-param', `reduceNoise: freqMaskSmoothHz must be at least ${Math.trunc(sr / (nFft / 2))} Hz`);
@@ -91,7 +80,7 @@ function resolve(sr: number, o: ReduceNoiseOptions): Resolved {
       gT = Math.trunc(timeMs / ((hop / sr) * 1000));
       if (gT < 1) throw new SerError('audio/bad-param', `reduceNoise: timeMaskSmoothMs must be at least ${Math.trunc((hop / sr) * 1000)} ms`);
     }
-    if (!(gF === 1 && gT === 1)) { kFreq = triangle(gF); kTime = triangle(gT); }
+    smooth = !(gF === 1 && gT === 1);
   }
   return {
     sr,
@@ -107,8 +96,9 @@ function resolve(sr: number, o: ReduceNoiseOptions): Resolved {
     win,
     hop,
     window: hannWindow(win, true),
-    kFreq,
-    kTime,
+    smooth,
+    gF,
+    gT,
   };
 }
 
@@ -121,72 +111,167 @@ export function scipyStftFrames(m: number, win: number, hop: number): number {
 }
 
 // Scratch buffers reused across calls (grown on demand): the hot path allocates nothing per frame.
-let scratchRe = new Float64Array(0);
-let scratchIm = new Float64Array(0);
-let scratchMag = new Float64Array(0);
-let scratchMask = new Float64Array(0);
-let scratchTmp = new Float64Array(0);
-function ensure(n: number): void {
+// Scratch buffers reused across calls (grown on demand), float32 like noisereduce's complex64
+// STFT: the hot path allocates nothing and moves half the bytes.
+let scratchRe = new Float32Array(0);
+let scratchIm = new Float32Array(0);
+let scratchMag = new Float32Array(0);
+let scratchMask = new Float32Array(0);
+let scratchTmp = new Float32Array(0);
+let scratchBox = new Float32Array(0);
+let scratchRow = new Float64Array(0);
+let scratchRow2 = new Float64Array(0);
+function ensure(n: number, boxN: number, bins: number): void {
   if (scratchRe.length < n) {
-    scratchRe = new Float64Array(n); scratchIm = new Float64Array(n); scratchMag = new Float64Array(n);
-    scratchMask = new Float64Array(n); scratchTmp = new Float64Array(n);
+    scratchRe = new Float32Array(n); scratchIm = new Float32Array(n); scratchMag = new Float32Array(n);
+    scratchMask = new Float32Array(n); scratchTmp = new Float32Array(n);
   }
+  if (scratchBox.length < boxN) scratchBox = new Float32Array(boxN);
+  if (scratchRow.length < 2 * bins + 64) { scratchRow = new Float64Array(2 * bins + 64); scratchRow2 = new Float64Array(2 * bins + 64); }
 }
 
 /**
  * scipy `stft` of x[0..m) (values outside [lo, hi) are zero) into frame-major re/im/mag
  * (unscaled; scipy's 1/sum(window) 'spectrum' scaling is applied only where it matters).
- * Frames entirely in the zero region are written as zeros without an FFT.
+ * Frames entirely in the zero region are written as zeros without an FFT. When `fwd` is
+ * given, also runs the forward pass of the noise-floor filter (see `noiseFloor`) on the fly.
  */
-function forwardStft(x: ArrayLike<number>, xOffset: number, lo: number, hi: number, frames: number, r: Resolved, re: Float64Array, im: Float64Array, mag: Float64Array): void {
+function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, frames: number, r: Resolved, re: Float32Array, im: Float32Array, mag: Float32Array, fwd: Float32Array | null, b: number): void {
   const { nFft, win, hop, window } = r;
   const bins = (nFft >> 1) + 1;
   const plan = fftPlan(nFft);
-  const buf = new Float64Array(nFft);
+  const buf = frameScratch(nFft);
   const half = win >> 1;
+  const a1 = 1 - b;
   for (let t = 0; t < frames; t++) {
     const s = t * hop - half; // chunk coordinate of the segment's first sample
     const o = t * bins;
     if (s + win <= lo || s >= hi) {
       re.fill(0, o, o + bins); im.fill(0, o, o + bins); mag.fill(0, o, o + bins);
+      if (fwd) {
+        if (t === 0) fwd.fill(0, 0, bins);
+        else for (let k = 0; k < bins; k++) fwd[o + k] = a1 * fwd[o - bins + k]!;
+      }
       continue;
     }
-    const a = Math.max(s, lo), b = Math.min(s + win, hi);
-    buf.fill(0);
-    for (let j = a; j < b; j++) buf[j - s] = x[j + xOffset]! * window[j - s]!;
+    const a = Math.max(s, lo), e = Math.min(s + win, hi);
+    if (a > s || e < s + win) buf.fill(0);
+    for (let j = a; j < e; j++) buf[j - s] = x[j + xOffset]! * window[j - s]!;
     const spec = plan.forward(buf);
-    for (let k = 0; k < bins; k++) {
-      const pr = spec[2 * k]!, pi = spec[2 * k + 1]!;
-      re[o + k] = pr; im[o + k] = pi; mag[o + k] = Math.sqrt(pr * pr + pi * pi);
+    if (fwd && t > 0) {
+      for (let k = 0; k < bins; k++) {
+        const pr = spec[2 * k]!, pi = spec[2 * k + 1]!;
+        re[o + k] = pr; im[o + k] = pi;
+        const mg = Math.fround(Math.sqrt(pr * pr + pi * pi));
+        mag[o + k] = mg;
+        fwd[o + k] = b * mg + a1 * fwd[o - bins + k]!;
+      }
+    } else {
+      for (let k = 0; k < bins; k++) {
+        const pr = spec[2 * k]!, pi = spec[2 * k + 1]!;
+        re[o + k] = pr; im[o + k] = pi; mag[o + k] = Math.sqrt(pr * pr + pi * pi);
+      }
+      if (fwd) for (let k = 0; k < bins; k++) fwd[k] = mag[k]!;
     }
   }
 }
 
-/** Separable 'same' convolution (zero edges) of a frame-major [frames][bins] array, in place. */
-function smoothMask(mask: Float64Array, tmp: Float64Array, frames: number, bins: number, kF: Float64Array, kT: Float64Array, t0: number, t1: number): void {
-  const hf = (kF.length - 1) >> 1, ht = (kT.length - 1) >> 1;
-  // along frequency, rows [max(0,t0-ht), min(frames,t1+ht))
-  const ra = Math.max(0, t0 - ht), rb = Math.min(frames, t1 + ht);
-  for (let t = ra; t < rb; t++) {
-    const o = t * bins;
+let frameBuf = new Float64Array(0);
+function frameScratch(n: number): Float64Array { if (frameBuf.length !== n) frameBuf = new Float64Array(n); return frameBuf; }
+
+/**
+ * noisereduce smooths the mask with a normalised triangular 2-D kernel (half-widths gF bins,
+ * gT frames) by `fftconvolve(..., mode='same')` (zero edges). The kernel is separable, and a
+ * triangle of width 2g+1 is two boxcars of width g+1 convolved (B[j] = Σ x[j−g..j],
+ * y[k] = Σ B[k..k+g]), so each axis costs two running sums per cell whatever the width.
+ */
+function smoothRowFreq(row: Float64Array, box: Float64Array, bins: number, gF: number, out: Float32Array, o: number): void {
+  const lf = gF + 1;
+  const norm = 1 / (lf * lf);
+  let run = 0;
+  for (let j = 0; j < bins + gF; j++) {
+    if (j < bins) run += row[j]!;
+    if (j >= lf) run -= row[j - lf]!;
+    box[j] = run;
+  }
+  run = 0;
+  for (let j = 0; j < gF; j++) run += box[j]!;
+  for (let k = 0; k < bins; k++) {
+    run += box[k + gF]!;
+    out[o + k] = run * norm;
+    run -= box[k]!;
+  }
+}
+
+/**
+ * The time axis of the mask smoothing (see `smoothRowFreq`): `src` rows [ra, rb) (others count
+ * as zero) → `dst` rows [t0, t1), with `box` as scratch for (t1 + gT − t0 + 1) rows.
+ */
+function smoothTime(src: Float32Array, dst: Float32Array, box: Float32Array, bins: number, gT: number, ra: number, rb: number, t0: number, t1: number): void {
+  const lt = gT + 1;
+  const normT = 1 / (lt * lt);
+  const acc = scratchRow2;
+  acc.fill(0, 0, bins);
+  for (let v = ra; v < t0; v++) { const vo = v * bins; for (let k = 0; k < bins; k++) acc[k]! += src[vo + k]!; }
+  for (let u = t0; u < t1 + gT; u++) {
+    const bo = (u - t0) * bins;
+    const d = u - lt;
+    const addRow = u < rb, subRow = d >= ra && d < rb;
+    const uo = u * bins, dO = d * bins;
+    if (addRow && subRow) for (let k = 0; k < bins; k++) { const v = acc[k]! + src[uo + k]! - src[dO + k]!; acc[k] = v; box[bo + k] = v; }
+    else if (addRow) for (let k = 0; k < bins; k++) { const v = acc[k]! + src[uo + k]!; acc[k] = v; box[bo + k] = v; }
+    else if (subRow) for (let k = 0; k < bins; k++) { const v = acc[k]! - src[dO + k]!; acc[k] = v; box[bo + k] = v; }
+    else for (let k = 0; k < bins; k++) box[bo + k] = acc[k]!;
+  }
+  acc.fill(0, 0, bins);
+  for (let u = t0; u < t0 + gT; u++) { const bo = (u - t0) * bins; for (let k = 0; k < bins; k++) acc[k]! += box[bo + k]!; }
+  for (let t = t0; t < t1; t++) {
+    const ao = (t + gT - t0) * bins, so = (t - t0) * bins, mo = t * bins;
     for (let k = 0; k < bins; k++) {
-      const lo = k - hf < 0 ? hf - k : 0;
-      const hi = k + hf >= bins ? hf + (bins - 1 - k) : 2 * hf;
-      let acc = 0;
-      for (let i = lo; i <= hi; i++) acc += kF[i]! * mask[o + k - hf + i]!;
-      tmp[o + k] = acc;
+      const v = acc[k]! + box[ao + k]!;
+      dst[mo + k] = v * normT;
+      acc[k] = v - box[so + k]!;
     }
   }
-  // along time, output rows [t0, t1)
-  for (let t = t0; t < t1; t++) {
+}
+
+/** Both axes of the mask smoothing for output rows [t0, t1): mask → tmp (freq) → mask (time). */
+function smoothMask(mask: Float32Array, tmp: Float32Array, box: Float32Array, frames: number, bins: number, gF: number, gT: number, t0: number, t1: number): void {
+  const ra = Math.max(0, t0 - gT), rb = Math.min(frames, t1 + gT);
+  const row = scratchRow;
+  const rowBox = scratchRow2;
+  for (let t = ra; t < rb; t++) {
     const o = t * bins;
-    for (let k = 0; k < bins; k++) mask[o + k] = 0;
-    for (let i = 0; i < kT.length; i++) {
-      const u = t - ht + i;
-      if (u < 0 || u >= frames) continue;
-      const w = kT[i]!, uo = u * bins;
-      for (let k = 0; k < bins; k++) mask[o + k]! += w * tmp[uo + k]!;
+    for (let k = 0; k < bins; k++) row[k] = mask[o + k]!;
+    smoothRowFreq(row, rowBox, bins, gF, tmp, o);
+  }
+  smoothTime(tmp, mask, box, bins, gT, ra, rb, t0, t1);
+}
+
+/**
+ * The non-stationary mask, backward half: the noise floor is scipy's
+ * `filtfilt([b], [1, b-1], |X|, padtype=None)` along time (lfilter_zi makes each pass start at
+ * its first input); `fwd` already holds the forward pass. Sweeping rows from the last down to
+ * `ma`, each row's floor gives mask = sigmoid(slope · ((|X| − floor)/floor − thresh)) for rows
+ * in [ma, mb), frequency-smoothed into `out` (or copied when there is no smoothing).
+ */
+function backwardMask(mag: Float32Array, fwd: Float32Array, out: Float32Array, frames: number, bins: number, b: number, thresh: number, slope: number, ma: number, mb: number, gF: number, smooth: boolean): void {
+  const a1 = 1 - b;
+  const floor = scratchRow, row = scratchRow.subarray(bins, 2 * bins), box = scratchRow2;
+  const lastO = (frames - 1) * bins;
+  for (let k = 0; k < bins; k++) floor[k] = fwd[lastO + k]!;
+  for (let t = frames - 1; t >= ma; t--) {
+    const o = t * bins;
+    if (t < frames - 1) for (let k = 0; k < bins; k++) floor[k] = b * fwd[o + k]! + a1 * floor[k]!;
+    if (t >= mb) continue;
+    for (let k = 0; k < bins; k++) {
+      const f = Math.fround(floor[k]!);
+      // 0/0 (an all-zero bin) is NaN in numpy and would poison the FFT convolution; call it silence.
+      const ratio = f > 0 ? (mag[o + k]! - f) / f : -1;
+      row[k] = 1 / (1 + Math.exp(-(ratio - thresh) * slope));
     }
+    if (smooth) smoothRowFreq(row, box, bins, gF, out, o);
+    else for (let k = 0; k < bins; k++) out[o + k] = row[k]!;
   }
 }
 
@@ -195,48 +280,30 @@ function smoothMask(mask: Float64Array, tmp: Float64Array, frames: number, bins:
  * [0, m) mapped to x[c + xOffset], with only [lo, hi) non-zero. Writes the denoised samples of
  * chunk range [keepA, keepB) to out[outOffset ...].
  */
-function filterChunk(x: ArrayLike<number>, xOffset: number, m: number, lo: number, hi: number, keepA: number, keepB: number, r: Resolved, noiseThresh: Float64Array | null, out: Float32Array, outOffset: number): void {
+function filterChunk(x: Float32Array, xOffset: number, m: number, lo: number, hi: number, keepA: number, keepB: number, r: Resolved, noiseThresh: Float64Array | null, out: Float32Array, outOffset: number): void {
   const { nFft, win, hop, window } = r;
   const bins = (nFft >> 1) + 1;
   const frames = scipyStftFrames(m, win, hop);
-  ensure(frames * bins);
+  const gT = r.gT, gF = r.gF;
+  ensure(frames * bins, (frames + 2 * gT + 2) * bins + 2 * gF + 2, bins + 2 * gF + 2);
   const re = scratchRe, im = scratchIm, mag = scratchMag, mask = scratchMask, tmp = scratchTmp;
-  forwardStft(x, xOffset, lo, hi, frames, r, re, im, mag);
+  const tFrames = (r.timeConstantS * r.sr) / hop;
+  const bCoef = (Math.sqrt(1 + 4 * tFrames * tFrames) - 1) / (2 * tFrames * tFrames);
+  forwardStft(x, xOffset, lo, hi, frames, r, re, im, mag, r.stationary ? null : tmp, bCoef);
 
   // frames whose output reaches the kept range, and the mask rows they need
   const half = win >> 1;
   const fa = Math.max(0, Math.floor((keepA + half - win) / hop));
   const fb = Math.min(frames, Math.ceil((keepB + half) / hop) + 1);
-  const ht = r.kTime ? (r.kTime.length - 1) >> 1 : 0;
+  const ht = r.smooth ? gT : 0;
   const ma = Math.max(0, fa - ht), mb = Math.min(frames, fb + ht);
 
   if (!r.stationary) {
-    // noise floor: filtfilt([b], [1, b-1]) along time, initial state = first sample (lfilter_zi)
-    const tFrames = (r.timeConstantS * r.sr) / hop;
-    const b = (Math.sqrt(1 + 4 * tFrames * tFrames) - 1) / (2 * tFrames * tFrames);
-    const a = 1 - b;
-    const fwd = tmp;
-    for (let k = 0; k < bins; k++) fwd[k] = mag[k]!;
-    for (let t = 1; t < frames; t++) {
-      const o = t * bins, p = o - bins;
-      for (let k = 0; k < bins; k++) fwd[o + k] = b * mag[o + k]! + a * fwd[p + k]!;
-    }
-    // backward pass into `mask` (as the smoothed floor), starting from the last forward value
-    const lastO = (frames - 1) * bins;
-    for (let k = 0; k < bins; k++) mask[lastO + k] = fwd[lastO + k]!;
-    for (let t = frames - 2; t >= 0; t--) {
-      const o = t * bins, q = o + bins;
-      for (let k = 0; k < bins; k++) mask[o + k] = b * fwd[o + k]! + a * mask[q + k]!;
-    }
-    // sigmoid mask on the rows needed
-    const thr = r.thresh, slope = r.slope;
-    for (let i = ma * bins, e = mb * bins; i < e; i++) {
-      const floor = mask[i]!;
-      // 0/0 (an all-zero bin) is NaN in numpy and would poison the FFT convolution; call it silence.
-      const ratio = floor > 0 ? (mag[i]! - floor) / floor : -1;
-      mask[i] = 1 / (1 + Math.exp(-(ratio - thr) * slope));
-    }
-    if (r.kFreq && r.kTime) smoothMask(mask, tmp, frames, bins, r.kFreq, r.kTime, fa, fb);
+    // tmp holds the forward filter pass; mask rows [ma, mb) ← frequency-smoothed sigmoid mask
+    // (in place: each row's forward value is read before the row is overwritten)
+    backwardMask(mag, tmp, tmp, frames, bins, bCoef, r.thresh, r.slope, ma, mb, gF, r.smooth);
+    if (r.smooth) smoothTime(tmp, mask, scratchBox, bins, gT, ma, mb, fa, fb);
+    else mask.set(tmp.subarray(fa * bins, fb * bins), fa * bins);
     if (r.prop !== 1) for (let i = fa * bins, e = fb * bins; i < e; i++) mask[i] = mask[i]! * r.prop + (1 - r.prop);
   } else {
     // stationary: dB of |X|/sum(win) floored per frequency at (row max − 80), compared to the noise threshold
@@ -256,44 +323,57 @@ function filterChunk(x: ArrayLike<number>, xOffset: number, m: number, lo: numbe
       const m0 = d > noiseThresh![k]! ? 1 : 0;
       mask[i] = m0 * r.prop + (1 - r.prop);
     }
-    if (r.kFreq && r.kTime) smoothMask(mask, tmp, frames, bins, r.kFreq, r.kTime, fa, fb);
+    if (r.smooth) smoothMask(mask, tmp, scratchBox, frames, bins, gF, gT, fa, fb);
   }
 
-  // inverse: irfft of masked frames, window, overlap-add, divide by the window-squared sum
+  inverseOverlapAdd(re, im, mask, bins, fa, fb, r, keepA, keepB, out, outOffset);
+}
+
+/**
+ * scipy `istft` restricted to output samples [keepA, keepB) of the chunk: irfft of the masked
+ * frames [fa, fb) (two per complex FFT), window, overlap-add, divide by the window-squared sum
+ * where it exceeds 1e-10.
+ */
+function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Array, bins: number, fa: number, fb: number, r: Resolved, keepA: number, keepB: number, out: Float32Array, outOffset: number): void {
+  const { nFft, win, hop, window } = r;
+  const half = win >> 1;
   const plan = fftPlan(nFft);
-  const sa = new Float64Array(2 * nFft), sb = new Float64Array(2 * nFft);
-  const xa = new Float64Array(nFft), xb = new Float64Array(nFft);
+  const bufs = inverseScratch(nFft, keepB - keepA);
+  const { sa, sb, xa, xb, acc, norm } = bufs;
   const len = keepB - keepA;
-  const acc = new Float64Array(len), norm = new Float64Array(len);
-  const addFrame = (t: number, seg: Float64Array): void => {
-    const s = t * hop - half;
-    const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
-    for (let j = a; j < e; j++) {
-      const w = window[j - s]!;
-      acc[j - keepA]! += seg[j - s]! * w;
-      norm[j - keepA]! += w * w;
-    }
-  };
-  const load = (t: number, dst: Float64Array): void => {
-    const o = t * bins;
-    for (let k = 0; k < bins; k++) {
-      const mk = mask[o + k]!;
-      dst[2 * k] = re[o + k]! * mk;
-      dst[2 * k + 1] = im[o + k]! * mk;
-    }
-  };
+  acc.fill(0, 0, len); norm.fill(0, 0, len);
   for (let t = fa; t < fb; t += 2) {
     const two = t + 1 < fb;
-    load(t, sa);
-    if (two) load(t + 1, sb);
+    let o = t * bins;
+    for (let k = 0; k < bins; k++) { const mk = mask[o + k]!; sa[2 * k] = re[o + k]! * mk; sa[2 * k + 1] = im[o + k]! * mk; }
+    if (two) {
+      o += bins;
+      for (let k = 0; k < bins; k++) { const mk = mask[o + k]!; sb[2 * k] = re[o + k]! * mk; sb[2 * k + 1] = im[o + k]! * mk; }
+    }
     plan.inverse2(sa, two ? sb : null, xa, two ? xb : null);
-    addFrame(t, xa);
-    if (two) addFrame(t + 1, xb);
+    for (let f = 0; f < (two ? 2 : 1); f++) {
+      const seg = f === 0 ? xa : xb;
+      const s = (t + f) * hop - half;
+      const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
+      for (let j = a; j < e; j++) {
+        const w = window[j - s]!;
+        acc[j - keepA]! += seg[j - s]! * w;
+        norm[j - keepA]! += w * w;
+      }
+    }
   }
   for (let i = 0; i < len; i++) {
     const nv = norm[i]!;
     out[outOffset + i] = nv > 1e-10 ? acc[i]! / nv : acc[i]!;
   }
+}
+
+let invBufs: { n: number; len: number; sa: Float64Array; sb: Float64Array; xa: Float64Array; xb: Float64Array; acc: Float64Array; norm: Float64Array } | null = null;
+function inverseScratch(n: number, len: number) {
+  if (!invBufs || invBufs.n !== n || invBufs.len < len) {
+    invBufs = { n, len, sa: new Float64Array(2 * n), sb: new Float64Array(2 * n), xa: new Float64Array(n), xb: new Float64Array(n), acc: new Float64Array(len), norm: new Float64Array(len) };
+  }
+  return invBufs;
 }
 
 const EPS = 2.220446049250313e-16;
@@ -305,16 +385,16 @@ function sumOf(a: Float64Array): number {
 }
 
 /** Per-frequency threshold (mean + nStd·std of the noise clip's floored dB) for the stationary gate. */
-function noiseThreshold(noise: ArrayLike<number>, r: Resolved): Float64Array {
+function noiseThreshold(noise: Float32Array, r: Resolved): Float64Array {
   const { nFft, win, hop, window } = r;
   const bins = (nFft >> 1) + 1;
   const m = noise.length;
   if (m === 0) throw new SerError('audio/too-short', 'reduceNoise: the noise clip is empty');
   const frames = scipyStftFrames(m, win, hop);
-  const re = new Float64Array(frames * bins), im = new Float64Array(frames * bins), mag = new Float64Array(frames * bins);
-  forwardStft(noise, 0, 0, m, frames, r, re, im, mag);
+  const re = new Float32Array(frames * bins), im = new Float32Array(frames * bins), mag = new Float32Array(frames * bins);
+  forwardStft(noise, 0, 0, m, frames, r, re, im, mag, null, 0);
   const scale = 1 / sumOf(window);
-  const db = re; // reuse
+  const db = new Float64Array(frames * bins);
   const rowMax = new Float64Array(bins).fill(-Infinity);
   for (let i = 0; i < frames * bins; i++) {
     const d = 20 * Math.log10(mag[i]! * scale + EPS);
@@ -339,15 +419,17 @@ function noiseThreshold(noise: ArrayLike<number>, r: Resolved): Float64Array {
  * `noisereduce.reduce_noise(y, sr, **opts)` for a mono signal: returns a new Float32Array of
  * the same length. Defaults are the library's (non-stationary gate, n_fft 1024, ...).
  */
-export function reduceNoise(y: ArrayLike<number>, sr: number, opts: ReduceNoiseOptions = {}): Float32Array {
+export function reduceNoise(input: ArrayLike<number>, sr: number, opts: ReduceNoiseOptions = {}): Float32Array {
   const r = resolve(sr, opts);
+  const y = input instanceof Float32Array ? input : Float32Array.from(input);
   const n = y.length;
   const out = new Float32Array(n);
   if (n === 0) return out;
   let noiseThresh: Float64Array | null = null;
   if (r.stationary) {
-    let noise: ArrayLike<number> = opts.yNoise ?? y;
-    if ((opts.clipNoiseStationary ?? true) && noise.length > r.chunkSize) noise = Array.prototype.slice.call(noise, 0, r.chunkSize) as number[];
+    const given = opts.yNoise ?? y;
+    let noise = given instanceof Float32Array ? given : Float32Array.from(given);
+    if ((opts.clipNoiseStationary ?? true) && noise.length > r.chunkSize) noise = noise.subarray(0, r.chunkSize);
     noiseThresh = noiseThreshold(noise, r);
   }
   const P = r.padding, C = r.chunkSize;
