@@ -245,9 +245,10 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   const rows = (data.specs[0] as Spectrogram).nMels;
 
   const factory = opts.createTrainer ?? (await import('./model-adapter.js')).defaultTrainerFactory;
+  const archOptions = { ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}) };
   const trainer = await factory({
     arch: recipe.arch,
-    archOptions: { ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}) },
+    archOptions,
     lr: baseLr,
     seed,
     weightDecay: recipe.optimizer.weightDecay,
@@ -393,7 +394,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   const metadata: Record<string, unknown> = {
     labels: data.labelNames,
     arch: recipe.arch,
-    archOptions: recipe.archOptions,
+    archOptions,
     recipe,
     input: recipe.input,
     normalization: recipe.normalization,
