@@ -139,8 +139,11 @@ export class SampleDropout extends tfl.layers.Layer {
     const scale = 1 / keep;
     const values = new Float32Array(x.size);
     for (let i = 0; i < b; i++) {
-      const s = this.sampleSeeds && i < this.sampleSeeds.length ? this.sampleSeeds[i] : (this.seed * 2654435761 + this.counter++) >>> 0;
-      const rng = createRng((s ^ Math.imul(this.seed, 0x9e3779b1)) >>> 0);
+      // with trainer-given seeds the mask depends only on (trainer seed, step, sample)
+      const s = this.sampleSeeds && i < this.sampleSeeds.length
+        ? this.sampleSeeds[i]
+        : (Math.imul(this.seed, 0x9e3779b1) ^ Math.imul(++this.counter, 0x85ebca6b)) >>> 0;
+      const rng = createRng(s);
       for (let u = 0; u < units; u++) values[i * units + u] = rng.next() < keep ? scale : 0;
     }
     return tf.tidy(() => tf.mul(x, tf.tensor(values, x.shape)));

@@ -218,6 +218,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
   const wd = opts.weightDecay ?? 0;
   let lr = opts.lr;
   let step = 0;
+  let seed = opts.seed; // dropout stream; restored by setState
   const allWeights = engine.model.weights;
   const trainIdx = engine.trainable.map((tw) => allWeights.indexOf(tw));
   const nonTrainIdx = engine.nonTrainable.map((nw) => allWeights.indexOf(nw));
@@ -236,7 +237,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       if (targets.length !== b * resolved.numClasses) {
         throw new SerError('model/bad-input', `targets has ${targets.length} values, expected ${b} × ${resolved.numClasses}`);
       }
-      const seeds = Uint32Array.from({ length: b }, (_, i) => sampleSeed(opts.seed, step, i));
+      const seeds = Uint32Array.from({ length: b }, (_, i) => sampleSeed(seed, step, i));
       const usePool = pool && b >= 2;
       const ranges = usePool ? shardRanges(b, pool.size) : [[0, b] as [number, number]];
       const shards: ShardInput[] = ranges.map(([s, e]) => ({
@@ -291,7 +292,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
     },
     async getState() {
       return {
-        arch, archOptions: { ...archOptions }, seed: opts.seed, step, lr,
+        arch, archOptions: { ...archOptions }, seed, step, lr,
         weights: weights.map((w) => new Float32Array(w)),
         m: m.map((a) => new Float32Array(a)),
         v: v.map((a) => new Float32Array(a)),
@@ -309,6 +310,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       v = s.v.map((a) => new Float32Array(a));
       step = s.step;
       lr = s.lr;
+      seed = s.seed;
       engine.writeWeights(weights);
       poolStale = true;
     },
