@@ -9,7 +9,7 @@ import type { AudioData } from '../audio/types.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
-import { endsInSoftmax, extractFeatures, isSilent, makeModelInput, standardize, type InferMetadata } from './deps.js';
+import { endsInSoftmax, extractFeatures, isSilent, makeModelInput, normalizeSpectrogram, type InferMetadata } from './deps.js';
 
 /** One prediction: the most probable emotion and every label's probability. */
 export interface Prediction {
@@ -62,12 +62,12 @@ export class ClassifierCore {
     }
   }
 
-  /** The standardised feature matrix the model sees for `audio` (same code as training). */
+  /** The normalised feature matrix the model sees for `audio` (same feature code and normalisation as training). */
   features(audio: AudioData): Spectrogram {
     checkAudio(audio, this.minSamples());
     const spec = extractFeatures(audio, this.featureParams);
     if (spec.frames < 1) throw tooShort(audio);
-    return standardize(spec);
+    return normalizeSpectrogram(spec, this.metadata.normalization ?? 'utterance');
   }
 
   /** Softmax probabilities for an already standardised spectrogram, in label order. */

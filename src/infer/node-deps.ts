@@ -1,60 +1,17 @@
 /**
  * Node-only things inference needs from lower modules (reading files, model folders).
  *
- * TEMPORARY stand-ins with the contracts of src/audio/load.ts (`loadAudio`) and src/model/io.ts
- * (`loadModelFolder`, `saveModelFolder`); replaced by re-exports once those modules land.
+ * Audio comes from src/audio/load.ts. `loadModelFolder` / `saveModelFolder` are TEMPORARY stand-ins
+ * with the contract of src/model/io.ts, replaced by re-exports once that module lands.
  */
-import { readFile, stat, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { AudioData } from '../audio/types.js';
 import { SerError } from '../util/errors.js';
-import { decodeAudioBrowserSafe, type InferMetadata, type LoadedModel } from './deps.js';
+import type { InferMetadata, LoadedModel } from './deps.js';
 
-/**
- * Decodes any supported audio bytes: WAV/FLAC with the project's decoders, other formats through
- * `audio-decode` (stand-in for src/audio/load.ts `decodeAudio` until it lands).
- */
-export async function decodeAudio(bytes: Uint8Array, source: string): Promise<AudioData> {
-  try {
-    return await decodeAudioBrowserSafe(bytes, source);
-  } catch (e) {
-    if (!(e instanceof SerError) || e.code !== 'audio/not-audio') throw e;
-  }
-  let buf: { numberOfChannels: number; sampleRate: number; length: number; getChannelData(c: number): Float32Array } | undefined;
-  try {
-    const mod = (await import('audio-decode')) as unknown as { default: (b: Uint8Array) => Promise<typeof buf> };
-    buf = await mod.default(bytes);
-  } catch {
-    buf = undefined;
-  }
-  if (!buf || !buf.length || !buf.sampleRate) throw new SerError('audio/not-audio', `${source}: not a recognised audio file`);
-  const out = new Float32Array(buf.length);
-  for (let c = 0; c < buf.numberOfChannels; c++) {
-    const d = buf.getChannelData(c);
-    for (let i = 0; i < out.length; i++) out[i] += d[i] / buf.numberOfChannels;
-  }
-  return { samples: out, sampleRate: buf.sampleRate, channels: buf.numberOfChannels, source };
-}
-
-/** Reads and decodes an audio file; SerError naming the path when missing / a directory / unreadable. */
-export async function loadAudio(path: string): Promise<AudioData> {
-  let st;
-  try {
-    st = await stat(path);
-  } catch {
-    throw new SerError('audio/missing', `${path}: no such file`);
-  }
-  if (st.isDirectory()) throw new SerError('audio/is-directory', `${path}: is a directory, not an audio file`);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new SerError('audio/unreadable', `${path}: cannot be read (${(e as Error).message})`);
-  }
-  return decodeAudio(bytes, path);
-}
+export { decodeAudio, loadAudio } from '../audio/load.js';
 
 /** Loads a model folder (model.json + weights + metadata.json). */
 export async function loadModelFolder(dir: string): Promise<LoadedModel> {
