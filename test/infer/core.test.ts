@@ -1,0 +1,74 @@
+/** ClassifierCore and its helpers, in-process: normalisation, labels, timeline windows, refusals. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Classifier } from '../../src/infer/classifier.js';
+import { normalizeSpectrogram } from '../../src/infer/deps.js';
+import { isSerError } from '../../src/util/errors.js';
+import { makeTinyModelFolder, speechLike } from './helpers.js';
+
+describe('normalizeSpectrogram', () => {
+  const s = { data: Float32Array.from([1, 3, 5, 7, 10, 10]), nMels: 2, frames: 3 };
+  it('utterance: (S - mean) / std over everything', () => {
+    const mean = 6;
+    const std = Math.sqrt((25 + 9 + 1 + 1 + 16 + 16) / 6);
+    const out = normalizeSpectrogram(s, 'utterance');
+    expect(Array.from(out.data)).toEqual(Array.from(s.data).map((v) => Math.fround((v - mean) / std)));
+  });
+  it('utterance-band: per row; a constant row becomes zeros', () => {
+    const out = normalizeSpectrogram({ data: Float32Array.from([1, 3, 5, 4, 4, 4]), nMels: 2, frames: 3 }, 'utterance-band');
+    const std = Math.sqrt(8 / 3);
+    expect(Array.from(out.data)).toEqual([-2 / std, 0, 2 / std, 0, 0, 0].map(Math.fround));
+  });
+  it('none: unchanged', () => {
+    expect(normalizeSpectrogram(s, 'none')).toBe(s);
+  });
+});
+
+describe('Classifier', () => {
+  let clf: Classifier;
+  beforeAll(async () => {
+    clf = await Classifier.load(await makeTinyModelFolder());
+  });
+
+  it('toLabels maps probabilities to labels and picks the arg-max', () => {
+    expect(clf.toLabels([0.1, 0.2, 0.4, 0.2, 0.1])).toEqual({
+      emotion: 'fear',
+      probabilities: { angry: 0.1, disgust: 0.2, fear: 0.4, happy: 0.2, sad: 0.1 },
+    });
+  });
+
+  it('predictAudio returns probabilities that sum to 1 and the duration', async () => {
+    const p = await clf.predictSamples(speechLike(2), 16000);
+    expect(p.durationSec).toBe(2);
+    expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(p.probabilities[p.emotion]).toBe(Math.max(...Object.values(p.probabilities)));
+  });
+
+  it('refuses silence and too-short clips with SerErrors, never a made-up emotion', async () => {
+    const codes: string[] = [];
+    for (const samples of [new Float32Array(32000), speechLike(0.05), new Float32Array(0)]) {
+      try {
+        await clf.predictSamples(samples, 16000);
+        codes.push('predicted');
+      } catch (e) {
+        codes.push(isSerError(e) ? e.code : 'other');
+      }
+    }
+    expect(codes).toEqual(['audio/silent', 'audio/too-short', 'audio/too-short']);
+  });
+
+  it('predictTimeline: windows with hop, last one clipped, silent and too-short windows marked', async () => {
+    const y = new Float32Array(16000 * 5 + 400); // 5.025 s: last window 25 ms (too short for 2048 samples)
+    y.set(speechLike(2), 0);
+    y.set(speechLike(1.5, 16000, 3), 16000 * 3.5);
+    const audio = { samples: y, sampleRate: 16000, channels: 1, source: 'mem' };
+    const w = await clf.predictTimeline(audio, { segmentSec: 1, hopSec: 1 });
+    expect(w.map((x) => [x.start, x.end])).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 5.025]]);
+    expect(w.map((x) => x.silent === true)).toEqual([false, false, true, false, false, true]);
+    expect(w[2]).toEqual({ start: 2, end: 3, emotion: null, probabilities: null, silent: true });
+    const whole1 = await clf.predictAudio({ ...audio, samples: y.subarray(0, 16000) });
+    expect(w[0].probabilities).toEqual(whole1.probabilities);
+    const over = await clf.predictTimeline(audio, { segmentSec: 2, hopSec: 1.5 });
+    expect(over.map((x) => x.start)).toEqual([0, 1.5, 3, 4.5]);
+    await expect(clf.predictTimeline(audio, { segmentSec: 0 })).rejects.toThrow(/must be > 0/);
+  });
+});
