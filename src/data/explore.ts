@@ -12,7 +12,7 @@ import { hzToMel } from '../features/mel.js';
 import type { Spectrogram } from '../features/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { spectrogramPng, colormapLut } from '../util/png.js';
-import { barChart, histogram, waveform } from '../util/plot/index.js';
+import { barChart, histogram, histogramBins, waveform } from '../util/plot/index.js';
 import { escapeXml, niceTicks, colorAt } from '../util/plot/svg.js';
 import { Progress } from '../util/progress.js';
 import { EMOTIONS } from '../util/labels.js';
@@ -198,8 +198,10 @@ export async function exploreCorpus(dataDir: string, outDir: string, opts: Explo
   const bins = Math.max(5, Math.min(40, Math.round((dmax - dmin) / 0.25)));
   const imgHist = await write('img/duration-histogram.svg', histogram(items.map((i) => i.duration), { title: 'Duration of all files', xLabel: 'seconds', bins, min: dmin, max: dmax, width: 640 }));
   const perLabelHist: string[] = [];
+  // one count scale for all emotions so their histograms compare at a glance
+  const yMax = Math.max(1, ...labels.map((l) => Math.max(...histogramBins(items.filter((i) => i.label === l).map((i) => i.duration), bins, dmin, dmax).counts)));
   for (const [k, l] of labels.entries()) {
-    perLabelHist.push(await write(`img/duration-${k}-${l.replace(/[^a-z0-9_-]/gi, '_')}.svg`, histogram(items.filter((i) => i.label === l).map((i) => i.duration), { title: l, xLabel: 'seconds', bins, min: dmin, max: dmax, width: 360, height: 240, color: colorAt(k) })));
+    perLabelHist.push(await write(`img/duration-${k}-${l.replace(/[^a-z0-9_-]/gi, '_')}.svg`, histogram(items.filter((i) => i.label === l).map((i) => i.duration), { title: l, xLabel: 'seconds', bins, min: dmin, max: dmax, width: 360, height: 240, color: colorAt(k), yMax })));
   }
 
   // examples: the file closest to the median duration of each emotion

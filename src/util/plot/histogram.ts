@@ -32,6 +32,8 @@ export interface HistogramOptions extends ChartOptions {
   min?: number;
   max?: number;
   color?: string;
+  /** Fixed top of the count axis (to compare several histograms on one scale). */
+  yMax?: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export function histogram(series: number[] | Record<string, number[]>, opts: His
   const min = opts.min ?? (all.length ? Math.min(...all) : 0);
   const max = opts.max ?? (all.length ? Math.max(...all) : 1);
   const hists = sets.map(([name, v]) => [name, histogramBins(v, bins, min, max)] as const);
-  const maxCount = Math.max(1, ...hists.flatMap(([, h]) => h.counts));
+  const maxCount = Math.max(1, opts.yMax ?? 0, ...hists.flatMap(([, h]) => h.counts));
   const legendW = sets.length > 1 ? 110 : 0;
   const plot = { x: 64, y: opts.title ? 34 : 14, w: width - 84 - legendW, h: 0 };
   plot.h = height - plot.y - (opts.xLabel ? 52 : 36);
