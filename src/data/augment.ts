@@ -40,31 +40,37 @@ export function timeStretch(y: Float32Array, rate: number, nFft = 2048, hopLengt
   if (y.length === 0) return new Float32Array(outLen);
   const D = stft(y, { nFft, hopLength });
   const { bins, frames } = D;
-  const steps: number[] = [];
-  for (let t = 0; t < frames; t += rate) steps.push(t);
-  const n = steps.length;
+  // magnitude and phase of every bin once (frames + 1 zero column at the end, like librosa's padding)
+  const mag = new Float32Array((frames + 2) * bins);
+  const ang = new Float32Array((frames + 2) * bins);
+  for (let i = 0; i < frames * bins; i++) {
+    const r = D.re[i] as number, q = D.im[i] as number;
+    mag[i] = Math.hypot(r, q);
+    ang[i] = Math.atan2(q, r);
+  }
+  const n = Math.ceil(frames / rate - 1e-9);
   const re = new Float32Array(n * bins);
   const im = new Float32Array(n * bins);
   const phase = new Float64Array(bins);
   const advance = new Float64Array(bins);
   for (let k = 0; k < bins; k++) {
     advance[k] = (Math.PI * hopLength * k) / (bins - 1);
-    phase[k] = Math.atan2(D.im[k] as number, D.re[k] as number);
+    phase[k] = ang[k] as number;
   }
-  const col = (t: number, k: number): [number, number] => (t < frames ? [D.re[t * bins + k] as number, D.im[t * bins + k] as number] : [0, 0]);
+  const TWO_PI = 2 * Math.PI;
   for (let s = 0; s < n; s++) {
-    const st = steps[s] as number;
+    const st = s * rate;
     const t0 = Math.floor(st);
     const alpha = st - t0;
+    const o0 = t0 * bins, o1 = (t0 + 1) * bins, o = s * bins;
     for (let k = 0; k < bins; k++) {
-      const [r0, i0] = col(t0, k);
-      const [r1, i1] = col(t0 + 1, k);
-      const mag = (1 - alpha) * Math.hypot(r0, i0) + alpha * Math.hypot(r1, i1);
-      re[s * bins + k] = mag * Math.cos(phase[k] as number);
-      im[s * bins + k] = mag * Math.sin(phase[k] as number);
-      let dp = Math.atan2(i1, r1) - Math.atan2(i0, r0) - (advance[k] as number);
-      dp -= 2 * Math.PI * Math.round(dp / (2 * Math.PI));
-      phase[k] = (phase[k] as number) + (advance[k] as number) + dp;
+      const m = (1 - alpha) * (mag[o0 + k] as number) + alpha * (mag[o1 + k] as number);
+      const ph = phase[k] as number;
+      re[o + k] = m * Math.cos(ph);
+      im[o + k] = m * Math.sin(ph);
+      let dp = (ang[o1 + k] as number) - (ang[o0 + k] as number) - (advance[k] as number);
+      dp -= TWO_PI * Math.round(dp / TWO_PI);
+      phase[k] = ph + (advance[k] as number) + dp;
     }
   }
   return istft({ re, im, bins, frames: n }, { nFft, hopLength, length: outLen });
