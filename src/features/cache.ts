@@ -1,0 +1,169 @@
+/**
+ * On-disk feature cache. An entry is keyed by SHA-256(file bytes) + `featureKey(params)` and
+ * stored as one file: a 64-byte header (magic, format version, dims, payload length, a digest
+ * of the key and one of the payload) followed by the float32 payload (little endian).
+ * Entries are written to a temp name, fsynced and renamed, so a killed writer never leaves a
+ * visible entry; on read every field is verified, and a corrupt, truncated or stale entry is
+ * deleted and reported as a miss (then recomputed by `getOrCompute`), never trusted.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve, dirname, basename } from 'node:path';
+import { decodeAudio, readAudioBytes } from '../audio/load.js';
+import { SerError } from '../util/errors.js';
+import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
+import { extractFeatures, featureKey } from './pipeline.js';
+import type { Spectrogram } from './types.js';
+
+/** File magic: "SERF" (speech-emotion features). */
+export const CACHE_MAGIC = 0x46524553;
+/** Entry format version; entries of another version are stale. */
+export const CACHE_FORMAT_VERSION = 1;
+export const CACHE_HEADER_BYTES = 64;
+
+/** SHA-256 hex of some bytes. */
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The cache key of (file content, params): SHA-256 over the file's digest and `featureKey`. */
+export function cacheKey(fileSha256: string, params: FeatureParams): string {
+  return sha256Hex(`${fileSha256}\n${featureKey(params)}`);
+}
+
+/** Serialises an entry (header + payload). */
+export function encodeEntry(key: string, spec: Spectrogram): Uint8Array {
+  const payloadBytes = spec.data.length * 4;
+  if (spec.data.length !== spec.nMels * spec.frames) throw new SerError('features/bad-shape', `cache: spectrogram data has ${spec.data.length} values, expected ${spec.nMels}×${spec.frames}`);
+  const buf = new Uint8Array(CACHE_HEADER_BYTES + payloadBytes);
+  const dv = new DataView(buf.buffer);
+  const payload = new Uint8Array(buf.buffer, CACHE_HEADER_BYTES, payloadBytes);
+  const pv = new DataView(buf.buffer, CACHE_HEADER_BYTES, payloadBytes);
+  for (let i = 0; i < spec.data.length; i++) pv.setFloat32(i * 4, spec.data[i]!, true);
+  dv.setUint32(0, CACHE_MAGIC, true);
+  dv.setUint32(4, CACHE_FORMAT_VERSION, true);
+  dv.setUint32(8, spec.nMels, true);
+  dv.setUint32(12, spec.frames, true);
+  dv.setUint32(16, payloadBytes, true);
+  buf.set(createHash('sha256').update(key).digest().subarray(0, 16), 24);
+  buf.set(createHash('sha256').update(payload).digest().subarray(0, 24), 40);
+  return buf;
+}
+
+/** Why an entry was rejected, or the spectrogram it holds. */
+export type DecodedEntry = { ok: true; spec: Spectrogram } | { ok: false; reason: string };
+
+/** Parses and verifies an entry (magic, version, key, dims, length, payload digest). */
+export function decodeEntry(key: string, buf: Uint8Array): DecodedEntry {
+  if (buf.length < CACHE_HEADER_BYTES) return { ok: false, reason: `truncated header (${buf.length} bytes)` };
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(0, true) !== CACHE_MAGIC) return { ok: false, reason: 'bad magic' };
+  const version = dv.getUint32(4, true);
+  if (version !== CACHE_FORMAT_VERSION) return { ok: false, reason: `stale format version ${version}` };
+  const nMels = dv.getUint32(8, true), frames = dv.getUint32(12, true), payloadBytes = dv.getUint32(16, true);
+  if (payloadBytes !== nMels * frames * 4) return { ok: false, reason: `dims ${nMels}×${frames} do not match payload length ${payloadBytes}` };
+  if (buf.length !== CACHE_HEADER_BYTES + payloadBytes) return { ok: false, reason: `length ${buf.length} != ${CACHE_HEADER_BYTES + payloadBytes}` };
+  const keyDigest = createHash('sha256').update(key).digest().subarray(0, 16);
+  if (!Buffer.from(buf.subarray(24, 40)).equals(keyDigest)) return { ok: false, reason: 'entry belongs to another key' };
+  const payload = buf.subarray(CACHE_HEADER_BYTES);
+  const digest = createHash('sha256').update(payload).digest().subarray(0, 24);
+  if (!Buffer.from(buf.subarray(40, 64)).equals(digest)) return { ok: false, reason: 'payload checksum mismatch' };
+  const data = new Float32Array(nMels * frames);
+  const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  for (let i = 0; i < data.length; i++) data[i] = pv.getFloat32(i * 4, true);
+  return { ok: true, spec: { data, nMels, frames } };
+}
+
+export interface FeatureCacheOptions {
+  /** Cache folder; default `.cache/features` under the current directory. */
+  dir?: string;
+  /** Test hook: called after the temp file is written, before it is renamed into place. */
+  beforeCommit?: (tempPath: string) => void;
+}
+
+/** Counters since the cache object was created. */
+export interface FeatureCacheStats {
+  hits: number;
+  misses: number;
+  /** Entries found damaged or stale (deleted). */
+  rejected: number;
+  writes: number;
+}
+
+let tempCounter = 0;
+
+/** The on-disk feature cache (see the module comment). */
+export class FeatureCache {
+  readonly dir: string;
+  readonly stats: FeatureCacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0 };
+  /** The last rejection reason (for diagnostics and tests). */
+  lastRejection: string | null = null;
+  private readonly beforeCommit: ((tempPath: string) => void) | undefined;
+
+  constructor(opts: FeatureCacheOptions = {}) {
+    this.dir = resolve(opts.dir ?? join(process.cwd(), '.cache', 'features'));
+    this.beforeCommit = opts.beforeCommit;
+  }
+
+  /** Where the entry for `key` lives (two-level: `ab/abcdef….f32`). */
+  pathFor(key: string): string {
+    if (!/^[0-9a-f]{16,}$/.test(key)) throw new SerError('features/bad-cache-key', `cache key must be lowercase hex, got ${JSON.stringify(key)}`);
+    return join(this.dir, key.slice(0, 2), `${key}.f32`);
+  }
+
+  /** The cached spectrogram for `key`, or undefined (missing, or damaged/stale: then deleted). */
+  get(key: string): Spectrogram | undefined {
+    const path = this.pathFor(key);
+    let buf: Uint8Array;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { this.stats.misses++; return undefined; }
+      throw new SerError('features/cache-unreadable', `feature cache: cannot read ${path} (${(e as Error).message})`, { cause: e });
+    }
+    const entry = decodeEntry(key, buf);
+    if (!entry.ok) {
+      this.stats.rejected++;
+      this.stats.misses++;
+      this.lastRejection = `${path}: ${entry.reason}`;
+      try { unlinkSync(path); } catch { /* already gone */ }
+      return undefined;
+    }
+    this.stats.hits++;
+    return entry.spec;
+  }
+
+  /** Stores `spec` under `key` atomically (temp file + fsync + rename). */
+  put(key: string, spec: Spectrogram): void {
+    const path = this.pathFor(key);
+    mkdirSync(dirname(path), { recursive: true });
+    const bytes = encodeEntry(key, spec);
+    tempCounter = (tempCounter + 1) % 1e9;
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter}.tmp`);
+    const fd = openSync(tmp, 'w');
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+      closeSync(fd);
+      this.beforeCommit?.(tmp);
+      renameSync(tmp, path);
+    } catch (e) {
+      try { closeSync(fd); } catch { /* closed */ }
+      try { unlinkSync(tmp); } catch { /* gone */ }
+      throw new SerError('features/cache-write', `feature cache: cannot write ${path} (${(e as Error).message})`, { cause: e });
+    }
+    this.stats.writes++;
+  }
+
+  /** Features of the audio file at `path` with `params`: from the cache, else computed and stored. */
+  async getOrCompute(path: string, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Promise<Spectrogram> {
+    const bytes = await readAudioBytes(path);
+    const key = cacheKey(sha256Hex(bytes), params);
+    const hit = this.get(key);
+    if (hit) return hit;
+    const spec = extractFeatures(await decodeAudio(bytes, path), params);
+    this.put(key, spec);
+    return spec;
+  }
+}
