@@ -1,11 +1,85 @@
+/**
+ * `ser experiments --data DIR --out DIR [--quick] [--jobs N]`: the study's whole comparison under
+ * its own protocol (random 80/20, reported OPTIMISTIC and honest) and leave-one-speaker-out,
+ * jobs in parallel child processes, REPORT.md + report.html in --out. Re-running with the same
+ * --out skips finished runs. (`--job FILE` is the internal entry of a child process.)
+ */
 import type { Command } from 'commander';
+import type { CorpusFormat } from '../../data/corpus.js';
+import { EXPERIMENT_RECIPES, runExperiments, runJobFile, type Protocol } from '../../eval/experiments.js';
 import { SerError } from '../../util/errors.js';
+import { intFlag, jsonFlag } from './train.js';
+
+interface ExperimentFlags {
+  data?: string;
+  out?: string;
+  quick?: boolean;
+  jobs?: number;
+  recipes?: string;
+  lrs?: string;
+  epochs?: number;
+  copies?: number;
+  protocols?: string;
+  seed: number;
+  format?: string;
+  cache?: string;
+  features?: Record<string, unknown>;
+  archOptions?: Record<string, unknown>;
+  backend?: string;
+  job?: string;
+  progress: boolean;
+}
+
+function list(s: string | undefined): string[] | undefined {
+  return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+}
 
 export function register(program: Command): void {
   program
     .command('experiments')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new SerError('cli/not-implemented', 'experiments is not implemented yet');
+    .description("run the study's comparison (3/4 layers × batch-1/resized × original/augmented × lr) under its random split and leave-one-speaker-out; writes REPORT.md + report.html")
+    .option('--data <dir>', 'corpus folder')
+    .option('--out <dir>', 'output folder (runs/, figures/, summary.json, REPORT.md, report.html)')
+    .option('--quick', 'reduced grid: 3 epochs, one learning rate, 2 augmented copies (minutes, not hours)')
+    .option('--jobs <n>', 'parallel child processes (default: CPU cores)', intFlag('jobs'))
+    .option('--recipes <list>', `comma-separated recipes (default: ${EXPERIMENT_RECIPES.join(',')})`)
+    .option('--lrs <list>', 'comma-separated learning rates (default: 0.01,0.001,0.0001; --quick: the study\'s)')
+    .option('--epochs <n>', 'epochs per run (default: the recipe\'s; --quick: 3)', intFlag('epochs'))
+    .option('--copies <n>', 'augmented copies for *-aug recipes (default 10; --quick: 2)', intFlag('copies', 0))
+    .option('--protocols <list>', 'study,loso (default both)')
+    .option('--seed <n>', 'random seed', intFlag('seed', 0), 42)
+    .option('--format <name>', 'corpus format (default: auto-detect)')
+    .option('--cache <dir>', 'feature cache folder')
+    .option('--features <json>', 'feature parameter overrides as JSON', jsonFlag('features'))
+    .option('--arch-options <json>', 'architecture option overrides for every recipe, as JSON', jsonFlag('arch-options'))
+    .option('--backend <name>', 'tfjs backend for training: wasm, cpu or tensorflow')
+    .option('--job <file>', 'internal: run one job file (used by the parallel children)')
+    .option('--no-progress', 'no progress bars')
+    .action(async (f: ExperimentFlags) => {
+      if (f.job) {
+        await runJobFile(f.job);
+        return;
+      }
+      if (!f.data || !f.out) throw new SerError('cli/missing-option', 'experiments needs --data DIR and --out DIR');
+      const lrs = list(f.lrs)?.map((x) => {
+        const n = Number(x);
+        if (!(n > 0)) throw new SerError('cli/bad-option', `--lrs: "${x}" is not a positive number`);
+        return n;
+      });
+      const protocols = list(f.protocols) as Protocol[] | undefined;
+      for (const p of protocols ?? []) if (p !== 'study' && p !== 'loso') throw new SerError('cli/bad-option', `--protocols: unknown protocol "${p}" (use study, loso)`);
+      const s = await runExperiments({
+        data: f.data, out: f.out, quick: f.quick, jobs: f.jobs, recipes: list(f.recipes), lrs, epochs: f.epochs,
+        offlineCopies: f.copies, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
+        features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress,
+      });
+      const runs = s.configs.reduce((a, c) => a + c.results.length, 0);
+      process.stderr.write(`experiments: ${runs} runs (${s.failed.length} failed) in ${s.totalSeconds.toFixed(0)} s → ${f.out}/REPORT.md, ${f.out}/report.html\n`);
+      for (const c of s.configs) {
+        process.stderr.write(
+          `  ${c.protocol.padEnd(5)} ${c.recipe.padEnd(22)} lr ${String(c.lr).padEnd(7)} honest ${(100 * c.honest.accuracy.mean).toFixed(1)}%  OPTIMISTIC ${(100 * c.optimistic.accuracy.mean).toFixed(1)}%\n`,
+        );
+      }
+      if (s.failed.length) process.exitCode = 1;
     });
 }
