@@ -78,7 +78,7 @@ export interface ShardInput {
 export interface GradientPool {
   readonly size: number;
   /** Computes the shards in parallel with the given weights (all of `model.weights`, in order). */
-  run(weights: Float32Array[] | null, shards: ShardInput[]): Promise<ShardResult[]>;
+  run(weights: Float32Array[], shards: ShardInput[]): Promise<ShardResult[]>;
   dispose(): void;
 }
 
@@ -226,7 +226,6 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
   let weights = engine.readWeights();
   let m = engine.trainable.map((tw) => new Float32Array(tw.read().size));
   let v = m.map((a) => new Float32Array(a.length));
-  let poolStale = true; // the pool's replicas need the current weights
   let disposed = false;
 
   const trainer: Trainer = {
@@ -248,7 +247,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       }));
       let results: ShardResult[];
       if (usePool) {
-        results = await pool.run(poolStale ? weights : null, shards);
+        results = await pool.run(weights, shards);
       } else {
         results = [engine.compute(shards[0])];
       }
@@ -273,7 +272,6 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
         weights[wi] = acc;
       });
       engine.writeWeights(weights);
-      poolStale = true;
       let loss = 0;
       for (const r of results) loss += r.lossSum;
       return loss / b;
@@ -312,7 +310,6 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       lr = s.lr;
       seed = s.seed;
       engine.writeWeights(weights);
-      poolStale = true;
     },
     setLearningRate(next) {
       lr = next;

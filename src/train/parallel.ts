@@ -1,0 +1,135 @@
+/**
+ * Data-parallel training over worker threads: each worker is a tfjs-wasm replica (wasm runs one
+ * thread per instance in Node, so threads = replicas). A batch of ≥ 2 samples is split into
+ * contiguous shards, one per worker; gradients come back and are summed in shard order, so results
+ * never depend on timing. Batches of 1 run on the calling thread. Workers start lazily, on the first
+ * batch that needs them.
+ *
+ * `createTrainer` here is the trainer API for the training loop (src/model/trainer.ts + this pool).
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { SerError } from '../util/errors.js';
+import { createTrainer as createModelTrainer, type GradientPool, type ShardInput, type ShardResult, type Trainer, type TrainerOptions } from '../model/trainer.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
+
+/** Finds the compiled worker: beside this file when running from dist/, else <package>/dist/train/worker.js. */
+export function resolveWorkerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const beside = join(dirname(here), 'worker.js');
+  if (here.endsWith('.js') && existsSync(beside)) return beside;
+  let dir = dirname(here);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) {
+      const built = join(dir, 'dist', 'train', 'worker.js');
+      if (existsSync(built)) return built;
+      break;
+    }
+    dir = resolve(dir, '..');
+  }
+  throw new SerError('train/worker-missing', `the compiled gradient worker (dist/train/worker.js) was not found near ${here}; run \`npm run build\` first, or use threads: 1`);
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  pending: Map<number, { resolve: (r: ShardResult) => void; reject: (e: Error) => void }>;
+}
+
+/** A pool of `size` gradient workers for one architecture. */
+export function createWorkerPool(size: number, init: WorkerInit): GradientPool {
+  const file = resolveWorkerFile();
+  let slots: Slot[] | null = null;
+  let nextId = 1;
+  let closed = false;
+
+  const start = (): Slot[] =>
+    Array.from({ length: size }, () => {
+      const worker = new Worker(file, { workerData: init });
+      const pending = new Map<number, { resolve: (r: ShardResult) => void; reject: (e: Error) => void }>();
+      let onReady: () => void = () => {};
+      let onFail: (e: Error) => void = () => {};
+      const ready = new Promise<void>((res, rej) => {
+        onReady = res;
+        onFail = rej;
+      });
+      worker.on('message', (msg: WorkerReply) => {
+        if (msg.type === 'ready') onReady();
+        else if (msg.type === 'result') {
+          pending.get(msg.id)?.resolve(msg.result);
+          pending.delete(msg.id);
+        } else {
+          const err = new SerError('train/worker-failed', `gradient worker failed: ${msg.message}`);
+          if (msg.id === -1) onFail(err);
+          pending.get(msg.id)?.reject(err);
+          pending.delete(msg.id);
+        }
+      });
+      worker.on('error', (e) => {
+        const err = new SerError('train/worker-failed', `gradient worker crashed: ${e.message}`, { cause: e });
+        onFail(err);
+        for (const p of pending.values()) p.reject(err);
+        pending.clear();
+      });
+      worker.on('exit', (code) => {
+        if (closed) return;
+        const err = new SerError('train/worker-failed', `gradient worker exited (code ${code})`);
+        onFail(err);
+        for (const p of pending.values()) p.reject(err);
+        pending.clear();
+      });
+      return { worker, ready, pending };
+    });
+
+  return {
+    size,
+    async run(weights, shards) {
+      if (closed) throw new SerError('train/pool-closed', 'the worker pool was disposed');
+      if (shards.length > size) throw new SerError('train/bad-call', `${shards.length} shards for ${size} workers`);
+      slots ??= start();
+      const all = slots;
+      await Promise.all(all.slice(0, shards.length).map((s) => s.ready));
+      return Promise.all(
+        shards.map((shard: ShardInput, j) => {
+          const slot = all[j];
+          const id = nextId++;
+          return new Promise<ShardResult>((resolvePromise, reject) => {
+            slot.pending.set(id, { resolve: resolvePromise, reject });
+            const msg: WorkerRequest = { type: 'run', id, weights, shard };
+            slot.worker.postMessage(msg, [shard.batch.x.buffer as ArrayBuffer, shard.batch.mask.buffer as ArrayBuffer]);
+          });
+        }),
+      );
+    },
+    dispose() {
+      if (closed) return;
+      closed = true;
+      for (const s of slots ?? []) {
+        s.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+        void s.worker.terminate();
+      }
+      slots = null;
+    },
+  };
+}
+
+/** Default replica count: the machine's cores (at most 4). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/**
+ * The trainer API: `threads` gradient workers (default: the machine's cores) for batches of ≥ 2,
+ * the calling thread otherwise. Same seed + settings + threads → same weights.
+ */
+export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
+  const threads = opts.threads ?? defaultThreads();
+  if (threads <= 1) return createModelTrainer({ ...opts, threads: 1 });
+  const pool = createWorkerPool(threads, {
+    arch: opts.arch, archOptions: opts.archOptions, seed: opts.seed, backend: opts.backend ?? 'wasm',
+  });
+  return createModelTrainer({ ...opts, threads }, pool);
+}

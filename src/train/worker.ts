@@ -1,0 +1,52 @@
+/**
+ * A gradient worker thread: one tfjs (wasm) model replica. Receives the current weights and a shard
+ * of a batch, returns the shard's loss and gradients (see src/train/parallel.ts). Runs from dist/.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend, type BackendName } from '../model/backend.js';
+import { GradientEngine, type ShardInput, type ShardResult } from '../model/trainer.js';
+import type { ArchName, ArchOptions } from '../model/architectures.js';
+
+export interface WorkerInit {
+  arch: ArchName;
+  archOptions: ArchOptions;
+  seed: number;
+  backend: BackendName;
+}
+
+export type WorkerRequest = { type: 'run'; id: number; weights: Float32Array[]; shard: ShardInput } | { type: 'close' };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: ShardResult }
+  | { type: 'error'; id: number; message: string; stack?: string };
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('src/train/worker.ts must run as a worker thread');
+  const init = workerData as WorkerInit;
+  try {
+    await initBackend(init.backend);
+  } catch (e) {
+    port.postMessage({ type: 'error', id: -1, message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
+    return;
+  }
+  const engine = new GradientEngine(init.arch, init.archOptions, init.seed);
+  port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'close') {
+      engine.dispose();
+      port.close();
+      return;
+    }
+    try {
+      engine.writeWeights(msg.weights);
+      const result = engine.compute(msg.shard);
+      const transfer = [...result.grads, ...result.nonTrainable].map((a) => a.buffer as ArrayBuffer);
+      port.postMessage({ type: 'result', id: msg.id, result } satisfies WorkerReply, transfer);
+    } catch (e) {
+      port.postMessage({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } satisfies WorkerReply);
+    }
+  });
+  port.postMessage({ type: 'ready' } satisfies WorkerReply);
+}
+
+void main();

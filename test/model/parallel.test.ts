@@ -1,0 +1,59 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createTrainer, resolveWorkerFile } from '../../src/train/parallel.js';
+import { createTrainer as createLocal } from '../../src/model/trainer.js';
+import type { Spectrogram } from '../../src/features/types.js';
+
+const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
+if (!BUILT) console.warn('\n[parallel tests skipped] dist/train/worker.js is missing: run `npm run build` (npm test does)\n');
+
+function spec(rows: number, frames: number, seed: number): Spectrogram {
+  const data = new Float32Array(rows * frames);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    data[i] = (s / 4294967296) * 2 - 1;
+  }
+  return { data, nMels: rows, frames };
+}
+
+describe.skipIf(!BUILT)('worker-parallel trainer', () => {
+  it('finds the compiled worker', () => {
+    expect(resolveWorkerFile()).toMatch(/dist[\\/]train[\\/]worker\.js$/);
+  });
+
+  // without batch norm the sharded step equals the single-thread step; with batch norm each shard
+  // normalises with its own statistics (ghost batch norm), so only run-to-run equality holds
+  it.each([false, true])('2 workers (batchNorm %s) repeat exactly and match one thread without BN', async (batchNorm) => {
+    const opts = { arch: 'ser-cnn' as const, archOptions: { rows: 16, channels: [4, 8], pooling: 'stats' as const, batchNorm }, lr: 1e-3, seed: 3 };
+    const specs = [spec(16, 20, 1), spec(16, 31, 2), spec(16, 12, 3), spec(16, 25, 4), spec(16, 9, 5)];
+    const targets = new Float32Array(25);
+    specs.forEach((_, i) => (targets[i * 5 + (i % 5)] = 1));
+    const local = await createLocal({ ...opts, threads: 1 });
+    const p1 = await createTrainer({ ...opts, threads: 2 });
+    const p2 = await createTrainer({ ...opts, threads: 2 });
+    try {
+      expect(p1.threads).toBe(2);
+      for (let step = 0; step < 3; step++) {
+        const a = await local.trainBatch(specs, targets);
+        const b = await p1.trainBatch(specs, targets);
+        const c = await p2.trainBatch(specs, targets);
+        if (!batchNorm) expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5);
+        expect(c).toBe(b);
+      }
+      // a batch of one runs on the calling thread
+      await p1.trainBatch([specs[0]], targets.slice(0, 5));
+      await p2.trainBatch([specs[0]], targets.slice(0, 5));
+      const [sl, s1, s2] = [await local.getState(), await p1.getState(), await p2.getState()];
+      s1.weights.forEach((w, i) => {
+        expect(Array.from(w)).toEqual(Array.from(s2.weights[i]));
+        let d = 0;
+        for (let k = 0; k < w.length; k++) d = Math.max(d, Math.abs(w[k] - sl.weights[i][k]));
+        if (!batchNorm) expect(d).toBeLessThanOrEqual(4e-3); // Adam can move a near-zero gradient by ~lr either way
+      });
+    } finally {
+      local.dispose(); p1.dispose(); p2.dispose();
+    }
+  });
+});
