@@ -233,12 +233,16 @@ export async function exploreCorpus(dataDir: string, outDir: string, opts: Explo
   let h = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Corpus exploration: ${escapeXml(fileName(corpus.root))}</title><style>${CSS}</style></head><body>`;
   h += `<h1>Corpus exploration</h1><p class="sub"><code>${escapeXml(corpus.root)}</code> — format <b>${corpus.format}</b></p>`;
   h += `<p class="summary"><span><b id="n-files">${items.length}</b> usable files</span><span><b>${labels.length}</b> emotions</span><span><b>${speakers.length}</b> speakers</span><span><b>${fmt(totalMin, 1)}</b> minutes</span><span class="${corpus.problems.length ? 'warn' : 'ok'}"><b id="n-skipped">${corpus.problems.length}</b> skipped</span></p>`;
-  h += `<p>Sample rates: ${rates.map((r) => `${r} Hz`).join(', ') || '–'}; source channels: ${channels.join(', ') || '–'}.</p>`;
+  const takes = items.filter((i) => i.take).length;
+  h += `<p>Sample rates: ${rates.map((r) => `${r} Hz`).join(', ') || '–'}; source channels: ${channels.join(', ') || '–'}${takes ? `; ${takes} file(s) are repeated takes (a letter after the actor number)` : ''}.</p>`;
 
   h += `<h2>Files per emotion and per speaker</h2><div class="grid"><figure><img src="${imgLabels}" alt="files per emotion"></figure><figure><img src="${imgSpeakers}" alt="files per speaker"></figure></div>`;
-  const crossRows = speakers.map((s) => [escapeXml(s), ...labels.map((l) => String(items.filter((i) => (i.speaker ?? '(none)') === s && i.label === l).length)), String(items.filter((i) => (i.speaker ?? '(none)') === s).length)]);
-  crossRows.push(['<b>all</b>', ...perLabel.map((n) => `<b>${n}</b>`), `<b>${items.length}</b>`]);
-  h += `<p>Files per speaker and emotion:</p>` + table(['speaker', ...labels.map(escapeXml), 'all'], crossRows);
+  const crossRows = speakers.map((s) => {
+    const mine = items.filter((i) => (i.speaker ?? '(none)') === s);
+    return [escapeXml(s), ...labels.map((l) => String(mine.filter((i) => i.label === l).length)), String(mine.length), fmt(describeValues(mine.map((i) => i.duration)).total / 60, 1)];
+  });
+  crossRows.push(['<b>all</b>', ...perLabel.map((n) => `<b>${n}</b>`), `<b>${items.length}</b>`, `<b>${fmt(totalMin, 1)}</b>`]);
+  h += `<p>Files per speaker and emotion:</p>` + table(['speaker', ...labels.map(escapeXml), 'all', 'minutes'], crossRows);
   const ex = Object.entries(corpus.excluded);
   if (ex.length) h += `<p>Left out by the label map: ${ex.map(([l, n]) => `${escapeXml(l)} ${n}`).join(', ')}.</p>`;
 

@@ -43,8 +43,9 @@ describe('exploreCorpus', () => {
     expect(html).toContain('<b id="n-files">5</b>');
     expect(html).toContain('<b id="n-skipped">2</b>');
     // per speaker × emotion table rows: speaker 1 → angry 2, sad 0; speaker 2 → angry 1, sad 2
-    expect(html).toContain('<tr><td class="l">1</td><td>2</td><td>0</td><td>2</td></tr>');
-    expect(html).toContain('<tr><td class="l">2</td><td>1</td><td>2</td><td>3</td></tr>');
+    expect(html).toContain('<tr><td class="l">1</td><td>2</td><td>0</td><td>2</td><td>0.0</td></tr>');
+    expect(html).toContain('<tr><td class="l">2</td><td>1</td><td>2</td><td>3</td><td>0.0</td></tr>');
+    expect(html).toContain('1 file(s) are repeated takes');
     // duration stats: angry mean 0.60, sad median 0.90
     expect(html).toContain('<tr><td class="l">angry</td><td>3</td><td>0.50</td><td>0.60</td><td>0.60</td><td>0.70</td>');
     expect(html).toContain('<tr><td class="l">sad</td><td>2</td><td>0.80</td><td>0.90</td><td>0.90</td><td>1.00</td>');
@@ -63,5 +64,36 @@ describe('exploreCorpus', () => {
     expect([...png.subarray(1, 4)]).toEqual([80, 78, 71]);
     // the example is the file closest to the median duration: angry median 0.6 → a01 (2)b.wav
     expect(html).toContain('angry — <code>a01 (2)b.wav</code>');
+  });
+});
+
+describe('ser explore (CLI wiring)', () => {
+  it('runs from the command line, prints the summary and the report URL; rejects a bad --format', async () => {
+    const { Command } = await import('commander');
+    const { register } = await import('../../src/cli/commands/explore.js');
+    const data = join(root, 'cli-data');
+    mkdirSync(join(data, 'angry'), { recursive: true });
+    mkdirSync(join(data, 'neutral'), { recursive: true });
+    writeFileSync(join(data, 'angry', 'x.wav'), tone(0.4, 250));
+    writeFileSync(join(data, 'neutral', 'y.wav'), tone(0.4, 250));
+    const out = join(root, 'cli-out');
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+    try {
+      const program = new Command().exitOverride();
+      register(program);
+      await program.parseAsync(['node', 'ser', 'explore', '--data', data, '--out', out, '--label-map', 'neutral=skip', '--no-progress']);
+    } finally {
+      console.log = orig;
+    }
+    const text = lines.join('\n').split('\n');
+    expect(text[0]).toBe('1 files (folders) from 1 speaker(s): angry 1');
+    expect(text[1]).toBe('excluded by label map: neutral 1');
+    expect(text[text.length - 1]).toMatch(/^report: file:\/\/.*cli-out\/index\.html$/);
+    expect(existsSync(join(out, 'index.html'))).toBe(true);
+    const program = new Command().exitOverride();
+    register(program);
+    await expect(program.parseAsync(['node', 'ser', 'explore', '--data', data, '--format', 'wav'])).rejects.toThrow(/unknown format "wav"/);
   });
 });
