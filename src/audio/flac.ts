@@ -55,12 +55,26 @@ for (let i = 0; i < 256; i++) {
   CRC16[i] = d;
 }
 
-/** Next 32 bits at bit position `pos` (the buffer is zero-padded by 8 bytes past the data). */
-function peek32(b: Uint8Array, pos: number): number {
-  const i = pos >>> 3;
-  const s = pos & 7;
-  const hi = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
-  return s === 0 ? hi : (hi << s) | (b[i + 4]! >>> (8 - s));
+/**
+ * Next 32 bits at bit position `pos`, from the stream packed as big-endian 32-bit words
+ * (zero-padded past the data, so reads just past the end give zeros).
+ */
+function peek32(w: Int32Array, pos: number): number {
+  const i = pos >>> 5;
+  const s = pos & 31;
+  return s === 0 ? w[i]! : (w[i]! << s) | (w[i + 1]! >>> (32 - s));
+}
+
+/** Packs bytes into big-endian 32-bit words, with two zero words of padding. */
+function toWords(b: Uint8Array): Int32Array {
+  const n = b.length;
+  const words = new Int32Array((n >> 2) + 3);
+  const full = n >> 2;
+  for (let i = 0, j = 0; i < full; i++, j += 4) words[i] = (b[j]! << 24) | (b[j + 1]! << 16) | (b[j + 2]! << 8) | b[j + 3]!;
+  let last = 0;
+  for (let j = full * 4, k = 0; j < n; j++, k++) last |= b[j]! << (24 - 8 * k);
+  words[full] = last;
+  return words;
 }
 
 const SAMPLE_RATES = [0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000];
@@ -128,9 +142,10 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
     throw fail('no-data', source, 'the FLAC stream has no audio frames');
   }
 
-  // Zero-padded copy so the 32-bit window never reads past the end.
+  // Zero-padded copy for byte access, and the same bits as 32-bit words for the bit reader.
   const buf = new Uint8Array(len + 8);
   buf.set(bytes);
+  const words = toWords(bytes);
   const endBits = len * 8;
   const nCh = info.channels;
   // Never trust the header's sample count for the allocation alone (it may lie): grow as frames decode.
@@ -213,20 +228,20 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
       if ((chCode === 8 && c === 1) || (chCode === 9 && c === 0) || (chCode === 10 && c === 1)) sbps++;
       const dst = blocks[c]!;
       if (pos + 8 > endBits) throw fail('truncated', source, `the file ends inside FLAC frame ${frameNo}`);
-      const sh = (peek32(buf, pos) >>> 24) & 0xff;
+      const sh = (peek32(words, pos) >>> 24) & 0xff;
       pos += 8;
       if (sh & 0x80) throw fail('unreadable', source, `FLAC frame ${frameNo} subframe ${c} has a non-zero padding bit`);
       const type = (sh >> 1) & 0x3f;
       let wasted = 0;
       if (sh & 1) {
         // Unary-coded count of wasted bits, minus one.
-        let w = peek32(buf, pos);
+        let w = peek32(words, pos);
         let q = 0;
         while (w === 0) {
           q += 32;
           pos += 32;
           if (pos > endBits || q > 32) throw fail('unreadable', source, `FLAC frame ${frameNo} has a bad wasted-bits count`);
-          w = peek32(buf, pos);
+          w = peek32(words, pos);
         }
         const z = Math.clz32(w);
         pos += z + 1;
@@ -236,42 +251,42 @@ export function decodeFlac(bytes: Uint8Array, source: string, { verifyCrc = true
       }
       if (type === 0) {
         // CONSTANT
-        const v = peek32(buf, pos) >> (32 - sbps);
+        const v = peek32(words, pos) >> (32 - sbps);
         pos += sbps;
         dst.fill(v, 0, blockSize);
       } else if (type === 1) {
         // VERBATIM
         for (let i = 0; i < blockSize; i++) {
-          dst[i] = peek32(buf, pos) >> (32 - sbps);
+          dst[i] = peek32(words, pos) >> (32 - sbps);
           pos += sbps;
         }
       } else if (type >= 8 && type <= 12) {
         const order = type - 8;
         if (order > blockSize) throw fail('unreadable', source, `FLAC frame ${frameNo}: predictor order ${order} exceeds block size ${blockSize}`);
         for (let i = 0; i < order; i++) {
-          dst[i] = peek32(buf, pos) >> (32 - sbps);
+          dst[i] = peek32(words, pos) >> (32 - sbps);
           pos += sbps;
         }
-        pos = readResidual(buf, pos, endBits, dst, blockSize, order, source, frameNo);
+        pos = readResidual(words, pos, endBits, dst, blockSize, order, source, frameNo);
         restoreFixed(dst, blockSize, order);
       } else if (type >= 32) {
         const order = type - 31;
         if (order > blockSize) throw fail('unreadable', source, `FLAC frame ${frameNo}: LPC order ${order} exceeds block size ${blockSize}`);
         for (let i = 0; i < order; i++) {
-          dst[i] = peek32(buf, pos) >> (32 - sbps);
+          dst[i] = peek32(words, pos) >> (32 - sbps);
           pos += sbps;
         }
-        const w = peek32(buf, pos);
+        const w = peek32(words, pos);
         pos += 9;
         const precision = (w >>> 28) + 1;
         if (precision === 16) throw fail('unreadable', source, `FLAC frame ${frameNo} has an invalid LPC precision`);
         const shift = (w << 4) >> 27; // signed 5 bits
         if (shift < 0) throw fail('unreadable', source, `FLAC frame ${frameNo} has a negative LPC shift`);
         for (let i = 0; i < order; i++) {
-          coefs[i] = peek32(buf, pos) >> (32 - precision);
+          coefs[i] = peek32(words, pos) >> (32 - precision);
           pos += precision;
         }
-        pos = readResidual(buf, pos, endBits, dst, blockSize, order, source, frameNo);
+        pos = readResidual(words, pos, endBits, dst, blockSize, order, source, frameNo);
         restoreLpc(dst, blockSize, order, coefs, shift, sbps, precision);
       } else {
         throw fail('unreadable', source, `FLAC frame ${frameNo} subframe ${c} has the reserved type ${type}`);
@@ -353,7 +368,7 @@ function scratchBlocks(nCh: number, size: number): Int32Array[] {
 
 /** Reads a Rice-coded residual into dst[order..blockSize); returns the new bit position. */
 function readResidual(
-  buf: Uint8Array,
+  words: Int32Array,
   pos: number,
   endBits: number,
   dst: Int32Array,
@@ -362,7 +377,7 @@ function readResidual(
   source: string,
   frameNo: number,
 ): number {
-  const head = peek32(buf, pos);
+  const head = peek32(words, pos);
   pos += 6;
   const method = head >>> 30;
   if (method > 1) throw fail('unreadable', source, `FLAC frame ${frameNo} uses the reserved residual coding method ${method}`);
@@ -377,36 +392,36 @@ function readResidual(
   let i = order;
   for (let part = 0; part < nParts; part++) {
     const end = (part + 1) * partLen;
-    const k = peek32(buf, pos) >>> (32 - paramBits);
+    const k = peek32(words, pos) >>> (32 - paramBits);
     pos += paramBits;
     if (k === escape) {
-      const width = peek32(buf, pos) >>> 27;
+      const width = peek32(words, pos) >>> 27;
       pos += 5;
       if (width === 0) {
         for (; i < end; i++) dst[i] = 0;
       } else {
         for (; i < end; i++) {
-          dst[i] = peek32(buf, pos) >> (32 - width);
+          dst[i] = peek32(words, pos) >> (32 - width);
           pos += width;
         }
       }
     } else {
       const kk = 32 - k;
       for (; i < end; i++) {
-        let w = peek32(buf, pos);
+        let w = peek32(words, pos);
         let q = 0;
         while (w === 0) {
           q += 32;
           pos += 32;
           if (pos > endBits) throw fail('truncated', source, `the file ends inside FLAC frame ${frameNo}`);
-          w = peek32(buf, pos);
+          w = peek32(words, pos);
         }
         const z = Math.clz32(w);
         q += z;
         pos += z + 1;
         let v = q;
         if (k) {
-          v = (q << k) | (peek32(buf, pos) >>> kk);
+          v = (q << k) | (peek32(words, pos) >>> kk);
           pos += k;
         }
         dst[i] = (v >>> 1) ^ -(v & 1);
