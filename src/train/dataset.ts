@@ -3,17 +3,14 @@
  * by the feature parameters and the file's path, size and mtime), unreadable files reported and
  * left out, string labels mapped to indices in a fixed (alphabetical) order.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CorpusItem } from '../data/corpus.js';
 import { loadAudioFile } from '../data/audio.js';
-import { extractFeatures, featureKey } from '../features/pipeline.js';
+import { extractFeatures } from '../features/pipeline.js';
+import { FeatureCache } from '../features/cache.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { describeError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { EMOTIONS } from '../util/labels.js';
 import { createProgress } from '../util/progress.js';
 import type { LabeledSpecs } from './loop.js';
@@ -29,50 +26,20 @@ export interface FeatureFailure {
   message: string;
 }
 
-/** Default feature cache folder: $SER_CACHE_DIR, else `.ser-cache/features` in the working folder. */
+/** Default feature cache folder: $SER_CACHE_DIR, else `.cache/features` in the working folder (src/features' default). */
 export function defaultCacheDir(): string {
-  return resolve(process.env.SER_CACHE_DIR ?? join('.ser-cache', 'features'));
+  return resolve(process.env.SER_CACHE_DIR ?? join('.cache', 'features'));
 }
 
-function sha1(s: string): string {
-  return createHash('sha1').update(s).digest('hex');
-}
+const caches = new Map<string, FeatureCache>();
 
-function cachePath(cacheDir: string, path: string, params: FeatureParams): string {
-  const st = statSync(path);
-  return join(cacheDir, sha1(featureKey(params)).slice(0, 16), `${sha1(`${resolve(path)}|${st.size}|${st.mtimeMs}`)}.f32`);
-}
-
-function encodeSpec(s: Spectrogram): Uint8Array {
-  const out = new Uint8Array(8 + s.data.byteLength);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, s.nMels, true);
-  dv.setUint32(4, s.frames, true);
-  out.set(new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength), 8);
-  return out;
-}
-
-function decodeSpec(b: Uint8Array): Spectrogram | null {
-  if (b.length < 8) return null;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const nMels = dv.getUint32(0, true);
-  const frames = dv.getUint32(4, true);
-  if (b.length !== 8 + nMels * frames * 4) return null;
-  const data = new Float32Array(nMels * frames);
-  new Uint8Array(data.buffer).set(b.subarray(8));
-  return { data, nMels, frames };
-}
-
-/** Features of one file, from the cache when present (computed and stored otherwise). null cacheDir: no cache. */
+/** Features of one file through src/features' on-disk cache (keyed by content hash + params). null cacheDir: no cache. */
 export async function featuresOf(path: string, params: FeatureParams, cacheDir: string | null = defaultCacheDir()): Promise<Spectrogram> {
-  const cp = cacheDir ? cachePath(cacheDir, path, params) : null;
-  if (cp && existsSync(cp)) {
-    const s = decodeSpec(new Uint8Array(await readFile(cp)));
-    if (s) return s;
-  }
-  const spec = extractFeatures(await loadAudioFile(path), params);
-  if (cp) await writeFileAtomic(cp, encodeSpec(spec));
-  return spec;
+  if (cacheDir === null) return extractFeatures(await loadAudioFile(path), params);
+  const dir = resolve(cacheDir);
+  let cache = caches.get(dir);
+  if (!cache) caches.set(dir, (cache = new FeatureCache({ dir })));
+  return cache.getOrCompute(path, params);
 }
 
 export interface LoadFeaturesOptions {

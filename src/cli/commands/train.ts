@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads for training', intFlag('threads'))
     .option('--backend <name>', 'tfjs backend: wasm, cpu or tensorflow', 'wasm')
     .option('--format <name>', 'corpus format (default: auto-detect)')
-    .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .ser-cache/features)')
+    .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .option('--features <json>', 'feature parameter overrides as JSON, e.g. \'{"nMels": 64}\'', jsonFlag('features'))
     .option('--arch-options <json>', 'architecture option overrides as JSON, e.g. \'{"channels": [8, 16, 32]}\'', jsonFlag('arch-options'))
     .option('--no-progress', 'no progress bars')
