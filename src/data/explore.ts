@@ -20,6 +20,8 @@ import { scanCorpus, type Corpus, type ScanOptions } from './corpus.js';
 import { loadAudioFile } from './audio.js';
 import { probeCorpus, type ProbedCorpus, type ProbedItem } from './probe.js';
 import { compareIds } from './splits.js';
+import { addNoise, frequencyMask, melWarp, pitchShift, randomEq, reverb, speedPerturb, timeMask } from './augment.js';
+import { createRng } from '../util/rng.js';
 
 /** min/mean/median/max/std of a list of numbers (NaN for an empty list). */
 export interface Stats {
@@ -52,6 +54,10 @@ export interface ExploreOptions extends ScanOptions {
   features?: Partial<FeatureParams>;
   /** Decoder (tests); default the project's loader. */
   load?: (path: string) => Promise<AudioData>;
+  /** Add a gallery of one file's log-mel under each augmentation (seeded). */
+  augmentExamples?: boolean;
+  /** Seed of the augmentation gallery. */
+  seed?: number;
 }
 
 export interface ExploreResult {
@@ -142,6 +148,35 @@ export function spectrogramFigure(spec: Spectrogram, sampleRate: number, hopLeng
   }
   s += `<text x="${cbx + 6}" y="${plot.y - 4}" text-anchor="middle">dB</text>`;
   return s + '</svg>';
+}
+
+/** Log-mel figures of one file under each augmentation. */
+async function augmentationGallery(path: string, load: (p: string) => Promise<AudioData>, fp: FeatureParams, seed: number): Promise<Array<{ name: string; svg: string }>> {
+  const audio = await load(path);
+  const sr = audio.sampleRate;
+  const y = audio.samples;
+  const rng = createRng(seed);
+  const waves: Array<[string, Float32Array]> = [
+    ['original', y],
+    ['pitch shift +4 semitones', pitchShift(y, sr, 4)],
+    ['pitch shift −4 semitones', pitchShift(y, sr, -4)],
+    ['speed ×1.1', speedPerturb(y, 1.1)],
+    ['white noise, SNR 15 dB', addNoise(y, 15, rng)],
+    ['random EQ (tilt + peaks)', randomEq(y, sr, rng)],
+    ['synthetic reverb', reverb(y, sr, rng)],
+  ];
+  const srOut = fp.sampleRate ?? sr;
+  const fmax = fp.fmax ?? srOut / 2;
+  const fig = (spec: Spectrogram, name: string) => {
+    const mel: Spectrogram = { data: spec.data.subarray(0, fp.nMels * spec.frames), nMels: fp.nMels, frames: spec.frames };
+    return { name, svg: spectrogramFigure(mel, srOut, fp.hopLength, fp.fmin, fmax, name) };
+  };
+  const out = waves.map(([name, w]) => fig(extractFeatures({ ...audio, samples: w }, fp), name));
+  const base = extractFeatures(audio, fp);
+  const melBase: Spectrogram = { data: base.data.slice(0, fp.nMels * base.frames), nMels: fp.nMels, frames: base.frames };
+  out.push(fig(timeMask(frequencyMask(melBase, rng, { maxWidth: [30, 30] }), rng, { maxWidth: [50, 50] }), 'frequency + time mask (study: set to 0 dB)'));
+  out.push(fig(melWarp(melBase, 1.1), 'VTLP mel warp α = 1.1'));
+  return out;
 }
 
 const CSS = `
@@ -259,6 +294,19 @@ export async function exploreCorpus(dataDir: string, outDir: string, opts: Explo
     h += `<h3>${escapeXml(e.label)} — <code>${escapeXml(fileName(e.item.path))}</code> (speaker ${escapeXml(e.item.speaker ?? '?')}, ${fmt(e.item.duration)} s)</h3>`;
     if ('error' in e) h += `<p class="warn">Could not draw this file: ${escapeXml(e.error)}</p>`;
     else h += `<div class="grid"><figure><img src="${e.wave}" alt="waveform ${escapeXml(e.label)}"></figure><figure><img src="${e.mel}" alt="log-mel ${escapeXml(e.label)}"><figcaption><a href="${e.melPng}">raw PNG</a></figcaption></figure></div>`;
+  }
+
+  if (opts.augmentExamples && examples.length > 0) {
+    const first = examples.find((e) => !('error' in e));
+    if (first) {
+      h += `<h2>Augmentation examples</h2><p>One file (<code>${escapeXml(fileName(first.item.path))}</code>) under each augmentation of <code>src/data/augment.ts</code> (seed ${opts.seed ?? 42}). Waveform ops run before the log-mel; masks and warping act on the dB spectrogram. Note: with <code>power_to_db(ref=max)</code> the loudest cell is 0 dB, so the study's masks "set to 0" paint the band at full loudness, not silence.</p><div class="grid">`;
+      const gallery = await augmentationGallery(first.item.path, load, fp, opts.seed ?? 42);
+      for (const [k, g] of gallery.entries()) {
+        const rel = await write(`img/augment-${k}-${g.name.replace(/[^a-z0-9]+/gi, '_')}.svg`, g.svg);
+        h += `<figure><img src="${rel}" alt="${escapeXml(g.name)}"></figure>`;
+      }
+      h += `</div>`;
+    }
   }
 
   h += `<h2 id="skipped">Skipped files (${corpus.problems.length})</h2>`;

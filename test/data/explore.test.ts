@@ -37,7 +37,7 @@ describe('exploreCorpus', () => {
     writeFileSync(join(data, 's05 (3).wav'), hdr);
     writeFileSync(join(data, 'readme.wav'), tone(0.2, 100));
     const out = join(root, 'report');
-    const res = await exploreCorpus(data, out, { progress: false });
+    const res = await exploreCorpus(data, out, { progress: false, augmentExamples: true });
     const html = readFileSync(res.html, 'utf8');
     expect(res.corpus.items.length).toBe(5);
     expect(html).toContain('<b id="n-files">5</b>');
@@ -62,6 +62,9 @@ describe('exploreCorpus', () => {
     expect(readFileSync(join(out, 'img/files-per-emotion.svg'), 'utf8')).toContain('>3</text>');
     const png = readFileSync(join(out, 'img/logmel-1-sad.png'));
     expect([...png.subarray(1, 4)]).toEqual([80, 78, 71]);
+    // augmentation gallery: original + 6 waveform ops + masks + mel warp
+    expect(res.files.filter((f) => f.startsWith('img/augment-')).length).toBe(9);
+    expect(html).toContain('Augmentation examples');
     // the example is the file closest to the median duration: angry median 0.6 → a01 (2)b.wav
     expect(html).toContain('angry — <code>a01 (2)b.wav</code>');
   });

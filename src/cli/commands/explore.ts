@@ -14,8 +14,10 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder for index.html and images', 'explore-report')
     .option('--format <format>', `corpus format: auto, ${CORPUS_FORMATS.join(', ')}`, 'auto')
     .option('--label-map <map>', 'map or skip dataset labels, e.g. neutral=skip,calm=skip,ps=happy')
+    .option('--augment-examples', 'add a gallery of one file under each augmentation')
+    .option('--seed <n>', 'seed of the augmentation gallery', (v) => Number.parseInt(v, 10), 42)
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { data: string; out: string; format: string; labelMap?: string; progress: boolean }) => {
+    .action(async (o: { data: string; out: string; format: string; labelMap?: string; progress: boolean; augmentExamples?: boolean; seed: number }) => {
       if (o.format !== 'auto' && !(CORPUS_FORMATS as readonly string[]).includes(o.format)) {
         throw new SerError('cli/bad-option', `--format: unknown format "${o.format}"; use auto, ${CORPUS_FORMATS.join(', ')}`);
       }
@@ -23,6 +25,8 @@ export function register(program: Command): void {
         format: o.format as CorpusFormat | 'auto',
         ...(o.labelMap ? { labelMap: parseLabelMap(o.labelMap) } : {}),
         progress: o.progress,
+        augmentExamples: Boolean(o.augmentExamples),
+        seed: o.seed,
       });
       console.log(summarizeCorpus(res.corpus));
       console.log(`report: ${pathToFileURL(resolve(res.html)).href}`);
