@@ -64,5 +64,10 @@ export async function initBackend(name: BackendName = 'wasm', options: BackendOp
   }
   await tf.ready();
   if (name === 'wasm') registerWasmKernels();
+  if (name === 'cpu') {
+    // silence tfjs's one-time "install tfjs-node" console banner on the cpu backend
+    const b = tf.backend() as unknown as { firstUse?: boolean };
+    if ('firstUse' in b) b.firstUse = false;
+  }
   return tf.getBackend();
 }

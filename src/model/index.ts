@@ -10,3 +10,6 @@ export {
   createTrainer, GradientEngine, adamUpdate, sampleSeed, shardRanges,
   type Trainer, type TrainerOptions, type TrainerState, type GradientPool, type ShardInput, type ShardResult,
 } from './trainer.js';
+export { MODEL_FORMAT_VERSION, TOOLKIT_VERSION, validateMetadata, completeMetadata, type ModelMetadata, type MetadataInput, type WeightsIntegrity } from './metadata.js';
+export { loadModelFromUrl, modelToFiles, modelFromFiles, sha256Hex, type LoadedModel, type ModelFiles } from './files.js';
+export { startKernelProfile, cpuNow, type KernelTime, type KernelProfiler } from './profile.js';
