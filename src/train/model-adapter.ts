@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createTrainer, type Trainer, type TrainerState } from '../model/trainer.js';
+import { createTrainer as createParallelTrainer } from './parallel.js';
 import { checkArch, type ArchOptions } from '../model/architectures.js';
 import type { BackendName } from '../model/backend.js';
 import { SerError } from '../util/errors.js';
@@ -18,18 +19,14 @@ export interface ModelTrainer extends TrainerLike {
   toLayersModel(): tfl.LayersModel;
 }
 
-/** Builds src/model's trainer for a recipe's arch / options / lr / seed / weight decay. */
+/** Builds src/model's trainer for a recipe's arch / options / lr / seed / weight decay / threads (default 1). */
 export const defaultTrainerFactory: TrainerFactory = async (spec) => {
   const arch = checkArch(spec.arch);
   const backend = (spec.backend ?? 'wasm') as BackendName;
-  const t: Trainer = await createTrainer({
-    arch,
-    archOptions: spec.archOptions as ArchOptions,
-    lr: spec.lr,
-    seed: spec.seed,
-    backend,
-    weightDecay: spec.weightDecay,
-  });
+  const threads = spec.threads ?? 1;
+  const opts = { arch, archOptions: spec.archOptions as ArchOptions, lr: spec.lr, seed: spec.seed, backend, weightDecay: spec.weightDecay, threads };
+  // threads > 1: data-parallel gradients in worker threads (src/train/parallel.ts)
+  const t: Trainer = threads > 1 ? await createParallelTrainer(opts) : await createTrainer(opts);
   const wrapped: ModelTrainer = {
     trainBatch: (s, y) => t.trainBatch(s, y),
     predict: (s) => t.predict(s),
