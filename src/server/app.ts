@@ -13,11 +13,11 @@
 import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { AudioData } from '../audio/types.js';
-import { Classifier, type TimelineWindow } from '../infer/classifier.js';
-import { decodeAudio } from '../infer/node-deps.js';
-import { describeError, isSerError, SerError } from '../util/errors.js';
+import { Classifier } from '../infer/classifier.js';
+import { describeError, isSerError } from '../util/errors.js';
 import { Gate } from './limiter.js';
+import { WorkerPool } from './pool.js';
+import { predictLine, type PredictJob } from './predict-line.js';
 import { staticFiles, type StaticFile } from './static.js';
 
 /** Options of `buildServer`; every limit has a visible default. */
@@ -36,6 +36,11 @@ export interface ServerOptions {
   timeoutMs?: number;
   /** Longest allowed timeline window count (guards `?segments=` against tiny values). */
   maxWindows?: number;
+  /**
+   * Prediction worker threads (default: maxConcurrent when loading from a folder, 0 = predict on
+   * the event loop, the default when `classifier` is given).
+   */
+  workers?: number;
   /** Fastify logger on/off. */
   logger?: boolean;
 }
@@ -59,13 +64,12 @@ class HttpError extends Error {
   }
 }
 
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
 /** Status code for a SerError raised while decoding / predicting user audio. */
 function statusOf(e: unknown): number {
   if (e instanceof HttpError) return e.status;
   if (isSerError(e)) {
     if (e.code === 'audio/too-long') return 413;
+    if (e.code === 'infer/too-many-windows') return 400;
     if (e.code.startsWith('audio/') || e.code.startsWith('infer/')) return 422;
     return 500;
   }
@@ -96,7 +100,14 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     ServerOptions;
   const bodyLimit = Math.max(1, Math.round(o.maxBodyMb * 1024 * 1024));
   const clf = opts.classifier ?? (await Classifier.load(opts.modelDir));
-  const gate = new Gate(o.maxConcurrent, o.maxQueue);
+  const nWorkers = opts.workers ?? (opts.classifier ? 0 : o.maxConcurrent);
+  let pool: WorkerPool | null = null;
+  if (nWorkers > 0) {
+    pool = new WorkerPool(nWorkers, clf.dir || opts.modelDir || '');
+    await pool.ready();
+  }
+  // with workers, never run more predictions at once than there are workers
+  const gate = new Gate(pool ? Math.min(o.maxConcurrent, nWorkers) : o.maxConcurrent, o.maxQueue);
   const files: Map<string, StaticFile> = staticFiles(clf.dir || opts.modelDir || null);
   const started = Date.now();
   const counters = { served: 0, failed: 0, rejected: 0, timedOut: 0 };
@@ -123,6 +134,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
 
   app.get('/api/health', async () => ({
     status: 'ok',
+    workers: nWorkers,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     running: gate.running,
     queued: gate.queued,
@@ -152,38 +164,6 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), name: cleanName(Array.isArray(header) ? header[0] : header) };
   }
 
-  async function predictBytes(bytes: Uint8Array, name: string, segments: number | undefined, hop: number | undefined, isCancelled: () => boolean, t0: number) {
-    const checkDeadline = () => {
-      if (performance.now() - t0 > o.timeoutMs) throw new HttpError(504, `prediction took longer than the ${o.timeoutMs} ms limit`);
-    };
-    const audio: AudioData = await decodeAudio(bytes, name);
-    const durationSec = audio.samples.length / audio.sampleRate;
-    if (durationSec > o.maxDurationSec) {
-      throw new SerError('audio/too-long', `${name}: ${durationSec.toFixed(1)} s of audio is longer than the limit of ${o.maxDurationSec} s`);
-    }
-    if (segments !== undefined && durationSec / (hop ?? segments) > o.maxWindows) {
-      throw new HttpError(400, `timeline would have more than ${o.maxWindows} windows; use a larger "segments"/"hop"`);
-    }
-    await yieldToLoop();
-    if (isCancelled()) return null;
-    checkDeadline();
-    const p = await clf.predictAudio(audio);
-    checkDeadline();
-    const line: { file: string; emotion: string; probabilities: Record<string, number>; durationSec: number; timeline?: TimelineWindow[] } = {
-      file: name,
-      emotion: p.emotion,
-      probabilities: p.probabilities,
-      durationSec: p.durationSec,
-    };
-    if (segments !== undefined) {
-      await yieldToLoop();
-      if (isCancelled()) return null;
-      line.timeline = await clf.predictTimeline(audio, { segmentSec: segments, hopSec: hop ?? segments });
-      checkDeadline();
-    }
-    return line;
-  }
-
   app.post('/api/predict', async (req: FastifyRequest<{ Querystring: Record<string, string> }>, reply: FastifyReply) => {
     const t0 = performance.now();
     const segments = positive(req.query.segments, 'segments');
@@ -196,19 +176,24 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
       reply.header('retry-after', '1');
       throw new HttpError(429, `server busy: ${gate.running} predictions running and ${gate.queued} waiting; retry shortly`);
     }
-    let cancelled = false;
+    const abort = new AbortController();
+    const timeoutError = () => new HttpError(504, `prediction took longer than the ${o.timeoutMs} ms limit`);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        cancelled = true;
-        reject(new HttpError(504, `prediction took longer than the ${o.timeoutMs} ms limit`));
-      }, o.timeoutMs);
+        abort.abort(timeoutError());
+        reject(timeoutError());
+      }, Math.max(0, o.timeoutMs - (performance.now() - t0)));
     });
+    const job: PredictJob = { bytes, name, segments, hop, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows };
     const work = (async () => {
       const release = await slot;
       try {
-        if (cancelled) return null;
-        return await predictBytes(bytes, name, segments, hop, () => cancelled, t0);
+        if (abort.signal.aborted) return null;
+        if (pool) return await pool.run(job, abort.signal);
+        return await predictLine(clf, job, () => {
+          if (abort.signal.aborted || performance.now() - t0 > o.timeoutMs) throw timeoutError();
+        });
       } finally {
         release();
       }
@@ -239,6 +224,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
   });
 
   app.addHook('onClose', async () => {
+    await pool?.close();
     if (!opts.classifier) clf.dispose();
   });
   return app;

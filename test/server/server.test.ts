@@ -134,3 +134,30 @@ describe('HTTP API under load', () => {
     clf.dispose();
   });
 });
+
+describe('HTTP API with prediction worker threads (from dist/)', () => {
+  it('answers like the in-process path; a timed-out job is killed and health keeps answering', async () => {
+    const dir = await makeTinyModelFolder();
+    const clf = await Classifier.load(dir);
+    const app = await buildServer({ modelDir: dir, workers: 2, maxConcurrent: 2 });
+    const wav = Buffer.from(encodeWav16(speechLike(2), 16000));
+    const [a, b] = await Promise.all([0, 1].map(() => app.inject({ method: 'POST', url: '/api/predict', payload: wav, headers: { 'content-type': 'audio/wav' } })));
+    expect(a.statusCode).toBe(200);
+    expect(b.json()).toEqual(a.json());
+    const expected = await clf.predictSamples(speechLike(2), 16000);
+    for (const k of EMOTIONS) expect(a.json().probabilities[k]).toBeCloseTo(expected.probabilities[k], 5);
+    const bad = await app.inject({ method: 'POST', url: '/api/predict', payload: Buffer.from('nope'), headers: { 'content-type': 'audio/wav' } });
+    expect(bad.statusCode).toBe(422);
+    const h = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(h.json()).toMatchObject({ status: 'ok', workers: 2, served: 2 });
+    await app.close();
+
+    const slow = await buildServer({ modelDir: dir, workers: 1, timeoutMs: 5 });
+    const long = Buffer.from(encodeWav16(speechLike(20), 16000));
+    const r = await slow.inject({ method: 'POST', url: '/api/predict', payload: long, headers: { 'content-type': 'audio/wav' } });
+    expect(r.statusCode).toBe(504);
+    expect((await slow.inject({ method: 'GET', url: '/api/health' })).json()).toMatchObject({ status: 'ok', timedOut: 1, running: 0 });
+    await slow.close();
+    clf.dispose();
+  });
+});
