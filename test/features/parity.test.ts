@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import decode from 'audio-decode';
 import { AESDD_DIR, HAVE_CORPUS, REFERENCE_DIR, noteCorpusSkip } from '../corpus.js';
 import { extractFeatures } from '../../src/features/pipeline.js';
 import { featureParams } from '../../src/features/params.js';
 import type { AudioData } from '../../src/audio/types.js';
+import { loadAudio } from '../../src/audio/load.js';
 
 interface Reference {
   file: string;
@@ -26,9 +26,8 @@ const REF_DIR = join(REFERENCE_DIR, 'librosa');
 const HAVE_REFS = HAVE_CORPUS && existsSync(REF_DIR);
 noteCorpusSkip('librosa parity');
 
-async function load(file: string): Promise<AudioData> {
-  const decoded = await decode(readFileSync(join(AESDD_DIR, file)));
-  return { samples: decoded.channelData[0]!, sampleRate: decoded.sampleRate, channels: decoded.channelData.length, source: file };
+function load(file: string): Promise<AudioData> {
+  return loadAudio(join(AESDD_DIR, file));
 }
 
 function errors(got: Float32Array, want: number[][], frames: number): { max: number; mean: number } {
