@@ -14,6 +14,7 @@ import { isSerError } from '../../src/util/errors.js';
 import { createRng, type Rng } from '../../src/util/rng.js';
 import { AESDD_DIR, HAVE_CORPUS, noteCorpusSkip } from '../corpus.js';
 import { encodeFlac } from './flac-encoder.js';
+import { aiff } from './aiff-encoder.js';
 
 function u32(b: Uint8Array, off: number, v: number): void {
   if (off + 4 <= b.length) new DataView(b.buffer, b.byteOffset).setUint32(off, v >>> 0, true);
@@ -171,6 +172,25 @@ describe('fuzz: decodeAudio never throws anything but a SerError', () => {
     expect(t.bad).toEqual([]);
     expect(raw.bad).toEqual([]);
     expect(t.tried + raw.tried).toBe(2400);
+  });
+});
+
+describe('fuzz: the audio-decode path (AIFF)', () => {
+  it('300 mutated/truncated AIFFs through decodeAudio', async () => {
+    const rng = createRng('aiff-fuzz');
+    const bases = [
+      aiff([Array.from({ length: 400 }, (_, i) => Math.round(9000 * Math.sin(i / 7)))], 16000),
+      aiff([Array.from({ length: 300 }, (_, i) => (i * 97) % 20000), Array.from({ length: 300 }, (_, i) => -i)], 44100),
+    ];
+    // FORM size, COMM size/channels/frames/bits/rate, SSND size/offset.
+    const fields = [4, 16, 20, 22, 26, 28, 30, 42, 46, 50];
+    const t = newTally();
+    for (let i = 0; i < 300; i++) {
+      const input = mutate(bases[i % bases.length]!, rng, fields);
+      await check(t, `aiff #${i}`, input, () => decodeAudio(input, 'fuzz-input'));
+    }
+    report('AIFF (audio-decode)', t);
+    expect(t.bad).toEqual([]);
   });
 });
 

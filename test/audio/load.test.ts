@@ -7,6 +7,7 @@ import { encodeWav } from '../../src/audio/wav.js';
 import { SerError } from '../../src/util/errors.js';
 import { FIXTURES_DIR } from '../corpus.js';
 import { encodeFlac } from './flac-encoder.js';
+import { aiff } from './aiff-encoder.js';
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string, mention: string): Promise<SerError> {
   try {
@@ -26,6 +27,7 @@ const ascii = (s: string, pad = 64): Uint8Array => {
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
   return b;
 };
+
 
 describe('sniffFormat (magic bytes, never the name)', () => {
   it('recognises the common containers', () => {
@@ -53,6 +55,18 @@ describe('decodeAudio / decodeAudioSync', () => {
       expect(Array.from((await decodeAudio(b, 'x')).samples)).toEqual(want);
       expect(Array.from(decodeAudioSync(b, 'x').samples)).toEqual(want);
     }
+  });
+  it('other formats go through audio-decode (AIFF, mono and stereo downmix)', async () => {
+    const x = [0, 1000, -1000, 32767, -32768, 5, 16384];
+    const a = await decodeAudio(aiff([x], 16000), 't.aiff');
+    expect(a.sampleRate).toBe(16000);
+    expect(a.channels).toBe(1);
+    expect(Array.from(a.samples)).toEqual(x.map((v) => v / 32768));
+    const y = x.map((v) => -v >> 1);
+    const s = await decodeAudio(aiff([x, y], 22050), 't.aiff');
+    expect(s.channels).toBe(2);
+    expect(Array.from(s.samples)).toEqual(x.map((v, i) => (v + y[i]!) / 65536));
+    await expectCode(() => decodeAudioSync(aiff([x], 16000), 't.aiff'), 'audio/unsupported-encoding', 't.aiff');
   });
   it('empty, unknown and async-only inputs', async () => {
     await expectCode(decodeAudio(new Uint8Array(0), 'e.wav'), 'audio/empty', 'e.wav');
