@@ -21,6 +21,7 @@ export function register(program: Command): void {
       if (o.format !== 'auto' && !(CORPUS_FORMATS as readonly string[]).includes(o.format)) {
         throw new SerError('cli/bad-option', `--format: unknown format "${o.format}"; use auto, ${CORPUS_FORMATS.join(', ')}`);
       }
+      if (!Number.isInteger(o.seed)) throw new SerError('cli/bad-option', `--seed: expected an integer, got ${String(o.seed)}`);
       const res = await exploreCorpus(o.data, o.out, {
         format: o.format as CorpusFormat | 'auto',
         ...(o.labelMap ? { labelMap: parseLabelMap(o.labelMap) } : {}),
