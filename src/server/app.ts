@@ -13,7 +13,9 @@
 import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+import { sniffFormat } from '../audio/decode.js';
 import { Classifier } from '../infer/classifier.js';
+import { decodeAudio } from '../infer/node-deps.js';
 import { describeError, isSerError } from '../util/errors.js';
 import { Gate } from './limiter.js';
 import { WorkerPool } from './pool.js';
@@ -170,6 +172,8 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     const hop = positive(req.query.hop, 'hop');
     const { bytes, name } = await readUpload(req);
     if (bytes.length === 0) throw new HttpError(400, 'the request body is empty; send the audio bytes');
+    // bytes of no known format fail at once, without waiting for a prediction slot
+    if (sniffFormat(bytes) === null) await decodeAudio(bytes, name);
     const slot = gate.tryAcquire();
     if (!slot) {
       counters.rejected++;
