@@ -50,6 +50,49 @@ export function resampledLength(n: number, fromRate: number, toRate: number): nu
   return Math.ceil((n * toRate) / fromRate);
 }
 
+/** Largest filter bank kept in memory (floats); beyond it phases are quantised more coarsely. */
+const MAX_BANK = 1 << 22;
+const bankCache = new Map<string, { bank: Float32Array; T: number; K: number }>();
+
+/**
+ * The polyphase filter bank: `P` phases of `T` taps each (taps k = -K+1..K around the output
+ * time). Phase p holds the Kaiser-windowed sinc evaluated at fractional offset p / P. Cached per
+ * rate pair and quality (the last few), since a corpus is usually resampled at one ratio.
+ */
+function filterBank(quality: ResampleQuality, preset: Preset, fromRate: number, toRate: number, P: number): { bank: Float32Array; T: number; K: number } {
+  const key = `${quality}:${fromRate}:${toRate}`;
+  const hit = bankCache.get(key);
+  if (hit) return hit;
+  const scale = Math.min(1, toRate / fromRate) * preset.rolloff;
+  const halfWidth = preset.zeros / scale; // in input samples
+  const K = Math.ceil(halfWidth);
+  const T = 2 * K;
+  if (T > MAX_BANK) {
+    throw new SerError('audio/bad-sample-rate', `resample: the ratio ${fromRate} → ${toRate} Hz is too extreme (a ${T}-tap filter)`);
+  }
+  if (P * T > MAX_BANK) P = Math.max(1, Math.floor(MAX_BANK / T));
+  const bank = new Float32Array(P * T);
+  const i0Beta = besselI0(preset.beta);
+  for (let p = 0; p < P; p++) {
+    const frac = p / P;
+    for (let k = -K + 1; k <= K; k++) {
+      const d = frac - k; // t - j
+      let w = 0;
+      if (Math.abs(d) < halfWidth) {
+        const x = scale * d;
+        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+        const r = d / halfWidth;
+        w = (scale * sinc * besselI0(preset.beta * Math.sqrt(1 - r * r))) / i0Beta;
+      }
+      bank[p * T + (k + K - 1)] = w;
+    }
+  }
+  const entry = { bank, T, K };
+  if (bankCache.size >= 8) bankCache.delete(bankCache.keys().next().value!);
+  bankCache.set(key, entry);
+  return entry;
+}
+
 /**
  * Resamples `samples` from `fromRate` to `toRate` Hz (band-limited, zero-phase; the signal is
  * taken as zero outside its ends). Equal rates return a copy. The result has
@@ -95,25 +138,11 @@ export function resample(
     exact = false;
   }
 
-  const scale = Math.min(1, toRate / fromRate) * preset.rolloff;
-  const halfWidth = preset.zeros / scale; // in input samples
-  const K = Math.ceil(halfWidth);
-  const T = 2 * K; // taps k = -K+1 .. K, input index i0 + k
-  const bank = new Float32Array(P * T);
-  const i0Beta = besselI0(preset.beta);
-  for (let p = 0; p < P; p++) {
-    const frac = p / P;
-    for (let k = -K + 1; k <= K; k++) {
-      const d = frac - k; // t - j
-      let w = 0;
-      if (Math.abs(d) < halfWidth) {
-        const x = scale * d;
-        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-        const r = d / halfWidth;
-        w = (scale * sinc * besselI0(preset.beta * Math.sqrt(1 - r * r))) / i0Beta;
-      }
-      bank[p * T + (k + K - 1)] = w;
-    }
+  const { bank, T, K } = filterBank(quality, preset, fromRate, toRate, P);
+  if (bank.length / T !== P) {
+    // A very long filter: fewer, quantised phases keep the bank within MAX_BANK.
+    P = bank.length / T;
+    exact = false;
   }
 
   for (let m = 0; m < outLen; m++) {
@@ -136,7 +165,16 @@ export function resample(
     const j0 = i0 - K + 1;
     let acc = 0;
     if (j0 >= 0 && j0 + T <= n) {
-      for (let k = 0; k < T; k++) acc += bank[base + k]! * samples[j0 + k]!;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let k = 0;
+      for (; k + 3 < T; k += 4) {
+        a0 += bank[base + k]! * samples[j0 + k]!;
+        a1 += bank[base + k + 1]! * samples[j0 + k + 1]!;
+        a2 += bank[base + k + 2]! * samples[j0 + k + 2]!;
+        a3 += bank[base + k + 3]! * samples[j0 + k + 3]!;
+      }
+      for (; k < T; k++) a0 += bank[base + k]! * samples[j0 + k]!;
+      acc = a0 + a1 + (a2 + a3);
     } else {
       const kLo = Math.max(0, -j0);
       const kHi = Math.min(T, n - j0);

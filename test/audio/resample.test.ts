@@ -44,6 +44,8 @@ describe('resample', () => {
       [16000, 44100, 1000],
       [48000, 44100, 5000],
       [8000, 12345, 700],
+      [44100, 44099, 2000], // 44099 phases: more than the exact limit, quantised to 4096
+      [22050.5, 16000, 900], // non-integer rate
     ] as const) {
       it(`${quality}: a ${f} Hz sine from ${from} to ${to} Hz keeps its frequency and amplitude`, () => {
         const n = Math.round(from * 0.5);
@@ -81,7 +83,7 @@ describe('resample', () => {
   });
 
   it('rejects bad rates with a SerError', () => {
-    for (const [a, b] of [[0, 16000], [16000, -1], [NaN, 8000], [8000, Infinity]]) {
+    for (const [a, b] of [[0, 16000], [16000, -1], [NaN, 8000], [8000, Infinity], [1e9, 1]]) {
       expect(() => resample(new Float32Array(10), a!, b!)).toThrow(SerError);
     }
   });
