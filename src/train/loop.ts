@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Spectrogram } from '../features/types.js';
+import { featureParams } from '../features/params.js';
 import { SerError } from '../util/errors.js';
 import { ensureDir, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { createProgress, type Progress } from '../util/progress.js';
@@ -393,6 +394,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   const sel = history.find((h) => h.epoch === selectedEpoch);
   const metadata: Record<string, unknown> = {
     labels: data.labelNames,
+    featureParams: featureParams(recipe.features),
     arch: recipe.arch,
     archOptions,
     recipe,

@@ -4,14 +4,14 @@
  * any `TrainerLike`.
  */
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createTrainer, type Trainer, type TrainerState } from '../model/trainer.js';
 import { createTrainer as createParallelTrainer } from './parallel.js';
 import { checkArch, type ArchOptions } from '../model/architectures.js';
 import type { BackendName } from '../model/backend.js';
-import { SerError } from '../util/errors.js';
-import { ensureDir, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { saveModelFolder } from '../model/io.js';
+import type { MetadataInput } from '../model/metadata.js';
 import type { TrainerFactory, TrainerLike } from './loop.js';
 
 /** A TrainerLike that still exposes the tfjs model (for saving). */
@@ -40,8 +40,9 @@ export const defaultTrainerFactory: TrainerFactory = async (spec) => {
 };
 
 /**
- * Writes the model folder: model.json + weights.bin (tfjs layers format) and metadata.json.
- * (Private stand-in until src/model exposes `saveModelFolder`.)
+ * Writes the model folder with src/model's `saveModelFolder` (model.json + weights.bin +
+ * metadata.json, atomically, with a weights checksum). A trainer without a tfjs model (tests)
+ * gets metadata.json only.
  */
 export async function defaultSaveModel(dir: string, trainer: TrainerLike, metadata: Record<string, unknown>): Promise<void> {
   const mt = trainer as Partial<ModelTrainer>;
@@ -49,21 +50,5 @@ export async function defaultSaveModel(dir: string, trainer: TrainerLike, metada
     await writeJsonAtomic(join(dir, 'metadata.json'), metadata);
     return;
   }
-  const model = mt.toLayersModel();
-  await ensureDir(dir);
-  await model.save(
-    tf.io.withSaveHandler(async (art) => {
-      const data = art.weightData;
-      if (!data || Array.isArray(data)) throw new SerError('train/save', `${dir}: unexpected weight data layout from tfjs`);
-      await writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
-      await writeJsonAtomic(join(dir, 'model.json'), {
-        format: 'layers-model',
-        generatedBy: 'speech-emotion',
-        modelTopology: art.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }],
-      });
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  await writeJsonAtomic(join(dir, 'metadata.json'), metadata);
+  await saveModelFolder(dir, mt.toLayersModel(), metadata as unknown as MetadataInput);
 }
