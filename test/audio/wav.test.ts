@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeWav, encodeWav, type WavEncoding } from '../../src/audio/wav.js';
 import { SerError } from '../../src/util/errors.js';
-import { FIXTURES_DIR } from '../corpus.js';
+import { AESDD_DIR, FIXTURES_DIR, HAVE_CORPUS } from '../corpus.js';
+import { decodeFlac } from '../../src/audio/flac.js';
 
 /** A deterministic test signal in [-1, 1]: a few sines plus the extremes. */
 function signal(n: number, phase = 0): Float32Array {
@@ -229,5 +230,33 @@ describe.skipIf(!HAVE_FIXTURES)('decodeWav: real AESDD originals (../shared/fixt
   });
   it('s05 (3).wav: header only, no data chunk', () => {
     expectCode(() => decodeWav(read('s05 (3).wav'), 's05 (3).wav'), 'audio/no-data', 's05 (3).wav');
+  });
+});
+
+describe.skipIf(!HAVE_FIXTURES || !HAVE_CORPUS)('WAV originals load like their corpus FLAC conversions', () => {
+  for (const [wav, flac] of [
+    ['a01 (1).wav', 'a01 (1).flac'],
+    ['h05 (3) pcm24.wav', 'h05 (3).flac'],
+  ]) {
+    it(`${wav} ≈ ${flac} (within the 16-bit conversion's dither, < 2 LSB)`, () => {
+      const w = decodeWav(new Uint8Array(readFileSync(join(FIXTURES_DIR, wav))), wav);
+      const f = decodeFlac(new Uint8Array(readFileSync(join(AESDD_DIR, flac))), flac);
+      expect(w.sampleRate).toBe(f.sampleRate);
+      expect(w.samples.length).toBe(f.samples.length);
+      let maxDiff = 0;
+      for (let i = 0; i < w.samples.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w.samples[i]! - f.samples[i]!));
+      expect(maxDiff * 32768).toBeLessThan(2);
+    });
+  }
+});
+
+describe('decodeWav: input views', () => {
+  it('reads a Uint8Array that is a view at an odd offset into a larger buffer', () => {
+    const x = signal(77);
+    const wav = encodeWav(x, 8000, { encoding: 'pcm24' });
+    const big = new Uint8Array(wav.length + 11);
+    big.set(wav, 5);
+    const a = decodeWav(big.subarray(5, 5 + wav.length), 'test.wav');
+    expect(Array.from(a.samples)).toEqual(Array.from(quantize(x, 24)));
   });
 });
