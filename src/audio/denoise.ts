@@ -268,7 +268,9 @@ function backwardMask(mag: Float32Array, fwd: Float32Array, out: Float32Array, f
       const f = Math.fround(floor[k]!);
       // 0/0 (an all-zero bin) is NaN in numpy and would poison the FFT convolution; call it silence.
       const ratio = f > 0 ? (mag[o + k]! - f) / f : -1;
-      row[k] = 1 / (1 + Math.exp(-(ratio - thresh) * slope));
+      const arg = (ratio - thresh) * slope;
+      // 1 / (1 + e^-arg) is exactly 1.0 in double once e^-arg < 2^-53 (arg > 36.8)
+      row[k] = arg > 37 ? 1 : 1 / (1 + Math.exp(-arg));
     }
     if (smooth) smoothRowFreq(row, box, bins, gF, out, o);
     else for (let k = 0; k < bins; k++) out[o + k] = row[k]!;
@@ -326,52 +328,86 @@ function filterChunk(x: Float32Array, xOffset: number, m: number, lo: number, hi
     if (r.smooth) smoothMask(mask, tmp, scratchBox, frames, bins, gF, gT, fa, fb);
   }
 
-  inverseOverlapAdd(re, im, mask, bins, fa, fb, r, keepA, keepB, out, outOffset);
+  inverseOverlapAdd(re, im, mask, bins, fa, fb, r, keepA, keepB, m, out, outOffset);
 }
 
 /**
  * scipy `istft` restricted to output samples [keepA, keepB) of the chunk: irfft of the masked
- * frames [fa, fb) (two per complex FFT), window, overlap-add, divide by the window-squared sum
- * where it exceeds 1e-10.
+ * frames [fa, fb), window, overlap-add, divide by the window-squared sum where it exceeds
+ * 1e-10. Two real frames go through one complex inverse FFT (Z = A + iB, A and B Hermitian →
+ * real part frame t, imaginary part frame t+1), with the mask applied while packing.
  */
-function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Array, bins: number, fa: number, fb: number, r: Resolved, keepA: number, keepB: number, out: Float32Array, outOffset: number): void {
+function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Array, bins: number, fa: number, fb: number, r: Resolved, keepA: number, keepB: number, m: number, out: Float32Array, outOffset: number): void {
   const { nFft, win, hop, window } = r;
   const half = win >> 1;
+  const n = nFft, nh = nFft >> 1;
   const plan = fftPlan(nFft);
-  const bufs = inverseScratch(nFft, keepB - keepA);
-  const { sa, sb, xa, xb, acc, norm } = bufs;
+  const { z, acc, norm } = inverseScratch(nFft, keepB - keepA);
   const len = keepB - keepA;
-  acc.fill(0, 0, len); norm.fill(0, 0, len);
+  acc.fill(0, 0, len);
+  // with at least a window of padding on both sides every kept sample is covered by all its
+  // frames, so the window-squared sum is periodic in the hop: precompute it
+  const periodic = keepA >= win && m - keepB >= win;
+  if (!periodic) norm.fill(0, 0, len);
   for (let t = fa; t < fb; t += 2) {
     const two = t + 1 < fb;
-    let o = t * bins;
-    for (let k = 0; k < bins; k++) { const mk = mask[o + k]!; sa[2 * k] = re[o + k]! * mk; sa[2 * k + 1] = im[o + k]! * mk; }
+    const oa = t * bins, ob = oa + bins;
+    // Z[k] = A[k] + i B[k] for k in 0..n/2, Z[n-k] = conj(A[k]) + i conj(B[k])
     if (two) {
-      o += bins;
-      for (let k = 0; k < bins; k++) { const mk = mask[o + k]!; sb[2 * k] = re[o + k]! * mk; sb[2 * k + 1] = im[o + k]! * mk; }
+      z[0] = re[oa]! * mask[oa]!; z[1] = re[ob]! * mask[ob]!;
+      z[n] = re[oa + nh]! * mask[oa + nh]!; z[n + 1] = re[ob + nh]! * mask[ob + nh]!;
+      for (let k = 1; k < nh; k++) {
+        const ma = mask[oa + k]!, mb = mask[ob + k]!;
+        const ar = re[oa + k]! * ma, ai = im[oa + k]! * ma, br = re[ob + k]! * mb, bi = im[ob + k]! * mb;
+        z[2 * k] = ar - bi; z[2 * k + 1] = ai + br;
+        const q = 2 * (n - k);
+        z[q] = ar + bi; z[q + 1] = br - ai;
+      }
+    } else {
+      z[0] = re[oa]! * mask[oa]!; z[1] = 0;
+      z[n] = re[oa + nh]! * mask[oa + nh]!; z[n + 1] = 0;
+      for (let k = 1; k < nh; k++) {
+        const ma = mask[oa + k]!;
+        const ar = re[oa + k]! * ma, ai = im[oa + k]! * ma;
+        z[2 * k] = ar; z[2 * k + 1] = ai;
+        const q = 2 * (n - k);
+        z[q] = ar; z[q + 1] = -ai;
+      }
     }
-    plan.inverse2(sa, two ? sb : null, xa, two ? xb : null);
+    const x = plan.complexInverse(z);
     for (let f = 0; f < (two ? 2 : 1); f++) {
-      const seg = f === 0 ? xa : xb;
       const s = (t + f) * hop - half;
       const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
-      for (let j = a; j < e; j++) {
-        const w = window[j - s]!;
-        acc[j - keepA]! += seg[j - s]! * w;
-        norm[j - keepA]! += w * w;
+      const base = a - keepA, w0 = a - s;
+      if (periodic) {
+        for (let j = 0, c = e - a; j < c; j++) acc[base + j]! += x[2 * (w0 + j) + f]! * window[w0 + j]!;
+      } else {
+        for (let j = 0, c = e - a; j < c; j++) { const w = window[w0 + j]!; acc[base + j]! += x[2 * (w0 + j) + f]! * w; norm[base + j]! += w * w; }
       }
     }
   }
-  for (let i = 0; i < len; i++) {
-    const nv = norm[i]!;
-    out[outOffset + i] = nv > 1e-10 ? acc[i]! / nv : acc[i]!;
+  if (periodic) {
+    // norm at chunk position p: Σ_j w[(p + half) mod hop + j·hop]²
+    const invP = new Float64Array(hop);
+    for (let q = 0; q < hop; q++) { let sN = 0; for (let i = q; i < win; i += hop) sN += window[i]! * window[i]!; invP[q] = sN > 1e-10 ? 1 / sN : 1; }
+    let q = (keepA + half) % hop;
+    for (let i = 0; i < len; i++) {
+      out[outOffset + i] = acc[i]! * invP[q]!;
+      if (++q === hop) q = 0;
+    }
+  } else {
+    for (let i = 0; i < len; i++) {
+      const nv = norm[i]!;
+      out[outOffset + i] = nv > 1e-10 ? acc[i]! / nv : acc[i]!;
+    }
   }
 }
 
-let invBufs: { n: number; len: number; sa: Float64Array; sb: Float64Array; xa: Float64Array; xb: Float64Array; acc: Float64Array; norm: Float64Array } | null = null;
+let invBufs: { n: number; len: number; z: Float64Array; acc: Float64Array; norm: Float64Array } | null = null;
 function inverseScratch(n: number, len: number) {
   if (!invBufs || invBufs.n !== n || invBufs.len < len) {
-    invBufs = { n, len, sa: new Float64Array(2 * n), sb: new Float64Array(2 * n), xa: new Float64Array(n), xb: new Float64Array(n), acc: new Float64Array(len), norm: new Float64Array(len) };
+    invBufs = { n, len: Math.max(len, invBufs?.len ?? 0), z: new Float64Array(2 * n), acc: new Float64Array(len), norm: new Float64Array(len) };
+    if (invBufs.acc.length < invBufs.len) { invBufs.acc = new Float64Array(invBufs.len); invBufs.norm = new Float64Array(invBufs.len); }
   }
   return invBufs;
 }

@@ -38,6 +38,12 @@ export class RealFftPlan {
     return this.out;
   }
 
+  /** Complex inverse FFT of interleaved `z` (2·size values), scaled by 1/size; returns an internal buffer. */
+  complexInverse(z: Float64Array): Float64Array {
+    this.fft.inverseTransform(this.time, z);
+    return this.time;
+  }
+
   /**
    * Inverse transforms of two Hermitian half-spectra at once (packed as one complex iFFT):
    * `a` and `b` are interleaved re/im of bins 0..size/2; writes the real signals (scaled by
@@ -80,6 +86,15 @@ export class RealFftPlan {
       for (let i = 0; i < n; i++) outA[i] = t[2 * i]!;
     }
   }
+}
+
+/**
+ * Unnormalised-then-scaled complex inverse FFT of an interleaved full spectrum `z` (length
+ * 2·size; numpy's `ifft`, i.e. divided by size). Returns the plan's interleaved time buffer
+ * (valid until the next call). The building block for packing two real inverses in one.
+ */
+export function complexInverse(plan: RealFftPlan, z: Float64Array): Float64Array {
+  return plan.complexInverse(z);
 }
 
 const plans = new Map<number, RealFftPlan>();

@@ -93,11 +93,14 @@ export function stft(y: ArrayLike<number>, opts: StftOptions = {}): ComplexStft 
   return { re, im, bins, frames };
 }
 
-/** |stft|^power (librosa's `_spectrogram`; power 2 by default), frame-major. */
-export function powerSpectrogram(y: ArrayLike<number>, opts: StftOptions & { power?: number } = {}): RealStft {
+/**
+ * |stft|^power (librosa's `_spectrogram`; power 2 by default), frame-major. `maxBins` keeps only
+ * bins [0, maxBins) (e.g. those a mel filterbank uses): same values, less work and memory.
+ */
+export function powerSpectrogram(y: ArrayLike<number>, opts: StftOptions & { power?: number; maxBins?: number } = {}): RealStft {
   const nFft = opts.nFft ?? 2048;
   const power = opts.power ?? 2;
-  const bins = (nFft >> 1) + 1;
+  const bins = Math.min((nFft >> 1) + 1, opts.maxBins ?? Infinity);
   const frames = frameCount(y.length, nFft, opts.hopLength ?? 512, opts.center ?? true);
   const data = new Float32Array(frames * bins);
   forEachStftFrame(y, opts, (t, s) => {

@@ -25,16 +25,22 @@ export function powerToDb(S: Float32Array, { ref = 'max', amin = 1e-10, topDb = 
   } else refValue = Math.abs(ref);
   const offset = 10 * Math.log10(Math.max(amin, refValue));
   const out = new Float32Array(S.length);
-  let mx = -Infinity;
+  let sMax = -Infinity;
+  for (let i = 0; i < S.length; i++) if (S[i]! > sMax) sMax = S[i]!;
+  const mx = 10 * Math.log10(sMax > amin ? sMax : amin) - offset;
+  if (topDb === null) {
+    for (let i = 0; i < S.length; i++) { const v = S[i]!; out[i] = 10 * Math.log10(v > amin ? v : amin) - offset; }
+    return out;
+  }
+  const floor = Math.fround(Math.fround(mx) - topDb);
+  // cells certainly below the floor skip the logarithm (the 0.99 margin keeps the result exact)
+  const thr = 0.99 * Math.pow(10, (floor + offset) / 10);
+  const skipBelow = amin < thr ? thr : 0;
   for (let i = 0; i < S.length; i++) {
     const v = S[i]!;
-    const d = 10 * Math.log10(v > amin ? v : amin) - offset;
-    out[i] = d;
-    if (d > mx) mx = d;
-  }
-  if (topDb !== null) {
-    const floor = Math.fround(mx) - topDb;
-    for (let i = 0; i < out.length; i++) if (out[i]! < floor) out[i] = floor;
+    if (v < skipBelow) { out[i] = floor; continue; }
+    const d = Math.fround(10 * Math.log10(v > amin ? v : amin) - offset);
+    out[i] = d < floor ? floor : d;
   }
   return out;
 }

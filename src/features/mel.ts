@@ -90,6 +90,13 @@ export function melFilterbank({ sr, nFft, nMels = 128, fmin = 0, fmax = null, ht
   return { weights, nMels, bins, start, end };
 }
 
+/** Number of leading FFT bins a filterbank actually uses (1 + its highest non-zero bin). */
+export function usedBins(fb: MelFilterbank): number {
+  let e = 0;
+  for (let m = 0; m < fb.nMels; m++) if (fb.end[m]! > e) e = fb.end[m]!;
+  return e;
+}
+
 const fbCache = new Map<string, MelFilterbank>();
 
 /** `melFilterbank` memoised on its options (filterbanks are immutable once built). */
@@ -104,14 +111,16 @@ export function cachedMelFilterbank(opts: MelFilterbankOptions): MelFilterbank {
  * Applies a filterbank to a frame-major power spectrum ([frames][bins]) → mel spectrogram in
  * librosa's layout ([nMels][frames]), i.e. `mel_basis @ S`.
  */
-export function applyMelFilterbank(fb: MelFilterbank, power: Float32Array, frames: number): Spectrogram {
-  const { nMels, bins, weights, start, end } = fb;
+export function applyMelFilterbank(fb: MelFilterbank, power: Float32Array, frames: number, powerBins = fb.bins): Spectrogram {
+  const { nMels, bins: fbBins, weights, start, end } = fb;
+  const bins = powerBins;
   if (power.length !== frames * bins) throw new SerError('features/bad-shape', `applyMelFilterbank: spectrum has ${power.length} values, expected ${frames}×${bins}`);
+  if (bins < usedBins(fb)) throw new SerError('features/bad-shape', `applyMelFilterbank: spectrum keeps ${bins} bins, the filterbank needs ${usedBins(fb)}`);
   const data = new Float32Array(nMels * frames);
   for (let t = 0; t < frames; t++) {
     const po = t * bins;
     for (let m = 0; m < nMels; m++) {
-      const wo = m * bins;
+      const wo = m * fbBins;
       let acc = 0;
       for (let k = start[m]!, e = end[m]!; k < e; k++) acc += weights[wo + k]! * power[po + k]!;
       data[m * frames + t] = acc;

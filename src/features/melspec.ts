@@ -1,7 +1,7 @@
 /** Mel spectrograms and the other spectral features (librosa `feature.melspectrogram`, `mfcc`, `delta`). */
 import { SerError } from '../util/errors.js';
 import { powerSpectrogram, type StftOptions } from '../dsp/stft.js';
-import { applyMelFilterbank, cachedMelFilterbank } from './mel.js';
+import { applyMelFilterbank, cachedMelFilterbank, usedBins } from './mel.js';
 import type { Spectrogram } from './types.js';
 
 export interface MelSpectrogramOptions extends StftOptions {
@@ -19,9 +19,10 @@ export interface MelSpectrogramOptions extends StftOptions {
  * mel_basis @ |stft|^power, as [nMels][frames].
  */
 export function melSpectrogram(y: ArrayLike<number>, { sr, nFft = 2048, hopLength = 512, winLength = null, center = true, padMode = 'constant', power = 2, nMels = 128, fmin = 0, fmax = null, htk = false, norm = 'slaney' }: MelSpectrogramOptions): Spectrogram {
-  const spec = powerSpectrogram(y, { nFft, hopLength, winLength, center, padMode, power });
   const fb = cachedMelFilterbank({ sr, nFft, nMels, fmin, fmax, htk, norm });
-  return applyMelFilterbank(fb, spec.data, spec.frames);
+  // only the bins the filterbank uses (fmax 8 kHz at 44.1 kHz: 372 of 1025)
+  const spec = powerSpectrogram(y, { nFft, hopLength, winLength, center, padMode, power, maxBins: Math.max(1, usedBins(fb)) });
+  return applyMelFilterbank(fb, spec.data, spec.frames, spec.bins);
 }
 
 /**

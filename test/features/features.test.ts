@@ -164,6 +164,16 @@ describe('reduceNoise (noisereduce port)', () => {
     }
   });
 
+  it('handles chunk padding shorter than a window (per-sample overlap-add normalisation)', () => {
+    const sr = 8000;
+    const y = Float32Array.from({ length: 3000 }, (_, i) => Math.sin(i * 0.3) * (i % 700 < 350 ? 1 : 0.01));
+    const d = reduceNoise(y, sr, { padding: 100 });
+    expect(d.length).toBe(3000);
+    expect(d.every((v) => Number.isFinite(v))).toBe(true);
+    const e = d.reduce((s, v) => s + v * v, 0);
+    expect(e).toBeGreaterThan(0);
+  });
+
   it('processes long signals in padded chunks, close to the one-piece result', () => {
     const sr = 8000, n = 3 * sr;
     const y = new Float32Array(n);
