@@ -1,7 +1,7 @@
 /**
  * A hand-written WAV (RIFF/RF64 WAVE) reader and a small writer.
  *
- * Reads PCM 8 (unsigned) / 16 / 24 / 32-bit, IEEE float 32 / 64, WAVE_FORMAT_EXTENSIBLE with a
+ * Reads PCM 8 (unsigned) / 16 / 24 / 32-bit, IEEE float 32 / 64, G.711 μ-law / A-law, WAVE_FORMAT_EXTENSIBLE with a
  * PCM or float subformat, and the float variant whose `fmt ` chunk is 16 bytes long (no cbSize).
  * Unknown chunks are skipped (odd sizes padded), a `data` chunk that claims more bytes than the
  * file holds is clamped to the whole frames present, and every failure is a `SerError` with code
@@ -12,7 +12,23 @@ import type { AudioData } from './types.js';
 
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
+const WAVE_FORMAT_ALAW = 0x0006;
+const WAVE_FORMAT_MULAW = 0x0007;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
+
+/** G.711 μ-law and A-law byte → 16-bit linear value tables. */
+const MULAW = new Int16Array(256);
+const ALAW = new Int16Array(256);
+for (let b = 0; b < 256; b++) {
+  const u = ~b & 0xff;
+  const mag = (((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 7);
+  MULAW[b] = u & 0x80 ? 0x84 - mag : mag - 0x84;
+  const a = b ^ 0x55;
+  const e = (a >> 4) & 7;
+  const m = a & 0x0f;
+  const amag = e === 0 ? (m << 4) + 8 : ((m << 4) + 0x108) << (e - 1);
+  ALAW[b] = a & 0x80 ? amag : -amag;
+}
 /** Bytes 2..15 of the KSDATAFORMAT_SUBTYPE_* GUIDs (the first two bytes are the format tag). */
 const GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
 
@@ -138,18 +154,20 @@ function parseFmt(view: DataView, off: number, size: number, source: string): Wa
     }
     formatTag = sub;
   }
-  if (formatTag !== WAVE_FORMAT_PCM && formatTag !== WAVE_FORMAT_IEEE_FLOAT) {
+  const g711 = formatTag === WAVE_FORMAT_ALAW || formatTag === WAVE_FORMAT_MULAW;
+  if (formatTag !== WAVE_FORMAT_PCM && formatTag !== WAVE_FORMAT_IEEE_FLOAT && !g711) {
     throw fail('unsupported-encoding', source, `WAV format tag 0x${formatTag.toString(16).padStart(4, '0')} is not PCM or IEEE float`);
   }
   // Some writers leave bitsPerSample inconsistent; the container width is blockAlign / channels.
   const bytesPer = blockAlign / channels;
   if (bitsPerSample === 0 && Number.isInteger(bytesPer)) bitsPerSample = bytesPer * 8;
-  const valid =
-    formatTag === WAVE_FORMAT_PCM
+  const valid = g711
+    ? bitsPerSample === 8
+    : formatTag === WAVE_FORMAT_PCM
       ? bitsPerSample === 8 || bitsPerSample === 16 || bitsPerSample === 24 || bitsPerSample === 32
       : bitsPerSample === 32 || bitsPerSample === 64;
   if (!valid) {
-    const kind = formatTag === WAVE_FORMAT_PCM ? 'PCM' : 'float';
+    const kind = formatTag === WAVE_FORMAT_PCM ? 'PCM' : g711 ? 'G.711' : 'float';
     throw fail('unsupported-encoding', source, `${bitsPerSample}-bit ${kind} WAV is not supported`);
   }
   if (blockAlign < (bitsPerSample / 8) * channels) {
@@ -180,6 +198,9 @@ function readSamples(view: DataView, dataOff: number, frames: number, fmt: WavFo
       }
     } else if (bitsPerSample === 32) {
       for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += view.getInt32(p, true) / 2147483648;
+    } else if (formatTag === WAVE_FORMAT_MULAW || formatTag === WAVE_FORMAT_ALAW) {
+      const table = formatTag === WAVE_FORMAT_MULAW ? MULAW : ALAW;
+      for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += table[view.getUint8(p)]! / 32768;
     } else {
       for (let i = 0; i < frames; i++, p += blockAlign) acc[i]! += (view.getUint8(p) - 128) / 128;
     }

@@ -80,6 +80,23 @@ describe('decodeWav: encodings round-trip exactly', () => {
   });
 });
 
+describe('decodeWav: G.711', () => {
+  const g711 = (tag: number, bytes: number[]): Uint8Array => {
+    const b = encodeWav(new Float32Array(bytes.length), 8000, { encoding: 'pcm8' });
+    u16(b, 20, tag);
+    b.set(bytes, b.length - bytes.length - (bytes.length & 1));
+    return b;
+  };
+  it('μ-law (tag 7): 0xFF → 0, 0x80 → +32124, 0x00 → −32124, 0x7F → 0, 0xFE → +8', () => {
+    const a = decodeWav(g711(7, [0xff, 0x80, 0x00, 0x7f, 0xfe]), 'test.wav');
+    expect(Array.from(a.samples, (v) => v * 32768)).toEqual([0, 32124, -32124, 0, 8]);
+  });
+  it('A-law (tag 6): 0xD5 → +8, 0x55 → −8, 0xAA → +32256, 0x2A → −32256', () => {
+    const a = decodeWav(g711(6, [0xd5, 0x55, 0xaa, 0x2a]), 'test.wav');
+    expect(Array.from(a.samples, (v) => v * 32768)).toEqual([8, -8, 32256, -32256]);
+  });
+});
+
 describe('decodeWav: channels and chunks', () => {
   it('downmixes multi-channel audio to the mean of the channels', () => {
     const l = new Float32Array([0.5, -0.25, 0.75, 0]);
