@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
 import { loadAudio, saveModelFolder } from '../../../infer/node-deps.js';
-import { buildModel } from '../../../model/architectures.js';
+import { buildModel, checkArch } from '../../../model/architectures.js';
 import { EMOTIONS } from '../../../util/labels.js';
 import { SerError } from '../../../util/errors.js';
 import type { AudioData } from '../../../audio/types.js';
@@ -25,8 +25,8 @@ export async function benchClassifier(dir?: string, arch = 'cnn4'): Promise<{ cl
   if (existsSync(join(defaultModelDir(), 'model.json'))) return { clf: await Classifier.load(), note: defaultModelDir(), dir: defaultModelDir() };
   await ensureBackend();
   const tmp = mkdtempSync(join(tmpdir(), 'ser-bench-model-'));
-  const model = buildModel(arch, {}, 1);
-  await saveModelFolder(tmp, model, { labels: [...EMOTIONS], featureParams: featureParams(), arch, archOptions: {}, normalization: 'utterance' });
+  const model = buildModel(checkArch(arch), {}, 1);
+  await saveModelFolder(tmp, model, { labels: [...EMOTIONS], featureParams: featureParams(), arch: checkArch(arch), archOptions: {}, normalization: 'utterance', recipe: 'untrained (benchmark)' });
   model.dispose();
   return { clf: await Classifier.load(tmp), note: `untrained ${arch} (no bundled model yet; speed only)`, dir: tmp };
 }
