@@ -88,7 +88,12 @@ function positive(v: unknown, name: string): number | undefined {
 
 /** A display name for the upload: only echoed in the JSON, never used as a path. */
 function cleanName(name: unknown): string {
-  const s = typeof name === 'string' ? name : '';
+  let s = typeof name === 'string' ? name : '';
+  try {
+    s = decodeURIComponent(s);
+  } catch {
+    /* not URI-encoded: keep as sent */
+  }
   // eslint-disable-next-line no-control-regex
   const c = s.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200);
   return c || 'upload';

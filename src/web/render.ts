@@ -108,7 +108,8 @@ export function renderTimeline(el: HTMLElement, axis: HTMLElement, windows: Time
       d.style.flex = `${Math.max(0.001, Math.min(end, w.end) - w.start || hop)}`;
       d.style.background = emotionColor(w.emotion);
       d.title = `${w.start.toFixed(1)}–${w.end.toFixed(1)} s: ${w.silent ? 'silence' : w.emotion}`;
-      d.textContent = w.silent ? '' : (w.emotion ?? '');
+      d.textContent = w.silent ? 'silence' : (w.emotion ?? '');
+      if (w.silent) d.style.color = '#9ca3af';
       d.dataset.emotion = w.emotion ?? 'silent';
       return d;
     }),
