@@ -86,8 +86,8 @@ export async function decodeAudio(bytes: Uint8Array, source: string): Promise<Au
   let decoded: ExternalDecoded;
   try {
     const decode = await loadExternal();
-    // audio-decode may keep a view on the input: hand it a private copy.
-    decoded = await decode(bytes.slice());
+    // audio-decode may keep a view on the input: hand it a private copy (Buffer#slice would not copy).
+    decoded = await decode(new Uint8Array(bytes));
   } catch (e) {
     if (isSerError(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);

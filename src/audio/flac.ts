@@ -77,7 +77,6 @@ function toWords(b: Uint8Array): Int32Array {
   return words;
 }
 
-const SAMPLE_RATES = [0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000];
 const SAMPLE_SIZES = [0, 8, 12, 0, 16, 20, 24, 32];
 /** Hard cap on decoded samples per channel (≈ 1.7 h at 44.1 kHz) to bound memory on lying files. */
 const MAX_SAMPLES = 1 << 28;

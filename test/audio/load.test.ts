@@ -126,3 +126,15 @@ describe('loadAudio', () => {
     expect(readFileSync(p).length).toBe(36);
   });
 });
+
+describe('decodeAudio accepts a Node Buffer (what fs and HTTP hand over)', () => {
+  it('WAV, FLAC and AIFF from Buffers that are views into a larger pool', async () => {
+    const x = [0, 1000, -1000, 32767, -32768, 5];
+    for (const bytes of [encodeWav(Float32Array.from(x, (v) => v / 32768), 16000), encodeFlac([x], { sampleRate: 16000 }), aiff([x], 16000)]) {
+      const pool = Buffer.alloc(bytes.length + 13);
+      pool.set(bytes, 7);
+      const a = await decodeAudio(pool.subarray(7, 7 + bytes.length), 'buf');
+      expect(Array.from(a.samples)).toEqual(x.map((v) => v / 32768));
+    }
+  });
+});
