@@ -24,6 +24,8 @@ import { featureParams, type FeatureParams } from '../features/params.js';
 import { featureKey } from '../features/pipeline.js';
 import { defaultCacheDir, featuresOf, labelNamesOf, loadFeatures, toLabeledSpecs, type FeatureItem } from '../train/dataset.js';
 import { train, CHECKPOINT_FILE, type EpochRecord, type TrainerFactory } from '../train/loop.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import type { Spectrogram } from '../features/types.js';
 import { getRecipe, type Recipe } from '../train/recipes.js';
 import { describeError, SerError } from '../util/errors.js';
 import { ensureDir, writeJsonAtomic } from '../util/fs.js';
@@ -38,6 +40,8 @@ export interface GridEntry {
   recipe: string;
   lr: number;
   epochs: number;
+  /** Batch size override (--quick raises batch-1 recipes to QUICK_MIN_BATCH). */
+  batchSize?: number;
 }
 
 /** What the study reports (../shared/reference/seed-results.md), by recipe. */
@@ -106,6 +110,8 @@ export interface JobSpec {
   validation: CorpusItem[];
   test: CorpusItem[];
   dir: string;
+  /** All spectrograms packed in one file by the parent (path → spectrogram); null: read the feature cache. */
+  featuresFile: string | null;
 }
 
 /** Metrics of the test set at one epoch. */
@@ -137,28 +143,35 @@ export interface JobResult {
   curves: Array<{ epoch: number; loss: number; valAccuracy: number | null; valLoss: number | null; testAccuracy: number; testLoss: number }>;
 }
 
+/** The reduced grid of --quick: one of each kind (batch-1, resized, augmented, ours). */
+export const QUICK_RECIPES: readonly string[] = ['seed-cnn3', 'seed-cnn4-resized', 'seed-cnn4-aug', 'ser-best'];
+
+/** --quick trains with batches of at least this many (batch 1 is the study's, and slow). */
+export const QUICK_MIN_BATCH = 8;
+
 /** Grid of configurations for the options. */
 export function experimentGrid(opts: Pick<ExperimentOptions, 'quick' | 'recipes' | 'lrs' | 'epochs'>): GridEntry[] {
-  const names = opts.recipes ?? [...EXPERIMENT_RECIPES];
+  const names = opts.recipes ?? [...(opts.quick ? QUICK_RECIPES : EXPERIMENT_RECIPES)];
   const out: GridEntry[] = [];
   for (const name of names) {
     const r = getRecipe(name);
     const lrs = opts.lrs ?? (opts.quick ? [STUDY_RESULTS[name]?.lr ?? r.lr] : [0.01, 0.001, 0.0001]);
-    const epochs = opts.epochs ?? (opts.quick ? 3 : r.epochs);
-    for (const lr of lrs) out.push({ recipe: name, lr, epochs });
+    const epochs = opts.epochs ?? (opts.quick ? 2 : r.epochs);
+    const batchSize = opts.quick && r.batchSize < QUICK_MIN_BATCH ? QUICK_MIN_BATCH : undefined;
+    for (const lr of lrs) out.push({ recipe: name, lr, epochs, ...(batchSize ? { batchSize } : {}) });
   }
   return out;
 }
 
 function jobId(e: GridEntry, protocol: Protocol, fold: string): string {
-  return `${e.recipe}_lr${e.lr}_e${e.epochs}_${protocol}_${fold}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return `${e.recipe}_lr${e.lr}_e${e.epochs}${e.batchSize ? `_b${e.batchSize}` : ''}_${protocol}_${fold}`.replace(/[^A-Za-z0-9_.-]/g, '-');
 }
 
 /** Builds every job of an experiment (splits are computed here, once, deterministically). */
 export function planJobs(
   items: readonly FeatureItem[] | readonly CorpusItem[],
   grid: readonly GridEntry[],
-  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[] },
+  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[]; featuresFile?: string | null },
 ): JobSpec[] {
   const strip = (xs: readonly CorpusItem[]): CorpusItem[] => xs.map((i) => ({ path: i.path, label: i.label, speaker: i.speaker }));
   const folds: Array<{ protocol: Protocol; fold: string; train: CorpusItem[]; validation: CorpusItem[]; test: CorpusItem[] }> = [];
@@ -180,7 +193,7 @@ export function planJobs(
       jobs.push({
         id, entry, offlineCopies: o.offlineCopies, protocol: f.protocol, fold: f.fold, seed: o.seed, featureParams: o.params,
         archOptions: o.archOptions, cacheDir: o.cacheDir, backend: o.backend, labelNames: o.labelNames,
-        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id),
+        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id), featuresFile: o.featuresFile ?? null,
       });
     }
   }
@@ -194,7 +207,7 @@ function testAt(h: EpochRecord): TestAt {
 
 /** The recipe a job trains (overrides applied). */
 export function jobRecipe(job: JobSpec): Recipe {
-  const r = getRecipe(job.entry.recipe, { epochs: job.entry.epochs, lr: job.entry.lr });
+  const r = getRecipe(job.entry.recipe, { epochs: job.entry.epochs, lr: job.entry.lr, ...(job.entry.batchSize ? { batchSize: job.entry.batchSize } : {}) });
   // the whole budget runs; selection happens afterwards from the curves (both ways)
   r.earlyStopping = { ...r.earlyStopping, patience: null };
   if (job.archOptions) r.archOptions = { ...r.archOptions, ...job.archOptions };
@@ -206,9 +219,10 @@ export function jobRecipe(job: JobSpec): Recipe {
 export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Promise<JobResult> {
   const t0 = Date.now();
   const recipe = jobRecipe(job);
+  const packed = job.featuresFile ? await readPackedFeatures(job.featuresFile) : null;
   const load = async (xs: CorpusItem[]): Promise<FeatureItem[]> => {
     const out: FeatureItem[] = [];
-    for (const it of xs) out.push({ ...it, spec: await featuresOf(it.path, job.featureParams, job.cacheDir) });
+    for (const it of xs) out.push({ ...it, spec: packed?.get(it.path) ?? (await featuresOf(it.path, job.featureParams, job.cacheDir)) });
     return out;
   };
   const [tr, va, te] = [await load(job.train), await load(job.validation), await load(job.test)];
@@ -248,6 +262,28 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Prom
   rmSync(join(job.dir, CHECKPOINT_FILE), { force: true });
   void t0;
   return result;
+}
+
+/** Writes every item's spectrogram into one file (read once per child job instead of 500 cache entries). */
+export async function writePackedFeatures(path: string, items: readonly FeatureItem[]): Promise<void> {
+  await saveCheckpoint(path, { paths: items.map((i) => i.path), nMels: items.map((i) => i.spec.nMels), data: items.map((i) => i.spec.data) });
+}
+
+const packedCache = new Map<string, Map<string, Spectrogram>>();
+/** Reads a file written by `writePackedFeatures` (memoised per process). */
+export async function readPackedFeatures(path: string): Promise<Map<string, Spectrogram>> {
+  const hit = packedCache.get(path);
+  if (hit) return hit;
+  const v = (await loadCheckpoint(path)) as { paths: string[]; nMels: number[]; data: Float32Array[] } | null;
+  if (!v) throw new SerError('eval/features-missing', `${path}: packed features file is missing`);
+  const m = new Map<string, Spectrogram>();
+  v.paths.forEach((p, i) => {
+    const data = v.data[i] as Float32Array;
+    const nMels = v.nMels[i] as number;
+    m.set(p, { data, nMels, frames: data.length / nMels });
+  });
+  packedCache.set(path, m);
+  return m;
 }
 
 /** Reads a finished job's result, or null. */
@@ -385,11 +421,13 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     protocols = protocols.filter((p) => p !== 'loso');
   }
 
-  // 2. jobs
+  // 2. jobs (children read all spectrograms from one packed file)
+  const featuresFile = join(out, 'runs', 'features.bin');
+  await writePackedFeatures(featuresFile, items);
   const grid = experimentGrid(opts);
   const jobs = planJobs(items, grid, {
     protocols, seed, params, archOptions: opts.archOptions ?? null, cacheDir, backend: opts.backend ?? null,
-    offlineCopies: opts.offlineCopies ?? (opts.quick ? 2 : null), out, labelNames,
+    offlineCopies: opts.offlineCopies ?? (opts.quick ? 1 : null), out, labelNames, featuresFile,
   });
   const failed: ExperimentSummary['failed'] = [];
   const bar = createProgress({ total: jobs.length, label: 'experiments', unit: 'runs', enabled: opts.progress !== false });
