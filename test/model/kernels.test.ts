@@ -74,6 +74,22 @@ describe('custom wasm kernels match the cpu backend', () => {
     });
   }
 
+  const sumCases: Array<{ shape: number[]; axis: number[]; keepDims: boolean }> = [
+    { shape: [2, 5, 7, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [3, 40, 6], axis: [0, 1], keepDims: true },
+    { shape: [4, 9, 5], axis: [1, 2], keepDims: false },
+    { shape: [200, 3], axis: [0], keepDims: false },
+  ];
+  for (const c of sumCases) {
+    it(`Sum ${c.shape.join('x')} over [${c.axis}]${c.keepDims ? ' keepDims' : ''}`, async () => {
+      const xv = rand(c.shape.reduce((a, b) => a * b), 11);
+      const run = () => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims);
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
+    });
+  }
+
   const poolCases = [
     { b: 1, h: 8, w: 10, c: 3, f: 2, s: 2, pad: 'valid' as const },
     { b: 2, h: 9, w: 7, c: 4, f: 2, s: 2, pad: 'valid' as const },

@@ -9,6 +9,7 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { identityConfig } from './Identity.js';
 import { castConfig } from './Cast.js';
+import { sumConfig } from './Sum.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
 /** Every custom wasm kernel. */
@@ -18,6 +19,7 @@ export const wasmKernels: KernelConfig[] = [
   maxPoolGradConfig,
   identityConfig,
   castConfig,
+  sumConfig,
 ];
 
 let registered = false;

@@ -145,6 +145,8 @@ export function registerBench(bench: Command): void {
           if (profile) console.error(profile);
         }
       }
+      const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+      console.error(`peak RSS of this process (workers included) ${peakRssMB} MB`);
       if (opts.torch) {
         const torch = runTorchReference({ models, frames: opts.frames, batches, threads: opts.threads, reps: opts.reps });
         if (!torch) {

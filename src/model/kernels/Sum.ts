@@ -1,0 +1,42 @@
+/**
+ * Sum for wasm with a fast path for reducing all leading axes (bias gradients: dy [b,H,W,C] → [C]):
+ * xᵀ·1 on the wasm matrix product, instead of tfjs's transpose-then-reduce (a full copy of dy per
+ * conv layer per step). Measured (CPU ms, b=4 cnn3 layer shapes, fresh inputs): 3.3 / 1.4 / 0.6 vs
+ * 5.8 / 2.9 / 1.4 for a JS float64 loop and 8.5 / 4.5 / 2.2 for 1ᵀ·x (which repacks x). Other
+ * reductions use tfjs's kernel.
+ */
+import { backend_util, util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
+import { f32, type WasmBackendLike } from './heap.js';
+import { original, wasmKernel } from './registry.js';
+
+function sum(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
+  const { x } = args.inputs;
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const n = util.sizeFromShape(x.shape.slice(0, axes.length));
+  const m = util.sizeFromShape(x.shape.slice(axes.length));
+  if (x.dtype !== 'float32' || !leading || n < 64) return original('Sum')(args as never) as TensorInfo;
+  const backend = args.backend as WasmBackendLike;
+  const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+  const ones = backend.makeOutput([n, 1], 'float32');
+  f32(backend, ones).fill(1);
+  const reshape = wasmKernel('Reshape');
+  const x2 = reshape({ inputs: { x }, backend: backend as never, attrs: { shape: [n, m] } } as never) as TensorInfo;
+  // xᵀ·1 with the big operand as the (unpacked) left input: ones·x would make XNNPACK repack x
+  const prod = wasmKernel('BatchMatMul')({ inputs: { a: x2, b: ones }, backend: backend as never, attrs: { transposeA: true, transposeB: false } } as never) as TensorInfo;
+  backend.disposeData(ones.dataId);
+  backend.disposeData(x2.dataId);
+  const out = reshape({ inputs: { x: prod }, backend: backend as never, attrs: { shape } } as never) as TensorInfo;
+  backend.disposeData(prod.dataId);
+  return out;
+}
+
+export const sumConfig: KernelConfig = {
+  kernelName: 'Sum',
+  backendName: 'wasm',
+  kernelFunc: sum as unknown as KernelFunc,
+};
