@@ -406,22 +406,31 @@ function readResidual(
       }
     } else {
       const kk = 32 - k;
+      const fit = 31 - k; // quotient z fits in this window together with its k low bits when z ≤ fit
       for (; i < end; i++) {
         let w = peek32(words, pos);
-        let q = 0;
-        while (w === 0) {
-          q += 32;
-          pos += 32;
-          if (pos > endBits) throw fail('truncated', source, `the file ends inside FLAC frame ${frameNo}`);
-          w = peek32(words, pos);
-        }
-        const z = Math.clz32(w);
-        q += z;
-        pos += z + 1;
-        let v = q;
-        if (k) {
-          v = (q << k) | (peek32(words, pos) >>> kk);
-          pos += k;
+        let v: number;
+        const z0 = Math.clz32(w);
+        if (k !== 0 && z0 <= fit) {
+          // Fast path: unary quotient, stop bit and k low bits all inside one 32-bit window.
+          v = (z0 << k) | ((w << (z0 + 1)) >>> kk);
+          pos += z0 + 1 + k;
+        } else {
+          let q = 0;
+          while (w === 0) {
+            q += 32;
+            pos += 32;
+            if (pos > endBits) throw fail('truncated', source, `the file ends inside FLAC frame ${frameNo}`);
+            w = peek32(words, pos);
+          }
+          const z = Math.clz32(w);
+          q += z;
+          pos += z + 1;
+          v = q;
+          if (k) {
+            v = (q << k) | (peek32(words, pos) >>> kk);
+            pos += k;
+          }
         }
         dst[i] = (v >>> 1) ^ -(v & 1);
       }
