@@ -119,7 +119,8 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
   const started = Date.now();
   const counters = { served: 0, failed: 0, rejected: 0, timedOut: 0 };
 
-  const app = Fastify({ logger: o.logger ?? false, bodyLimit });
+  // requestTimeout bounds slow uploads (the prediction deadline starts once the body is in)
+  const app = Fastify({ logger: o.logger ?? false, bodyLimit, requestTimeout: o.timeoutMs + 30_000 });
   await app.register(multipart, { limits: { fileSize: bodyLimit, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
   app.addContentTypeParser(/^audio\/.*/, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));

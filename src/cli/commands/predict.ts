@@ -79,6 +79,9 @@ export function register(program: Command): void {
     .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
     .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
     .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number }) => {
+      if (opts.hop !== undefined && opts.segments === undefined) {
+        throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
+      }
       const clf = await Classifier.load(opts.model);
       const inputs = await expandInputs(files);
       let failed = 0;
