@@ -102,6 +102,8 @@ export function decodeWav(bytes: Uint8Array, source: string): AudioData {
         dataOff = body;
         dataClaimed = size === 0xffffffff && ds64DataSize >= 0 ? ds64DataSize : size;
         if (riff !== 'RIFF' && size === 0xffffffff && ds64DataSize < 0) dataClaimed = len - body;
+        // An unfinalised stream (e.g. written to a pipe): RIFF and data sizes left at 0 or -1.
+        if (size === 0 && (riffSize === 0 || riffSize === 0xffffffff)) dataClaimed = len - body;
       }
       // A data chunk that runs to (or past) the end of the file ends the walk.
       if (body + dataClaimed >= len) break;

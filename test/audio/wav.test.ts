@@ -150,6 +150,16 @@ describe('decodeWav: channels and chunks', () => {
     expect(Array.from(a.samples)).toEqual(Array.from(quantize(x, 16).subarray(0, 99)));
   });
 
+  it('reads an unfinalised stream (RIFF and data sizes left at 0 or 0xFFFFFFFF)', () => {
+    const x = signal(40);
+    for (const [riffSize, dataSize] of [[0, 0], [0xffffffff, 0], [0xffffffff, 0xffffffff]]) {
+      const b = encodeWav(x, 8000, { encoding: 'pcm16' });
+      u32(b, 4, riffSize!);
+      u32(b, 40, dataSize!);
+      expect(Array.from(decodeWav(b, 'test.wav').samples)).toEqual(Array.from(quantize(x, 16)));
+    }
+  });
+
   it('reads RF64 with a ds64 chunk', () => {
     const x = signal(64);
     const std = encodeWav(x, 8000, { encoding: 'pcm16' });
