@@ -78,11 +78,13 @@ export async function decodeAudioBrowserSafe(bytes: Uint8Array, source: string):
 }
 
 // ---------------------------------------------------------------------------------------------
-// model input (stand-in for src/model makeBatch)
+// model input
 
 /**
- * The model's input tensors for one standardised spectrogram: `[1, rows, T, 1]`, padded/cropped to a
- * fixed frame count when the model has one, plus a `[1, T]` mask when the model takes two inputs.
+ * The model's input tensors for one normalised spectrogram. Models of the project's architectures
+ * (metadata.arch) get exactly what training fed them, via `makeBatch` (masked padding to the pooling
+ * factor, or the fixed 256-frame resize). Any other tfjs layers model: `[1, rows, T, 1]`,
+ * padded/cropped to its fixed frame count if it has one, plus a `[1, T]` mask if it takes two inputs.
  */
 export function makeModelInput(model: LayersModel, spec: Spectrogram, metadata?: InferMetadata): tf.Tensor | tf.Tensor[] {
   if (metadata?.arch && (ARCH_NAMES as readonly string[]).includes(metadata.arch) && model.inputs.length === 2) {
