@@ -70,6 +70,8 @@ export interface PredictBenchResult {
   filesPerSec: number;
   realTimeFactor: number;
   msPerFile: { decode: number; features: number; model: number; total: number };
+  /** Process CPU time per file (less distorted than wall time on a shared machine). */
+  cpuMsPerFile: number;
   msPer6sClip: number;
   msPer6sClipFeatures: number;
   msPer6sClipModel: number;
@@ -105,6 +107,7 @@ export function registerBench(bench: Command): void {
       const warm = await audios[0]();
       await clf.probabilitiesOf(clf.features(warm));
       const t = { decode: 0, features: 0, model: 0 };
+      const cpu0 = process.cpuUsage();
       let audioSec = 0;
       let n = 0;
       for (const get of audios) {
@@ -127,6 +130,8 @@ export function registerBench(bench: Command): void {
         n++;
       }
       const total = t.decode + t.features + t.model;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const clip: AudioData = { samples: syntheticClip(6, 44100, 7), sampleRate: 44100, channels: 1, source: 'synthetic-6s' };
       const fe: number[] = [];
       const mo: number[] = [];
@@ -149,6 +154,7 @@ export function registerBench(bench: Command): void {
         filesPerSec: +((n / total) * 1000).toFixed(2),
         realTimeFactor: +(total / 1000 / audioSec).toFixed(4),
         msPerFile: { decode: +(t.decode / n).toFixed(2), features: +(t.features / n).toFixed(2), model: +(t.model / n).toFixed(2), total: +(total / n).toFixed(2) },
+        cpuMsPerFile: +(cpuMs / n).toFixed(2),
         msPer6sClip: +median(all).toFixed(2),
         msPer6sClipFeatures: +median(fe).toFixed(2),
         msPer6sClipModel: +median(mo).toFixed(2),
@@ -160,7 +166,7 @@ export function registerBench(bench: Command): void {
       }
       console.log(`model: ${r.model} · backend ${r.backend} · data ${dataDir ?? 'synthetic clips'}`);
       console.log(`${r.files} files, ${r.audioSec} s of audio: ${r.filesPerSec} files/s, real-time factor ${r.realTimeFactor} (${(1 / r.realTimeFactor).toFixed(0)}× faster than real time)`);
-      console.log(`per file: decode ${r.msPerFile.decode} ms + features ${r.msPerFile.features} ms + model ${r.msPerFile.model} ms = ${r.msPerFile.total} ms`);
+      console.log(`per file: decode ${r.msPerFile.decode} ms + features ${r.msPerFile.features} ms + model ${r.msPerFile.model} ms = ${r.msPerFile.total} ms wall (${r.cpuMsPerFile} ms CPU)`);
       console.log(`6-s clip (44.1 kHz): ${r.msPer6sClip} ms (features ${r.msPer6sClipFeatures} ms, model ${r.msPer6sClipModel} ms; median of ${opts.repeats})`);
     });
 }
