@@ -22,7 +22,7 @@ import { scanCorpus, type CorpusFormat, type CorpusItem } from '../data/corpus.j
 import { carveValidation, leaveOneSpeakerOut, speakersOf, stratifiedSplit } from '../data/splits.js';
 import { featureParams, type FeatureParams } from '../features/params.js';
 import { featureKey } from '../features/pipeline.js';
-import { defaultCacheDir, featuresOf, labelNamesOf, loadFeatures, toLabeledSpecs, type FeatureItem } from '../train/dataset.js';
+import { defaultCacheDir, featuresOf, labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs, type FeatureItem } from '../train/dataset.js';
 import { train, CHECKPOINT_FILE, type EpochRecord, type TrainerFactory } from '../train/loop.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { Spectrogram } from '../features/types.js';
@@ -112,6 +112,8 @@ export interface JobSpec {
   dir: string;
   /** All spectrograms packed in one file by the parent (path → spectrogram); null: read the feature cache. */
   featuresFile: string | null;
+  /** Offline pitch shift: 'waveform' (audio, cached) or 'mel-warp' (fast; --quick). Absent = 'mel-warp'. */
+  pitchMode?: 'waveform' | 'mel-warp';
 }
 
 /** Metrics of the test set at one epoch. */
@@ -171,7 +173,7 @@ function jobId(e: GridEntry, protocol: Protocol, fold: string): string {
 export function planJobs(
   items: readonly FeatureItem[] | readonly CorpusItem[],
   grid: readonly GridEntry[],
-  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[]; featuresFile?: string | null },
+  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[]; featuresFile?: string | null; pitchMode?: 'waveform' | 'mel-warp' },
 ): JobSpec[] {
   const strip = (xs: readonly CorpusItem[]): CorpusItem[] => xs.map((i) => ({ path: i.path, label: i.label, speaker: i.speaker }));
   const folds: Array<{ protocol: Protocol; fold: string; train: CorpusItem[]; validation: CorpusItem[]; test: CorpusItem[] }> = [];
@@ -193,7 +195,7 @@ export function planJobs(
       jobs.push({
         id, entry, offlineCopies: o.offlineCopies, protocol: f.protocol, fold: f.fold, seed: o.seed, featureParams: o.params,
         archOptions: o.archOptions, cacheDir: o.cacheDir, backend: o.backend, labelNames: o.labelNames,
-        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id), featuresFile: o.featuresFile ?? null,
+        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id), featuresFile: o.featuresFile ?? null, pitchMode: o.pitchMode ?? 'mel-warp',
       });
     }
   }
@@ -212,6 +214,7 @@ export function jobRecipe(job: JobSpec): Recipe {
   r.earlyStopping = { ...r.earlyStopping, patience: null };
   if (job.archOptions) r.archOptions = { ...r.archOptions, ...job.archOptions };
   if (r.offlineAugment && job.offlineCopies !== null) r.offlineAugment = { ...r.offlineAugment, copies: job.offlineCopies };
+  if (r.offlineAugment) r.offlineAugment = { ...r.offlineAugment, pitchShift: job.pitchMode ?? 'mel-warp' };
   return r;
 }
 
@@ -236,6 +239,7 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Prom
     resume: true,
     valData,
     reportData: { test: testData },
+    pitchSource: recipe.offlineAugment?.pitchShift === 'waveform' ? pitchShiftSource(tr, job.featureParams, job.cacheDir) : undefined,
     progress: false,
     backend: job.backend ?? undefined,
     createTrainer,
@@ -428,6 +432,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const jobs = planJobs(items, grid, {
     protocols, seed, params, archOptions: opts.archOptions ?? null, cacheDir, backend: opts.backend ?? null,
     offlineCopies: opts.offlineCopies ?? (opts.quick ? 1 : null), out, labelNames, featuresFile,
+    pitchMode: opts.quick ? 'mel-warp' : 'waveform',
   });
   const failed: ExperimentSummary['failed'] = [];
   const bar = createProgress({ total: jobs.length, label: 'experiments', unit: 'runs', enabled: opts.progress !== false });

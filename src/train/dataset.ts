@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import type { CorpusItem } from '../data/corpus.js';
 import { loadAudioFile } from '../data/audio.js';
 import { extractFeatures } from '../features/pipeline.js';
-import { FeatureCache } from '../features/cache.js';
+import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
+import { decodeAudio, readAudioBytes } from '../audio/load.js';
+import { pitchShift } from '../data/augment.js';
+import type { PitchShiftSource } from './loop.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { describeError } from '../util/errors.js';
@@ -40,6 +43,28 @@ export async function featuresOf(path: string, params: FeatureParams, cacheDir: 
   let cache = caches.get(dir);
   if (!cache) caches.set(dir, (cache = new FeatureCache({ dir })));
   return cache.getOrCompute(path, params);
+}
+
+/**
+ * Waveform pitch shift for offline augmentation: item i's audio shifted by `semitones`
+ * (data/augment `pitchShift`: phase-vocoder stretch + resample), then the full feature pipeline.
+ * Results are cached under a key derived from the file's hash and the shift.
+ */
+export function pitchShiftSource(items: readonly { path: string }[], params: FeatureParams, cacheDir: string | null = defaultCacheDir()): PitchShiftSource {
+  const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
+  return async (index, semitones) => {
+    const item = items[index];
+    if (!item) throw new Error(`pitchShiftSource: no item ${index}`);
+    const bytes = await readAudioBytes(item.path);
+    const key = cacheKey(sha256Hex(`${sha256Hex(bytes)}|pitch|${semitones}`), params);
+    const hit = cache?.get(key);
+    if (hit) return hit;
+    const audio = await decodeAudio(bytes, item.path);
+    const shifted = { ...audio, samples: pitchShift(audio.samples, audio.sampleRate, semitones) };
+    const spec = extractFeatures(shifted, params);
+    cache?.put(key, spec);
+    return spec;
+  };
 }
 
 export interface LoadFeaturesOptions {

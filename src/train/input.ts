@@ -180,11 +180,29 @@ export function tiltOffsets(nMels: number, dbPerOctave: number, fmin = 0, fmax =
   return out;
 }
 
-/** One augmented copy the study's way: each op applied independently with probability `aug.p`. */
-export function augmentOffline(s: Spectrogram, aug: OfflineAugment, rng: Rng, fmax = 8000): Spectrogram {
+/** Semitones of a pitch-shift draw, rounded to 0.5 (so waveform-shifted features can be cached). */
+export function drawSemitones(range: number, rng: Rng): number {
+  return Math.round(rng.uniform(-range, range) * 2) / 2;
+}
+
+/**
+ * One augmented copy the study's way: pitch shift, Gaussian noise, frequency mask, time mask, each
+ * applied independently with probability `aug.p`. `shifted(semitones)` returns the features of the
+ * pitch-shifted audio (waveform mode); without it the mel axis is warped instead.
+ */
+export async function augmentOffline(
+  s: Spectrogram,
+  aug: OfflineAugment,
+  rng: Rng,
+  fmax = 8000,
+  shifted?: (semitones: number) => Promise<Spectrogram>,
+): Promise<Spectrogram> {
   let x = cloneSpectrogram(s);
+  if (rng.chance(aug.p)) {
+    const semis = drawSemitones(aug.pitchSemitones, rng);
+    if (semis !== 0) x = shifted ? cloneSpectrogram(await shifted(semis)) : warpMel(x, 2 ** (semis / 12), 0, fmax);
+  }
   if (rng.chance(aug.p)) addNoise(x, aug.noiseStd, rng);
-  if (rng.chance(aug.p)) x = warpMel(x, 2 ** (rng.uniform(-aug.pitchSemitones, aug.pitchSemitones) / 12), 0, fmax);
   if (rng.chance(aug.p)) {
     const F = Math.floor(rng.uniform(aug.freqMask[0], aug.freqMask[1] + 1));
     const f = rng.int(F + 1);

@@ -112,6 +112,8 @@ export interface TrainOptions {
   metadata?: Record<string, unknown>;
   threads?: number;
   backend?: string;
+  /** Audio-based pitch shift for offline augmentation (see `expandOffline`); without it the mel axis is warped. */
+  pitchSource?: PitchShiftSource;
   /** Test hook: stop (as if killed) after this many epochs of this call. */
   stopAfterEpochs?: number;
 }
@@ -170,10 +172,18 @@ export function prepareInput(s: Spectrogram, recipe: Recipe): Spectrogram {
   return recipe.input.mode === 'resized' ? resizeFrames(n, recipe.input.frames) : n;
 }
 
-/** Expands training data with the recipe's offline augmented copies (originals first). Deterministic in `seed`. */
-export function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: number): LabeledSpecs {
+/** Features of training item `index` after shifting its audio by `semitones` (waveform pitch shift). */
+export type PitchShiftSource = (index: number, semitones: number) => Promise<Spectrogram>;
+
+/**
+ * Expands training data with the recipe's offline augmented copies (originals first).
+ * Deterministic in `seed`. With `pitchSource` and `pitchShift: 'waveform'` the pitch-shift op
+ * works on the audio; otherwise on the mel axis.
+ */
+export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: number, pitchSource?: PitchShiftSource): Promise<LabeledSpecs> {
   const aug = recipe.offlineAugment;
   if (!aug || aug.copies < 1) return data;
+  const useWave = aug.pitchShift === 'waveform' && pitchSource !== undefined;
   const rng = createRng(`${seed}/offline`);
   const fmax = recipe.features.fmax ?? 8000;
   const specs = [...data.specs];
@@ -181,7 +191,7 @@ export function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: number):
   const ids = data.ids ? [...data.ids] : undefined;
   for (let c = 0; c < aug.copies; c++) {
     for (let i = 0; i < data.specs.length; i++) {
-      specs.push(augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax));
+      specs.push(await augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax, useWave ? (st) => pitchSource(i, st) : undefined));
       labels.push(data.labels[i] as number);
       ids?.push(`${data.ids?.[i] ?? i}#aug${c + 1}`);
     }
@@ -259,7 +269,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
     backend: opts.backend,
   });
 
-  const trainSet = expandOffline(data, recipe, seed);
+  const trainSet = await expandOffline(data, recipe, seed, opts.pitchSource);
   const valInputs = opts.valData ? opts.valData.specs.map((s) => prepareInput(s, recipe)) : null;
   const reportInputs: Record<string, Spectrogram[]> = {};
   for (const [k, v] of Object.entries(opts.reportData ?? {})) {

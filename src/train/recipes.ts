@@ -30,8 +30,14 @@ export interface OfflineAugment {
   p: number;
   /** Gaussian noise std in dB (the study: 0.01). */
   noiseStd: number;
-  /** Pitch shift range ±semitones (the study: 4), applied as a warp of the mel axis. */
+  /** Pitch shift range ±semitones (the study: 4). */
   pitchSemitones: number;
+  /**
+   * How pitch is shifted: 'waveform' = on the audio, then features recomputed (what the study meant;
+   * needs the audio files, semitones rounded to 0.5 so results cache), 'mel-warp' = a warp of the
+   * mel axis of the spectrogram (fast approximation; used when no audio is available).
+   */
+  pitchShift: 'waveform' | 'mel-warp';
   /** Frequency mask: max width F drawn uniform in [lo, hi], width uniform in 0..F (the study: [10, 30]). */
   freqMask: [number, number];
   /** Time mask: max width T drawn uniform in [lo, hi], width uniform in 0..T (the study: [10, 50]). */
@@ -106,6 +112,7 @@ const STUDY_OFFLINE: OfflineAugment = {
   p: 0.6,
   noiseStd: 0.01,
   pitchSemitones: 4,
+  pitchShift: 'waveform',
   freqMask: [10, 30],
   timeMask: [10, 50],
 };

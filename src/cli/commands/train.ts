@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { carveValidation } from '../../data/splits.js';
 import { featureParams, type FeatureParams } from '../../features/params.js';
-import { labelNamesOf, loadFeatures, toLabeledSpecs } from '../../train/dataset.js';
+import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '../../train/dataset.js';
 import { train } from '../../train/loop.js';
 import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
@@ -130,6 +130,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     seed: flags.seed,
     resume: flags.resume,
     valData,
+    pitchSource: pitchShiftSource(trainItems, params, flags.cache),
     progress: flags.progress,
     threads: flags.threads,
     backend: flags.backend,
