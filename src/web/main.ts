@@ -33,8 +33,11 @@ const ready = loadBrowserClassifier()
   .then((c) => {
     clf = c;
     status(`Model ready · ${backendName()} backend`);
-    const m = c.metadata as { arch?: string; recipe?: string; metrics?: Record<string, unknown> };
-    $('model-info').textContent = `${m.arch ?? 'model'}${m.recipe ? ` (${m.recipe})` : ''} · labels ${c.labels.join(', ')}`;
+    const m = c.metadata as { arch?: string; recipe?: unknown; metrics?: Record<string, unknown> };
+    const recipe = typeof m.recipe === 'string' ? m.recipe : (m.recipe as { name?: string } | undefined)?.name;
+    const val = (m.metrics?.validation ?? null) as { accuracy?: number; uar?: number } | null;
+    const score = val && typeof val.uar === 'number' ? ` · validation UAR ${(val.uar * 100).toFixed(1)}%` : '';
+    $('model-info').textContent = `${m.arch ?? 'model'}${recipe ? ` (${recipe})` : ''} · labels ${c.labels.join(', ')}${score}`;
     return c;
   })
   .catch((e) => {

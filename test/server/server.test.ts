@@ -83,6 +83,14 @@ describe('HTTP API', () => {
     }
   });
 
+  it('400 for a multipart request without a file part', async () => {
+    const boundary = 'b0undary';
+    const payload = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${boundary}--\r\n`);
+    const r = await app.inject({ method: 'POST', url: '/api/predict', payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(/without a file part/);
+  });
+
   it('413 for a body over the size limit (raw and multipart) and for audio over the duration limit', async () => {
     const big = Buffer.from(encodeWav16(speechLike(8), 16000)); // 256 kB > 0.2 MB
     const r1 = await app.inject({ method: 'POST', url: '/api/predict', payload: big, headers: { 'content-type': 'audio/wav' } });
