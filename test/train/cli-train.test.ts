@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeToyCorpus } from './helpers.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENTRY = join(ROOT, 'test/train/ser-entry.ts');
@@ -52,6 +53,10 @@ describe('ser train (child process)', () => {
       expect(killed).toBe(true);
       expect(r1.signal).toBe('SIGKILL');
       expect(existsSync(join(outB, 'weights.bin'))).toBe(false); // it really did not finish
+      const ckpt = (await loadCheckpoint(join(outB, 'checkpoint.ckpt'))) as { epoch: number; history: unknown[] };
+      expect(ckpt.epoch).toBeGreaterThanOrEqual(1);
+      expect(ckpt.epoch).toBeLessThan(8); // killed part-way, the last complete epoch is on disk
+      expect(ckpt.history).toHaveLength(ckpt.epoch);
       const resumed = await ser([...common, '--out', outB, '--resume']).done;
       expect(resumed.code, resumed.stderr).toBe(0);
 
