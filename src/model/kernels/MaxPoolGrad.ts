@@ -23,10 +23,12 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const dx = f32(backend, out);
-  dx.fill(0);
   const rowStride = inWidth * C;
   const imgStride = inHeight * rowStride;
   if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && pt === 0 && pl === 0 && outHeight * 2 <= inHeight && outWidth * 2 <= inWidth) {
+    // windows tile the input: every covered cell is written (gradient or 0), so no separate zero-fill
+    // pass unless odd sizes leave an uncovered last row/column
+    if (outHeight * 2 !== inHeight || outWidth * 2 !== inWidth) dx.fill(0);
     let gi = 0;
     for (let b = 0; b < batchSize; b++) {
       for (let y = 0; y < outHeight; y++) {
@@ -35,17 +37,22 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
           const p00 = r0 + 2 * xo * C;
           for (let c = 0; c < C; c++, gi++) {
             const a = p00 + c, bb = a + C, cc = a + rowStride, dd = cc + C;
-            let best = a, v = x[a];
-            if (x[bb] > v) { v = x[bb]; best = bb; }
-            if (x[cc] > v) { v = x[cc]; best = cc; }
-            if (x[dd] > v) { best = dd; }
-            dx[best] += g[gi];
+            let best = 0, v = x[a];
+            if (x[bb] > v) { v = x[bb]; best = 1; }
+            if (x[cc] > v) { v = x[cc]; best = 2; }
+            if (x[dd] > v) { best = 3; }
+            const gv = g[gi];
+            dx[a] = best === 0 ? gv : 0;
+            dx[bb] = best === 1 ? gv : 0;
+            dx[cc] = best === 2 ? gv : 0;
+            dx[dd] = best === 3 ? gv : 0;
           }
         }
       }
     }
     return out;
   }
+  dx.fill(0);
   let gi = 0;
   for (let b = 0; b < batchSize; b++) {
     for (let y = 0; y < outHeight; y++) {
