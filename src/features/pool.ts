@@ -22,10 +22,17 @@ export interface PooledResult {
   featureMs: number;
 }
 
-function workerEntry(): { url: URL; execArgv: string[] } {
+/**
+ * The built worker.js beside this file, or (running from sources under tsx/vitest) a small
+ * bootstrap that registers tsx in the worker thread and imports worker.ts.
+ */
+function spawnWorker(): Worker {
   const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { url: js, execArgv: [] };
-  return { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  const ts = new URL('./worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+  return new Worker(boot, { eval: true });
 }
 
 /** A fixed set of feature workers; `close()` when done. */
@@ -36,8 +43,7 @@ export class FeaturePool {
   constructor(size = availableParallelism()) {
     if (!Number.isInteger(size) || size < 1) throw new SerError('features/bad-param', `FeaturePool: worker count must be a positive integer, got ${size}`);
     this.size = size;
-    const { url, execArgv } = workerEntry();
-    for (let i = 0; i < size; i++) this.workers.push(new Worker(url, { execArgv }));
+    for (let i = 0; i < size; i++) this.workers.push(spawnWorker());
   }
 
   /** Features of every path (results in input order; a failing file gets `error`, the rest go on). */

@@ -107,16 +107,18 @@ export async function benchFeatures(opts: { data: string; limit?: number; worker
     xRealtime: audioSeconds / ((n * (phases['decode']!.msPerFile + phases['seed (nr+norm+log-mel)']!.msPerFile)) / 1000),
   };
 
-  // cache: cold (read + hash + decode + seed + write) then warm (read + hash + verify)
+  // cache: cold (read + hash + decode + features + write) then warm (read + hash + verify), both preprocessings
   const cacheDir = mkdtempSync(join(tmpdir(), 'ser-bench-cache-'));
   try {
-    const cache = new FeatureCache({ dir: cacheDir });
-    let c = cpuMs(), t = performance.now();
-    for (const p of paths) await cache.getOrCompute(p, seed);
-    record('cache cold (seed)', performance.now() - t, cpuMs() - c);
-    c = cpuMs(); t = performance.now();
-    for (const p of paths) await cache.getOrCompute(p, seed);
-    record('cache warm (seed)', performance.now() - t, cpuMs() - c);
+    for (const [label, params] of [['seed', seed], ['plain', plain]] as const) {
+      const cache = new FeatureCache({ dir: cacheDir });
+      let c = cpuMs(), t = performance.now();
+      for (const p of paths) await cache.getOrCompute(p, params);
+      record(`cache cold (${label})`, performance.now() - t, cpuMs() - c);
+      c = cpuMs(); t = performance.now();
+      for (const p of paths) await cache.getOrCompute(p, params);
+      record(`cache warm (${label})`, performance.now() - t, cpuMs() - c);
+    }
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
