@@ -32,6 +32,18 @@ export interface FeatureParams {
   /** Extra rows appended to the log-mel: none, or MFCC, optionally with deltas. */
   mfcc: number;
   deltas: 0 | 1 | 2;
+  /**
+   * What `extractFeatures` returns: 'logmel' (default) the spectrogram above; 'utterance-stats' one
+   * vector of per-utterance statistics (features/utterance.ts) as a Spectrogram with nMels = its
+   * length and frames = 1 (for the `ser-mlp` model).
+   */
+  representation?: 'logmel' | 'utterance-stats';
+  /** utterance-stats: bands after pooling adjacent mel bands (default 32; must divide nMels). */
+  statsBands?: number;
+  /** utterance-stats: per-utterance level normalisation (default 'p95'). */
+  statsLevelNorm?: 'p95' | 'none';
+  /** utterance-stats: mel-axis warp factor applied to the log-mel and F0 before the statistics (default 1 = none; augmentation). */
+  melWarp?: number;
 }
 
 export const DEFAULT_FEATURE_PARAMS: Readonly<FeatureParams> = Object.freeze({

@@ -11,6 +11,8 @@ import { spectrogramToDb } from './db.js';
 import { delta, melSpectrogram, mfcc, stackRows } from './melspec.js';
 import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import type { Spectrogram } from './types.js';
+import { pitchTrack, type PitchTrack } from './pitch.js';
+import { utteranceStats } from './utterance.js';
 
 /** Version of the feature computation; bump when outputs change for the same parameters. */
 export const FEATURES_VERSION = 1;
@@ -41,6 +43,10 @@ export function validateFeatureParams(p: FeatureParams): void {
   if (!(Number.isInteger(p.mfcc) && p.mfcc >= 0 && p.mfcc <= p.nMels)) bad('mfcc', `must be an integer in 0..nMels (${p.nMels}), got ${String(p.mfcc)}`);
   if (p.deltas !== 0 && p.deltas !== 1 && p.deltas !== 2) bad('deltas', `must be 0, 1 or 2, got ${String(p.deltas)}`);
   if (p.deltas > 0 && p.mfcc === 0) bad('deltas', 'needs mfcc > 0 (deltas are taken of the MFCC rows)');
+  if (p.representation !== undefined && p.representation !== 'logmel' && p.representation !== 'utterance-stats') bad('representation', `must be 'logmel' or 'utterance-stats', got ${String(p.representation)}`);
+  if (p.statsBands !== undefined && !(Number.isInteger(p.statsBands) && p.statsBands >= 1 && p.nMels % p.statsBands === 0)) bad('statsBands', `must be a positive integer dividing nMels (${p.nMels}), got ${String(p.statsBands)}`);
+  if (p.statsLevelNorm !== undefined && p.statsLevelNorm !== 'p95' && p.statsLevelNorm !== 'none') bad('statsLevelNorm', `must be 'p95' or 'none', got ${String(p.statsLevelNorm)}`);
+  if (p.melWarp !== undefined && !(Number.isFinite(p.melWarp) && p.melWarp > 0)) bad('melWarp', `must be a positive number, got ${String(p.melWarp)}`);
 }
 
 /**
@@ -55,6 +61,11 @@ export function featureKey(params: FeatureParams): string {
     ['fmax', p.fmax], ['htk', p.htk], ['norm', p.norm], ['ref', p.ref], ['amin', p.amin], ['topdb', p.topDb],
     ['pre', p.preprocess], ['mfcc', p.mfcc], ['deltas', p.deltas],
   ];
+  // optional fields only when they differ from the log-mel default, so existing keys stay the same
+  if ((p.representation ?? 'logmel') !== 'logmel') {
+    parts.push(['repr', p.representation], ['bands', p.statsBands ?? 32], ['level', p.statsLevelNorm ?? 'p95'], ['stats', 1]);
+  }
+  if ((p.melWarp ?? 1) !== 1) parts.push(['warp', p.melWarp]);
   return parts.map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`).join(';');
 }
 
@@ -81,6 +92,7 @@ export function preprocessAudio(audio: AudioData, params: FeatureParams = DEFAUL
  */
 export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
   validateFeatureParams(params);
+  if (params.representation === 'utterance-stats') return utteranceFeatures(utteranceInputs(audio, params), params);
   const { samples, sampleRate } = preprocessAudio(audio, params);
   const minLength = params.center ? 1 : params.nFft;
   if (samples.length < minLength) {
@@ -97,4 +109,41 @@ export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAUL
   if (params.deltas >= 1) parts.push(delta(m, 1));
   if (params.deltas >= 2) parts.push(delta(m, 2));
   return stackRows(parts);
+}
+
+/** What utterance statistics are computed from: the (unwarped) log-mel and the pitch track of the preprocessed audio. */
+export interface UtteranceInputs {
+  logMel: Spectrogram;
+  pitch: PitchTrack;
+}
+
+/**
+ * utterance-stats, step 1: preprocess, log-mel (mel rows only, no MFCC) and pitch track on the
+ * peak-normalised samples, same framing. Cheap to reuse for several `melWarp` factors.
+ */
+export function utteranceInputs(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): UtteranceInputs {
+  validateFeatureParams(params);
+  const { samples, sampleRate } = preprocessAudio(audio, params);
+  if (samples.length < (params.center ? 1 : params.nFft)) {
+    throw new SerError('features/too-short', `${audio.source}: ${samples.length} samples is too short for features (n_fft ${params.nFft}, center=${params.center})`);
+  }
+  if (!params.center) bad('center', "utterance-stats needs center=true (pitch frames are centred)");
+  const mel = melSpectrogram(samples, {
+    sr: sampleRate, nFft: params.nFft, hopLength: params.hopLength, winLength: params.winLength, center: params.center,
+    padMode: params.padMode, power: params.power, nMels: params.nMels, fmin: params.fmin, fmax: params.fmax, htk: params.htk, norm: params.norm,
+  });
+  const logMel = spectrogramToDb(mel, { ref: params.ref, amin: params.amin, topDb: params.topDb });
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i] as number));
+  const scale = 1 / Math.max(1e-9, peak);
+  const y = new Float64Array(samples.length);
+  for (let i = 0; i < samples.length; i++) y[i] = (samples[i] as number) * scale;
+  const pitch = pitchTrack(y, sampleRate, { frameLength: params.nFft, hopLength: params.hopLength });
+  return { logMel, pitch };
+}
+
+/** utterance-stats, step 2: the statistics vector as a Spectrogram (nMels = length, frames = 1), with `params.melWarp` applied. */
+export function utteranceFeatures(inputs: UtteranceInputs, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
+  const v = utteranceStats(inputs.logMel, inputs.pitch, { bands: params.statsBands ?? 32, levelNorm: params.statsLevelNorm ?? 'p95', melWarp: params.melWarp ?? 1 });
+  return { data: v, nMels: v.length, frames: 1 };
 }

@@ -1,0 +1,197 @@
+/**
+ * Per-utterance statistics of a log-mel spectrogram plus pitch / energy statistics — one fixed
+ * length vector per file, the input of the `ser-mlp` model. A port of the research prototype
+ * (`/work/research/stats.py` `utt_feats`, `exp3.py` `aug_d`): mel-axis warp (augmentation),
+ * band pooling, active frames, per-utterance level normalisation, per-band statistics.
+ */
+import { SerError } from '../util/errors.js';
+import type { PitchTrack } from './pitch.js';
+import type { Spectrogram } from './types.js';
+
+/** Per-utterance level normalisation: 'p95' subtracts the utterance's 95th-percentile dB (over active frames, all bands). */
+export type LevelNorm = 'p95' | 'none';
+
+export interface UtteranceStatsOptions {
+  /** Bands after pooling adjacent mel bands (must divide nMels). */
+  bands?: number;
+  levelNorm?: LevelNorm;
+  /** A frame is active when its loudest band is within this many dB of the utterance's loudest frame. */
+  activeDb?: number;
+  /** Mel-axis warp factor applied to the log-mel (before pooling) and to F0; 1 = none. */
+  melWarp?: number;
+}
+
+/** Number of pitch / energy statistics appended after the band statistics. */
+export const PITCH_STATS = 13;
+/** Statistics per band: mean, std, p10, p90, mean |delta|, std delta. */
+export const BAND_STATS = 6;
+
+/** Length of the vector `utteranceStats` returns for `bands` bands. */
+export function utteranceStatsLength(bands = 32): number {
+  return BAND_STATS * bands + PITCH_STATS;
+}
+
+/** numpy's `percentile(x, q)` (linear interpolation) of a SORTED array. */
+export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const pos = (q / 100) * (n - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  const a = sorted[i] as number;
+  return i + 1 < n ? a + f * ((sorted[i + 1] as number) - a) : a;
+}
+
+/** numpy's `percentile(x, q)` with linear interpolation (copies and sorts). */
+export function percentile(x: ArrayLike<number>, q: number): number {
+  return percentileSorted(Float64Array.from(x).sort(), q);
+}
+
+function meanOf(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] as number;
+  return x.length ? s / x.length : Number.NaN;
+}
+
+/** Population standard deviation (numpy `std`, ddof 0). */
+function stdOf(x: ArrayLike<number>): number {
+  const m = meanOf(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += ((x[i] as number) - m) ** 2;
+  return x.length ? Math.sqrt(s / x.length) : Number.NaN;
+}
+
+/**
+ * Warps the mel axis: output band i takes the (linearly interpolated) value at band i / factor,
+ * clipped to the band range. factor > 1 moves energy up (as a higher voice would). 1 = a copy.
+ */
+export function melWarp(spec: Spectrogram, factor = 1): Spectrogram {
+  const { nMels: M, frames: T, data } = spec;
+  if (factor === 1) return { data: new Float32Array(data), nMels: M, frames: T };
+  const out = new Float32Array(M * T);
+  for (let i = 0; i < M; i++) {
+    const src = Math.min(M - 1, Math.max(0, i / factor));
+    const i0 = Math.floor(src);
+    const i1 = Math.min(i0 + 1, M - 1);
+    const w = src - i0;
+    for (let t = 0; t < T; t++) out[i * T + t] = (data[i0 * T + t] as number) * (1 - w) + (data[i1 * T + t] as number) * w;
+  }
+  return { data: out, nMels: M, frames: T };
+}
+
+/** Averages groups of nMels / bands adjacent rows (numpy `L.reshape(bands, -1, T).mean(1)`). */
+export function poolBands(spec: Spectrogram, bands = 32): Spectrogram {
+  const { nMels: M, frames: T, data } = spec;
+  if (!Number.isInteger(bands) || bands < 1 || M % bands !== 0) {
+    throw new SerError('features/bad-param', `feature parameter statsBands: must divide nMels (${M}), got ${bands}`);
+  }
+  const g = M / bands;
+  if (g === 1) return { data: new Float32Array(data), nMels: M, frames: T };
+  const out = new Float64Array(bands * T);
+  for (let b = 0; b < bands; b++) {
+    for (let k = 0; k < g; k++) {
+      const row = (b * g + k) * T;
+      for (let t = 0; t < T; t++) out[b * T + t] += data[row + t] as number;
+    }
+  }
+  const o32 = new Float32Array(bands * T);
+  for (let i = 0; i < o32.length; i++) o32[i] = (out[i] as number) / g;
+  return { data: o32, nMels: bands, frames: T };
+}
+
+/** Regression delta over ±2 frames with edge padding: (−2x[t−2] − x[t−1] + x[t+1] + 2x[t+2]) / 10, per row. */
+export function delta5(spec: Spectrogram): Float64Array {
+  const { nMels: M, frames: T, data } = spec;
+  const out = new Float64Array(M * T);
+  const at = (r: number, t: number): number => data[r * T + Math.min(T - 1, Math.max(0, t))] as number;
+  for (let r = 0; r < M; r++) {
+    for (let t = 0; t < T; t++) out[r * T + t] = (-2 * at(r, t - 2) - at(r, t - 1) + at(r, t + 1) + 2 * at(r, t + 2)) / 10;
+  }
+  return out;
+}
+
+/**
+ * The utterance statistics vector (length `utteranceStatsLength(bands)`), exactly the prototype's:
+ * warp the log-mel (and F0) by `melWarp`, pool to `bands` bands, keep active frames (frame max
+ * dB > utterance max − activeDb; all frames if fewer than 5), subtract the p95 level, then per band
+ * [mean | std | p10 | p90 | mean|Δ| | std Δ] (blocks of `bands` values in that order; Δ over all
+ * frames, taken at active ones), then 13 pitch/energy statistics: std log2 F0, p5 and p95 of log2 F0
+ * minus its median, p95 − p5 range, mean and std |ΔF0| (log2), voiced fraction, active fraction,
+ * mean / std / p10 of frame RMS dB relative to the loudest active frame, median log2 F0, frames / 86
+ * (≈ seconds at 44.1 kHz, hop 512). F0 uses voiced active frames (150 Hz if ≤ 3).
+ * `logMelDb` rows are mel bands; `pitch` must have one entry per frame.
+ */
+export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f0' | 'voicing' | 'rms' | 'threshold'>, opts: UtteranceStatsOptions = {}): Float32Array {
+  const { bands = 32, levelNorm = 'p95', activeDb = 40, melWarp: factor = 1 } = opts;
+  const T = logMelDb.frames;
+  if (pitch.f0.length !== T || pitch.voicing.length !== T || pitch.rms.length !== T) {
+    throw new SerError('features/bad-input', `utteranceStats: pitch track has ${pitch.f0.length} frames but the spectrogram has ${T}`);
+  }
+  if (!(factor > 0)) throw new SerError('features/bad-param', `feature parameter melWarp: must be positive, got ${factor}`);
+  const L = poolBands(melWarp(logMelDb, factor), bands);
+  const B = L.nMels;
+  // active frames
+  const e = new Float64Array(T).fill(-Infinity);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) e[t] = Math.max(e[t] as number, L.data[b * T + t] as number);
+  let emax = -Infinity;
+  for (let t = 0; t < T; t++) emax = Math.max(emax, e[t] as number);
+  let act: number[] = [];
+  for (let t = 0; t < T; t++) if ((e[t] as number) > emax - activeDb) act.push(t);
+  if (act.length < 5) act = Array.from({ length: T }, (_, t) => t);
+  const A = act.length;
+  // active frames, level normalised
+  const La = new Float64Array(B * A);
+  for (let b = 0; b < B; b++) for (let j = 0; j < A; j++) La[b * A + j] = L.data[b * T + (act[j] as number)] as number;
+  if (levelNorm === 'p95') {
+    const p95 = percentile(La, 95);
+    for (let i = 0; i < La.length; i++) La[i] = (La[i] as number) - p95;
+  }
+  const dAll = delta5(L);
+  const out = new Float32Array(utteranceStatsLength(B));
+  const row = new Float64Array(A);
+  const drow = new Float64Array(A);
+  const absd = new Float64Array(A);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < A; j++) {
+      row[j] = La[b * A + j] as number;
+      const d = dAll[b * T + (act[j] as number)] as number;
+      drow[j] = d;
+      absd[j] = Math.abs(d);
+    }
+    out[b] = meanOf(row);
+    out[B + b] = stdOf(row);
+    const sorted = Float64Array.from(row).sort();
+    out[2 * B + b] = percentileSorted(sorted, 10);
+    out[3 * B + b] = percentileSorted(sorted, 90);
+    out[4 * B + b] = meanOf(absd);
+    out[5 * B + b] = stdOf(drow);
+  }
+  // pitch / energy
+  const isAct = new Uint8Array(T);
+  for (const t of act) isAct[t] = 1;
+  const lfList: number[] = [];
+  let voicedCount = 0;
+  for (let t = 0; t < T; t++) {
+    if ((pitch.voicing[t] as number) > pitch.threshold && isAct[t]) {
+      voicedCount++;
+      lfList.push(Math.log2((pitch.f0[t] as number) * factor));
+    }
+  }
+  const lf = voicedCount > 3 ? Float64Array.from(lfList) : new Float64Array(4).fill(Math.log2(150));
+  const lfSorted = Float64Array.from(lf).sort();
+  const med = percentileSorted(lfSorted, 50);
+  const p5 = percentileSorted(lfSorted, 5);
+  const p95 = percentileSorted(lfSorted, 95);
+  const dlf = lf.length > 1 ? Float64Array.from({ length: lf.length - 1 }, (_, i) => (lf[i + 1] as number) - (lf[i] as number)) : new Float64Array(1);
+  const ra = Float64Array.from(act, (t) => 20 * Math.log10((pitch.rms[t] as number) + 1e-6));
+  let rmax = -Infinity;
+  for (const v of ra) rmax = Math.max(rmax, v);
+  for (let i = 0; i < ra.length; i++) ra[i] = (ra[i] as number) - rmax;
+  const pe = [
+    stdOf(lf), p5 - med, p95 - med, p95 - p5, meanOf(dlf.map(Math.abs)), stdOf(dlf),
+    voicedCount / T, A / T, meanOf(ra), stdOf(ra), percentile(ra, 10),
+    med, T / 86,
+  ];
+  out.set(pe, BAND_STATS * B);
+  return out;
+}
