@@ -87,6 +87,15 @@ describe('custom wasm kernels match the cpu backend', () => {
       const ref = await on('cpu', run);
       const got = await on('wasm', run);
       expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
+      const runShape = () => tf.tensor1d(tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims).shape.map(Number));
+      expect(Array.from(await on('wasm', runShape))).toEqual(Array.from(await on('cpu', runShape)));
+    });
+    it(`Mean ${c.shape.join('x')} over [${c.axis}]${c.keepDims ? ' keepDims' : ''}`, async () => {
+      const xv = rand(c.shape.reduce((a, b) => a * b), 12);
+      const run = () => tf.mean(tf.tensor(xv, c.shape), c.axis, c.keepDims);
+      const ref = await on('cpu', run);
+      const got = await on('wasm', run);
+      expect(maxRelErr(got, ref)).toBeLessThanOrEqual(1e-4);
     });
   }
 

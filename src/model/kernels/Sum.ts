@@ -10,7 +10,11 @@ import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensor
 import { f32, type WasmBackendLike } from './heap.js';
 import { original, wasmKernel } from './registry.js';
 
-function sum(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
+/**
+ * Σ (times `scale`) over the leading axes of x as xᵀ·(scale·1), or null when the reduction is not
+ * over leading axes only (the caller then uses tfjs's kernel). Shared by Sum and Mean.
+ */
+export function reduceLeading(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap }, mean: boolean): TensorInfo | null {
   const { x } = args.inputs;
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const rank = x.shape.length;
@@ -18,12 +22,12 @@ function sum(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAt
   const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
   const n = util.sizeFromShape(x.shape.slice(0, axes.length));
   const m = util.sizeFromShape(x.shape.slice(axes.length));
-  if (x.dtype !== 'float32' || !leading || n < 64) return original('Sum')(args as never) as TensorInfo;
+  if (x.dtype !== 'float32' || !leading || n < 64) return null;
   const backend = args.backend as WasmBackendLike;
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
   const ones = backend.makeOutput([n, 1], 'float32');
-  f32(backend, ones).fill(1);
+  f32(backend, ones).fill(mean ? 1 / n : 1);
   const reshape = wasmKernel('Reshape');
   const x2 = reshape({ inputs: { x }, backend: backend as never, attrs: { shape: [n, m] } } as never) as TensorInfo;
   // xᵀ·1 with the big operand as the (unpacked) left input: ones·x would make XNNPACK repack x
@@ -33,6 +37,10 @@ function sum(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAt
   const out = reshape({ inputs: { x: prod }, backend: backend as never, attrs: { shape } } as never) as TensorInfo;
   backend.disposeData(prod.dataId);
   return out;
+}
+
+function sum(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
+  return reduceLeading(args, false) ?? (original('Sum')(args as never) as TensorInfo);
 }
 
 export const sumConfig: KernelConfig = {

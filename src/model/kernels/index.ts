@@ -10,6 +10,7 @@ import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { identityConfig } from './Identity.js';
 import { castConfig } from './Cast.js';
 import { sumConfig } from './Sum.js';
+import { meanConfig } from './Mean.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
 /** Every custom wasm kernel. */
@@ -20,6 +21,7 @@ export const wasmKernels: KernelConfig[] = [
   identityConfig,
   castConfig,
   sumConfig,
+  meanConfig,
 ];
 
 let registered = false;
