@@ -2,7 +2,12 @@
  * Every feature parameter, with the seed study's values as defaults (librosa's defaults for
  * `melspectrogram(y, sr, n_mels=128, fmax=8000)` + `power_to_db(ref=np.max)`).
  */
-export type Preprocess = 'seed' | 'none';
+/**
+ * 'seed': the study's noisereduce call (its default non-stationary gate) + peak normalisation;
+ * 'seed-stationary': the stationary gate with the first second as the noise profile + peak
+ * normalisation; 'none': the raw signal.
+ */
+export type Preprocess = 'seed' | 'seed-stationary' | 'none';
 
 export interface FeatureParams {
   /** Resample to this rate first; null keeps the file's own rate (librosa `sr=None`). */

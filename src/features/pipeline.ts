@@ -39,7 +39,7 @@ export function validateFeatureParams(p: FeatureParams): void {
   if (p.ref !== 'max' && !(typeof p.ref === 'number' && p.ref > 0)) bad('ref', `must be 'max' or a positive number, got ${String(p.ref)}`);
   if (!(p.amin > 0)) bad('amin', `must be positive, got ${String(p.amin)}`);
   if (p.topDb !== null && !(p.topDb >= 0)) bad('topDb', `must be null or >= 0, got ${String(p.topDb)}`);
-  if (p.preprocess !== 'seed' && p.preprocess !== 'none') bad('preprocess', `must be 'seed' or 'none', got ${String(p.preprocess)}`);
+  if (p.preprocess !== 'seed' && p.preprocess !== 'seed-stationary' && p.preprocess !== 'none') bad('preprocess', `must be 'seed', 'seed-stationary' or 'none', got ${String(p.preprocess)}`);
   if (!(Number.isInteger(p.mfcc) && p.mfcc >= 0 && p.mfcc <= p.nMels)) bad('mfcc', `must be an integer in 0..nMels (${p.nMels}), got ${String(p.mfcc)}`);
   if (p.deltas !== 0 && p.deltas !== 1 && p.deltas !== 2) bad('deltas', `must be 0, 1 or 2, got ${String(p.deltas)}`);
   if (p.deltas > 0 && p.mfcc === 0) bad('deltas', 'needs mfcc > 0 (deltas are taken of the MFCC rows)');
@@ -80,6 +80,9 @@ export function preprocessAudio(audio: AudioData, params: FeatureParams = DEFAUL
   if (params.preprocess === 'seed') {
     // noisereduce.reduce_noise(y=y, sr=sr, y_noise=y[:sr]): the library's default non-stationary gate
     y = peakNormalize(reduceNoise(y, sr));
+  } else if (params.preprocess === 'seed-stationary') {
+    // what the notebook meant: the stationary gate with the first second as the noise profile
+    y = peakNormalize(reduceNoise(y, sr, { stationary: true, yNoise: y.subarray(0, Math.round(sr)) }));
   }
   return { samples: y, sampleRate: sr };
 }

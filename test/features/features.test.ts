@@ -115,6 +115,17 @@ describe('pipeline', () => {
     expect(S.frames).toBe(1 + Math.floor(8000 / 512));
   });
 
+  it("'seed-stationary' runs the stationary gate: differs from 'seed' and 'none'", () => {
+    const noisy = { ...audio, samples: Float32Array.from(tone, (v, i) => (i > sr / 2 ? v : 0) + 0.01 * Math.sin(i * 2.1)) };
+    const a = extractFeatures(noisy, featureParams({ preprocess: 'seed-stationary', fmax: null }));
+    const b = extractFeatures(noisy, featureParams({ preprocess: 'seed', fmax: null }));
+    const c = extractFeatures(noisy, featureParams({ preprocess: 'none', fmax: null }));
+    const diff = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+    expect(diff(a.data, b.data)).toBeGreaterThan(0.1);
+    expect(diff(a.data, c.data)).toBeGreaterThan(0.1);
+    expect(featureKey(featureParams({ preprocess: 'seed-stationary' }))).toContain('pre=seed-stationary');
+  });
+
   it('featureKey is stable and changes with any parameter', () => {
     expect(featureKey(DEFAULT_FEATURE_PARAMS)).toBe(featureKey(featureParams()));
     expect(featureKey(featureParams({ nMels: 64 }))).not.toBe(featureKey(featureParams()));

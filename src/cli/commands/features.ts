@@ -38,7 +38,7 @@ const D = DEFAULT_FEATURE_PARAMS;
 /** Adds one flag per FeatureParams field (defaults = the seed's) to `cmd`. */
 export function addFeatureOptions(cmd: Command): Command {
   return cmd
-    .option('--preprocess <mode>', "'seed' (noise reduction + peak normalisation) or 'none'", D.preprocess)
+    .option('--preprocess <mode>', "'seed' (noisereduce's default gate + peak normalisation), 'seed-stationary' (stationary gate, first second as noise) or 'none'", D.preprocess)
     .option('--sample-rate <hz>', "resample to this rate first; 'native' keeps the file's rate", 'native')
     .option('--n-fft <n>', 'FFT size', String(D.nFft))
     .option('--hop-length <n>', 'hop between frames (samples)', String(D.hopLength))
@@ -72,7 +72,7 @@ function int(flag: string, v: string): number {
 /** Turns the flag values into validated FeatureParams (SerError `cli/bad-option` / `features/bad-param`). */
 export function featureParamsFromFlags(o: FeatureFlags): FeatureParams {
   const pre = o.preprocess ?? D.preprocess;
-  if (pre !== 'seed' && pre !== 'none') throw new SerError('cli/bad-option', `--preprocess: expected 'seed' or 'none', got "${pre}"`);
+  if (pre !== 'seed' && pre !== 'seed-stationary' && pre !== 'none') throw new SerError('cli/bad-option', `--preprocess: expected 'seed', 'seed-stationary' or 'none', got "${pre}"`);
   const pad = o.padMode ?? D.padMode;
   if (pad !== 'constant' && pad !== 'reflect') throw new SerError('cli/bad-option', `--pad-mode: expected 'constant' or 'reflect', got "${pad}"`);
   const norm = o.norm ?? String(D.norm);
