@@ -7,6 +7,8 @@
  * - `cnn3-resized`, `cnn4-resized`: the study's fixed 128×256 CNNs (conv + BN + ReLU + pool, flatten,
  *   dropout 0.5, dense).
  * - `ser-cnn`: our configurable recipe (widths, batch norm, pooling avg | stats | attention, dropout, rows).
+ * - `ser-mlp`: an MLP on one feature vector per utterance (input [b, D, 1, 1], frames = 1):
+ *   flatten → standardise (stored training mean/std) → dropout → dense(hidden) → ReLU → dropout → dense.
  *
  * Weights start like PyTorch's defaults (uniform ±1/√fan_in for kernels and biases), seeded.
  */
@@ -15,9 +17,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
 import { MaskTime, MaskedGlobalPool, SampleDropout, type PoolMode } from './layers.js';
+import { Standardize } from './standardize.js';
 
-export type ArchName = 'cnn3' | 'cnn4' | 'cnn3-resized' | 'cnn4-resized' | 'ser-cnn';
-export const ARCH_NAMES: readonly ArchName[] = ['cnn3', 'cnn4', 'cnn3-resized', 'cnn4-resized', 'ser-cnn'];
+export type ArchName = 'cnn3' | 'cnn4' | 'cnn3-resized' | 'cnn4-resized' | 'ser-cnn' | 'ser-mlp';
+export const ARCH_NAMES: readonly ArchName[] = ['cnn3', 'cnn4', 'cnn3-resized', 'cnn4-resized', 'ser-cnn', 'ser-mlp'];
 
 /** Options of an architecture; every field has a default (see `resolveArchOptions`). */
 export interface ArchOptions {
@@ -33,8 +36,17 @@ export interface ArchOptions {
   batchNorm?: boolean;
   /** Global pooling (ser-cnn; default 'stats'). */
   pooling?: PoolMode;
-  /** Dropout before the classifier (default: 0.25 cnn3/cnn4, 0.5 resized, 0.3 ser-cnn). */
+  /** Dropout before the classifier (default: 0.25 cnn3/cnn4, 0.5 resized, 0.3 ser-cnn, 0.5 ser-mlp). */
   dropout?: number;
+  /** ser-mlp: hidden units (default 64). */
+  hidden?: number;
+  /** ser-mlp: dropout on the (standardised) input (default 0.2). */
+  inputDropout?: number;
+  /** ser-mlp: training-set mean and std of each input feature (length rows; default [] = 0 and 1). */
+  inputMean?: number[];
+  inputStd?: number[];
+  /** Ask the training loop to fill inputMean / inputStd from the training data (default false). */
+  standardize?: boolean;
 }
 
 export type ResolvedArchOptions = Required<ArchOptions>;
@@ -58,13 +70,19 @@ export function resolveArchOptions(arch: ArchName, o: ArchOptions = {}): Resolve
     channels,
     batchNorm: o.batchNorm ?? (resized || arch === 'ser-cnn'),
     pooling: o.pooling ?? (arch === 'ser-cnn' ? 'stats' : 'avg'),
-    dropout: o.dropout ?? (resized ? 0.5 : arch === 'ser-cnn' ? 0.3 : 0.25),
+    dropout: o.dropout ?? (resized || arch === 'ser-mlp' ? 0.5 : arch === 'ser-cnn' ? 0.3 : 0.25),
+    hidden: o.hidden ?? 64,
+    inputDropout: o.inputDropout ?? 0.2,
+    inputMean: o.inputMean ?? [],
+    inputStd: o.inputStd ?? [],
+    standardize: o.standardize ?? false,
   };
 }
 
 /** Number of 2×2 max-pools on the time axis (cnn3 pools after its first two convs only). */
 function poolCount(arch: ArchName, o: ResolvedArchOptions): number {
   if (arch === 'cnn3') return 2;
+  if (arch === 'ser-mlp') return 0;
   return o.channels.length;
 }
 
@@ -77,6 +95,7 @@ export function poolFactor(arch: ArchName | string, options: ArchOptions = {}): 
 /** The fixed input frame count of resized models, or null for variable-length ones. */
 export function fixedFrames(arch: ArchName | string, options: ArchOptions = {}): number | null {
   const a = checkArch(arch);
+  if (a === 'ser-mlp') return 1;
   return a === 'cnn3-resized' || a === 'cnn4-resized' ? resolveArchOptions(a, options).frames : null;
 }
 
@@ -95,6 +114,7 @@ function torchInit(fanIn: number, seed: number): { kernel: Init; bias: Init } {
 export function buildModel(arch: ArchName | string, options: ArchOptions = {}, seed = 42): tfl.LayersModel {
   const a = checkArch(arch);
   const o = resolveArchOptions(a, options);
+  if (a === 'ser-mlp') return buildMlp(o, seed);
   const fixed = fixedFrames(a, o);
   const x = tfl.input({ shape: [o.rows, fixed, 1], name: 'x' });
   const mask = tfl.input({ shape: [fixed ?? null], name: 'mask' });
@@ -130,6 +150,35 @@ export function buildModel(arch: ArchName | string, options: ArchOptions = {}, s
   const logits = tfl.layers.dense({ units: o.numClasses, name: 'logits', kernelInitializer: init.kernel, biasInitializer: init.bias }).apply(feat) as tfl.SymbolicTensor;
   // resized models ignore the mask (their inputs are always full); keep it as an input for one API
   return tfl.model({ inputs: [x, mask], outputs: logits, name: a });
+}
+
+/** ser-mlp: flatten → Standardize (mean/std from options) → dropout → dense(hidden) + ReLU → dropout → dense(numClasses). */
+function buildMlp(o: ResolvedArchOptions, seed: number): tfl.LayersModel {
+  const x = tfl.input({ shape: [o.rows, 1, 1], name: 'x' });
+  const mask = tfl.input({ shape: [1], name: 'mask' });
+  let s = (seed >>> 0) * 101;
+  const nextSeed = (): number => (s = (s + 1) >>> 0);
+  let h = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
+  const std = new Standardize({ name: 'standardize' });
+  h = std.apply(h) as tfl.SymbolicTensor;
+  h = new SampleDropout({ rate: o.inputDropout, seed: nextSeed(), name: 'input_dropout' }).apply(h) as tfl.SymbolicTensor;
+  const i1 = torchInit(o.rows, nextSeed());
+  h = tfl.layers.dense({ units: o.hidden, activation: 'relu', name: 'hidden', kernelInitializer: i1.kernel, biasInitializer: i1.bias }).apply(h) as tfl.SymbolicTensor;
+  h = new SampleDropout({ rate: o.dropout, seed: nextSeed(), name: 'dropout' }).apply(h) as tfl.SymbolicTensor;
+  const i2 = torchInit(o.hidden, nextSeed());
+  const logits = tfl.layers.dense({ units: o.numClasses, name: 'logits', kernelInitializer: i2.kernel, biasInitializer: i2.bias }).apply(h) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: [x, mask], outputs: logits, name: 'ser-mlp' });
+  if (o.inputMean.length > 0 || o.inputStd.length > 0) {
+    if (o.inputMean.length !== o.rows || o.inputStd.length !== o.rows) {
+      throw new SerError('model/bad-options', `ser-mlp: archOptions.inputMean / inputStd have ${o.inputMean.length} / ${o.inputStd.length} values, expected rows = ${o.rows}`);
+    }
+    if (o.inputStd.some((v) => !(v > 0))) throw new SerError('model/bad-options', 'ser-mlp: archOptions.inputStd must be positive');
+    const m = tf.tensor1d(o.inputMean);
+    const sd = tf.tensor1d(o.inputStd);
+    std.setWeights([m, sd]);
+    tf.dispose([m, sd]);
+  }
+  return model;
 }
 
 /** Host-side batch: `x` `[b, rows, T]` row-major and `mask` `[b, T]`. */
