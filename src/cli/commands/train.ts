@@ -9,7 +9,9 @@ import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { carveValidation } from '../../data/splits.js';
 import { featureParams, type FeatureParams } from '../../features/params.js';
 import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '../../train/dataset.js';
-import { train } from '../../train/loop.js';
+import { train, CHECKPOINT_FILE } from '../../train/loop.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
@@ -125,6 +127,9 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     `train ${recipe.name}: ${trainItems.length} training files, ${valItems.length} validation files, ` +
       `${labelNames.length} labels (${labelNames.join(', ')}), ${recipe.epochs} epochs, lr ${recipe.lr}, batch ${recipe.batchSize}, seed ${flags.seed}\n`,
   );
+  if (flags.resume && !existsSync(join(flags.out, CHECKPOINT_FILE))) {
+    process.stderr.write(`--resume: no checkpoint in ${flags.out}; starting from epoch 1\n`);
+  }
   const result = await train(recipe, trainData, {
     out: flags.out,
     seed: flags.seed,
