@@ -80,13 +80,9 @@ export function forEachStftFrame(y: ArrayLike<number>, opts: StftOptions, visit:
 export function stft(y: ArrayLike<number>, opts: StftOptions = {}): ComplexStft {
   const nFft = opts.nFft ?? 2048;
   const bins = (nFft >> 1) + 1;
-  let re = new Float32Array(0), im = new Float32Array(0);
+  const total = frameCount(y.length, nFft, opts.hopLength ?? 512, opts.center ?? true);
+  const re = new Float32Array(total * bins), im = new Float32Array(total * bins);
   const { frames } = forEachStftFrame(y, opts, (t, s) => {
-    if (t === 0) {
-      const total = frameCount(y.length, nFft, opts.hopLength ?? 512, opts.center ?? true);
-      re = new Float32Array(total * bins);
-      im = new Float32Array(total * bins);
-    }
     const o = t * bins;
     for (let k = 0; k < bins; k++) { re[o + k] = s[2 * k]!; im[o + k] = s[2 * k + 1]!; }
   });
