@@ -54,6 +54,13 @@ describe('ser features', () => {
     expect(j.frames).toBe(1 + Math.floor(8000 / 512));
   });
 
+  it('--representation utterance-stats prints one statistics vector', async () => {
+    const j = JSON.parse(await run(['features', wav, '--json', '--representation', 'utterance-stats']));
+    expect(j.representation).toBe('utterance-stats');
+    expect(j.stats).toHaveLength(j.length);
+    expect(j.length).toBeGreaterThan(32);
+  });
+
   it('prints a short summary without --json', async () => {
     const out = await run(['features', wav, '--preprocess', 'none']);
     expect(out).toMatch(/128 mel bands × 32 frames/);

@@ -31,6 +31,10 @@ export interface FeatureFlags {
   topDb?: string;
   mfcc?: string;
   deltas?: string;
+  representation?: string;
+  statsBands?: string;
+  statsLevelNorm?: string;
+  melWarp?: string;
 }
 
 const D = DEFAULT_FEATURE_PARAMS;
@@ -55,7 +59,11 @@ export function addFeatureOptions(cmd: Command): Command {
     .option('--amin <x>', 'smallest power before log', String(D.amin))
     .option('--top-db <db>', "dynamic range floor below the max; 'none' disables", String(D.topDb))
     .option('--mfcc <n>', 'append n MFCC rows (0 = none)', String(D.mfcc))
-    .option('--deltas <n>', 'append delta (1) or delta + delta-delta (2) rows of the MFCCs', String(D.deltas));
+    .option('--deltas <n>', 'append delta (1) or delta + delta-delta (2) rows of the MFCCs', String(D.deltas))
+    .option('--representation <r>', "'logmel' (default) or 'utterance-stats' (one statistics vector per file)")
+    .option('--stats-bands <n>', 'utterance-stats: mel bands after pooling (default 32; must divide --n-mels)')
+    .option('--stats-level-norm <mode>', "utterance-stats: level normalisation 'p95' (default) or 'none'")
+    .option('--mel-warp <factor>', 'mel-axis warp factor (default 1 = none)');
 }
 
 function num(flag: string, v: string): number {
@@ -104,6 +112,17 @@ export function featureParamsFromFlags(o: FeatureFlags): FeatureParams {
     mfcc: int('--mfcc', o.mfcc ?? String(D.mfcc)),
     deltas: deltas as 0 | 1 | 2,
   });
+  // optional fields: set only when given, so the default parameters (and their featureKey) stay as they are
+  if (o.representation !== undefined) {
+    if (o.representation !== 'logmel' && o.representation !== 'utterance-stats') throw new SerError('cli/bad-option', `--representation: expected 'logmel' or 'utterance-stats', got "${o.representation}"`);
+    p.representation = o.representation;
+  }
+  if (o.statsBands !== undefined) p.statsBands = int('--stats-bands', o.statsBands);
+  if (o.statsLevelNorm !== undefined) {
+    if (o.statsLevelNorm !== 'p95' && o.statsLevelNorm !== 'none') throw new SerError('cli/bad-option', `--stats-level-norm: expected 'p95' or 'none', got "${o.statsLevelNorm}"`);
+    p.statsLevelNorm = o.statsLevelNorm;
+  }
+  if (o.melWarp !== undefined) p.melWarp = num('--mel-warp', o.melWarp);
   validateFeatureParams(p);
   return p;
 }
@@ -131,6 +150,11 @@ export function register(program: Command): void {
     const ms = performance.now() - t0;
     const sampleRate = params.sampleRate ?? audio.sampleRate;
     const n = params.nMels, m = params.mfcc;
+    if (params.representation === 'utterance-stats') {
+      if (o.json) process.stdout.write(JSON.stringify({ file, sampleRate, representation: params.representation, length: S.nMels, stats: Array.from(S.data), featureKey: featureKey(params) }) + '\n');
+      else console.log(`${file}: utterance-stats vector of ${S.nMels} values; ${ms.toFixed(0)} ms`);
+      return;
+    }
     if (o.json) {
       const out: Record<string, unknown> = { file, sampleRate, nMels: n, frames: S.frames, logMel: rows(S, 0, n) };
       if (m > 0) out.mfcc = rows(S, n, n + m);
