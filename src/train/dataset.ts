@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { CorpusItem } from '../data/corpus.js';
 import { loadAudioFile } from '../data/audio.js';
-import { extractFeatures } from '../features/pipeline.js';
+import { extractFeatures, featureKey, utteranceFeatures, utteranceInputs, type UtteranceInputs } from '../features/pipeline.js';
 import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
 import { decodeAudio, readAudioBytes } from '../audio/load.js';
 import { pitchShift } from '../data/augment.js';
@@ -49,8 +49,12 @@ export async function featuresOf(path: string, params: FeatureParams, cacheDir: 
  * Waveform pitch shift for offline augmentation: item i's audio shifted by `semitones`
  * (data/augment `pitchShift`: phase-vocoder stretch + resample), then the full feature pipeline.
  * Results are cached under a key derived from the file's hash and the shift.
+ * For `representation: 'utterance-stats'` the shift is done in the feature domain instead: the
+ * statistics are recomputed with `melWarp = 2^(semitones/12)` (mel axis and F0 scaled), from
+ * log-mel + pitch inputs kept in memory per file (`utteranceWarpSource`).
  */
 export function pitchShiftSource(items: readonly { path: string }[], params: FeatureParams, cacheDir: string | null = defaultCacheDir()): PitchShiftSource {
+  if (params.representation === 'utterance-stats') return utteranceWarpSource(items, params);
   const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
   return async (index, semitones) => {
     const item = items[index];
@@ -64,6 +68,30 @@ export function pitchShiftSource(items: readonly { path: string }[], params: Fea
     const spec = extractFeatures(shifted, params);
     cache?.put(key, spec);
     return spec;
+  };
+}
+
+const utteranceMemo = new Map<string, UtteranceInputs>();
+
+/**
+ * Feature-domain pitch shift for utterance-stats features: item i's statistics with
+ * `melWarp = 2^(semitones/12)`. The unwarped log-mel + pitch track of each file are computed once
+ * and kept in memory (up to 4000 files per process), so each augmented copy costs only the statistics.
+ */
+export function utteranceWarpSource(items: readonly { path: string }[], params: FeatureParams): PitchShiftSource {
+  const base = { ...params, melWarp: 1 };
+  const key = featureKey(base);
+  return async (index, semitones) => {
+    const item = items[index];
+    if (!item) throw new Error(`utteranceWarpSource: no item ${index}`);
+    const k = `${resolve(item.path)}|${key}`;
+    let inputs = utteranceMemo.get(k);
+    if (!inputs) {
+      inputs = utteranceInputs(await loadAudioFile(item.path), base);
+      if (utteranceMemo.size >= 4000) utteranceMemo.clear();
+      utteranceMemo.set(k, inputs);
+    }
+    return utteranceFeatures(inputs, { ...base, melWarp: 2 ** (semitones / 12) });
   };
 }
 

@@ -22,6 +22,7 @@ import { lineChart } from '../util/plot/index.js';
 import { argmax, evaluatePredictions, type ConfusionMatrix } from '../eval/metrics.js';
 import type { Recipe } from './recipes.js';
 import { lengthBucketedBatches } from './batches.js';
+import { featureStandardization } from './standardization.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
   augmentOffline, augmentOnline, mixSpectrograms, normalize, resizeFrames, sampleBeta, softTargets,
@@ -185,13 +186,22 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
   if (!aug || aug.copies < 1) return data;
   const useWave = aug.pitchShift === 'waveform' && pitchSource !== undefined;
   const rng = createRng(`${seed}/offline`);
+  const warp = aug.melWarp;
+  if (warp !== undefined && !pitchSource) {
+    throw new SerError('train/no-audio', `recipe '${recipe.name}': offlineAugment.melWarp recomputes features from the audio and needs a pitchSource (train with the corpus files)`);
+  }
   const fmax = recipe.features.fmax ?? 8000;
   const specs = [...data.specs];
   const labels = [...data.labels];
   const ids = data.ids ? [...data.ids] : undefined;
   for (let c = 0; c < aug.copies; c++) {
     for (let i = 0; i < data.specs.length; i++) {
-      specs.push(await augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax, useWave ? (st) => pitchSource(i, st) : undefined));
+      if (warp !== undefined && pitchSource) {
+        // feature-domain warp: factor U(1 − w, 1 + w), passed as semitones; the source recomputes the features
+        specs.push(await pitchSource(i, 12 * Math.log2(rng.uniform(1 - warp, 1 + warp))));
+      } else {
+        specs.push(await augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax, useWave ? (st) => pitchSource(i, st) : undefined));
+      }
       labels.push(data.labels[i] as number);
       ids?.push(`${data.ids?.[i] ?? i}#aug${c + 1}`);
     }
@@ -256,7 +266,12 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   const rows = (data.specs[0] as Spectrogram).nMels;
 
   const factory = opts.createTrainer ?? (await import('./model-adapter.js')).defaultTrainerFactory;
-  const archOptions = { ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}) };
+  const trainSet = await expandOffline(data, recipe, seed, opts.pitchSource);
+  const archOptions = {
+    ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}),
+    // archOptions.standardize: the model stores the training set's per-feature mean / std (src/model/standardize.ts)
+    ...(recipe.archOptions.standardize === true ? featureStandardization(trainSet.specs.map((s) => prepareInput(s, recipe))) : {}),
+  };
   const trainer = await factory({
     arch: recipe.arch,
     archOptions,
@@ -269,7 +284,6 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
     backend: opts.backend,
   });
 
-  const trainSet = await expandOffline(data, recipe, seed, opts.pitchSource);
   const valInputs = opts.valData ? opts.valData.specs.map((s) => prepareInput(s, recipe)) : null;
   const reportInputs: Record<string, Spectrogram[]> = {};
   for (const [k, v] of Object.entries(opts.reportData ?? {})) {

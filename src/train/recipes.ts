@@ -42,6 +42,12 @@ export interface OfflineAugment {
   freqMask: [number, number];
   /** Time mask: max width T drawn uniform in [lo, hi], width uniform in 0..T (the study: [10, 50]). */
   timeMask: [number, number];
+  /**
+   * Feature-domain warp instead of the ops above: each copy's features are recomputed from the
+   * audio (the loop's pitchSource, called with 12·log2(factor) semitones) with a mel-axis / F0
+   * warp factor uniform in [1 − melWarp, 1 + melWarp] (utterance-stats features).
+   */
+  melWarp?: number;
 }
 
 /** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */
@@ -186,6 +192,28 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     labelSmoothing: 0.05,
     earlyStopping: { patience: 12, monitor: 'uar' },
     valFraction: 0.15,
+  },
+  'ser-stats': {
+    name: 'ser-stats',
+    description:
+      'Utterance statistics MLP for unseen speakers (research prototype): per-band statistics of the 32-band log-mel over active frames ' +
+      'after p95 level normalisation + pitch/energy statistics, z-scored with training statistics stored in the model; MLP 64 with dropout; ' +
+      '4 offline copies with mel-axis + F0 warp U(0.88, 1.12); AdamW lr 3e-3 wd 1e-2, batch 64, 20 epochs, last epoch.',
+    arch: 'ser-mlp',
+    archOptions: { hidden: 64, inputDropout: 0.2, dropout: 0.5, standardize: true },
+    features: { preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95' },
+    input: { mode: 'variable', frames: 1 },
+    normalization: 'none',
+    batchSize: 64,
+    lr: 0.003,
+    epochs: 20,
+    optimizer: { name: 'adamw', weightDecay: 0.01, schedule: 'constant', warmupEpochs: 0 },
+    offlineAugment: { copies: 4, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12 },
+    onlineAugment: null,
+    mixup: null,
+    labelSmoothing: 0,
+    earlyStopping: { patience: null, monitor: 'uar' },
+    valFraction: 0,
   },
 } satisfies Record<string, Recipe>);
 
