@@ -41,7 +41,7 @@ describe('ser train (child process)', () => {
       const outB = join(tmp, 'b');
       const run = ser([...common, '--out', outB]);
       let killed = false;
-      for (let i = 0; i < 600 && !killed; i++) {
+      for (let i = 0; i < 4800 && !killed; i++) { // up to 2 min on a busy machine
         await sleep(25);
         if (existsSync(join(outB, 'checkpoint.ckpt'))) {
           await sleep(60); // somewhere inside a later epoch
