@@ -306,9 +306,26 @@ export function defaultSelfCommand(): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] as string];
 }
 
+const activeChildren = new Set<ReturnType<typeof spawn>>();
+let signalsHooked = false;
+/** Children die with the parent: on SIGINT / SIGTERM the running jobs are killed (they resume on the next run). */
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of activeChildren) c.kill('SIGTERM');
+      process.exit(130);
+    });
+  }
+}
+
 function runChild(cmd: string[], args: string[]): Promise<{ code: number | null; stderr: string }> {
+  hookSignals();
   return new Promise((res) => {
     const child = spawn(cmd[0] as string, [...cmd.slice(1), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    activeChildren.add(child);
+    child.on('exit', () => activeChildren.delete(child));
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += String(d);
