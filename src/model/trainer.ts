@@ -74,8 +74,12 @@ export interface ShardInput {
   total: number;
 }
 
-/** Data-parallel gradient computation on replicas (implemented with worker threads in src/train/parallel.ts). */
+/**
+ * Data-parallel gradient computation on replicas (worker threads, src/train/parallel.ts). The trainer
+ * splits a batch into `size + 1` shards: the calling thread computes the first, the pool the rest.
+ */
 export interface GradientPool {
+  /** Number of worker replicas (the calling thread is one more). */
   readonly size: number;
   /** Computes the shards in parallel with the given weights (all of `model.weights`, in order). */
   run(weights: Float32Array[], shards: ShardInput[]): Promise<ShardResult[]>;
@@ -205,8 +209,8 @@ export function shardRanges(n: number, k: number): Array<[number, number]> {
 }
 
 /**
- * Creates a trainer. With a `pool` (worker threads) batches of ≥ 2 samples are split across the
- * replicas; otherwise everything runs on this thread. Same seed + settings → same weights.
+ * Creates a trainer. With a `pool` (worker threads) batches of ≥ 2 samples are split across this
+ * thread and the workers; otherwise everything runs on this thread. Same seed + settings → same weights.
  */
 export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): Promise<Trainer> {
   const arch = checkArch(opts.arch);
@@ -229,7 +233,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
   let disposed = false;
 
   const trainer: Trainer = {
-    threads: pool ? pool.size : 1,
+    threads: pool ? pool.size + 1 : 1,
     async trainBatch(specs, targets) {
       if (disposed) throw new SerError('model/disposed', 'trainer was disposed');
       const b = specs.length;
@@ -238,7 +242,7 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       }
       const seeds = Uint32Array.from({ length: b }, (_, i) => sampleSeed(seed, step, i));
       const usePool = pool && b >= 2;
-      const ranges = usePool ? shardRanges(b, pool.size) : [[0, b] as [number, number]];
+      const ranges = usePool ? shardRanges(b, pool.size + 1) : [[0, b] as [number, number]];
       const shards: ShardInput[] = ranges.map(([s, e]) => ({
         batch: batchArrays(specs.slice(s, e), arch, archOptions),
         targets: targets.slice(s * resolved.numClasses, e * resolved.numClasses),
@@ -246,8 +250,18 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
         total: b,
       }));
       let results: ShardResult[];
-      if (usePool) {
-        results = await pool.run(weights, shards);
+      if (usePool && shards.length > 1) {
+        // the workers take shards 1..k; this thread computes shard 0 meanwhile (its replica already
+        // holds the current weights)
+        const remote = pool.run(weights, shards.slice(1));
+        let local: ShardResult;
+        try {
+          local = engine.compute(shards[0]);
+        } catch (e) {
+          await remote.catch(() => undefined);
+          throw e;
+        }
+        results = [local, ...(await remote)];
       } else {
         results = [engine.compute(shards[0])];
       }

@@ -1,9 +1,9 @@
 /**
  * Data-parallel training over worker threads: each worker is a tfjs-wasm replica (wasm runs one
  * thread per instance in Node, so threads = replicas). A batch of ≥ 2 samples is split into
- * contiguous shards, one per worker; gradients come back and are summed in shard order, so results
- * never depend on timing. Batches of 1 run on the calling thread. Workers start lazily, on the first
- * batch that needs them.
+ * contiguous shards: the calling thread computes the first, one worker each of the others; gradients
+ * are summed in shard order, so results never depend on timing. Batches of 1 run on the calling
+ * thread. Workers start lazily, on the first batch that needs them.
  *
  * `createTrainer` here is the trainer API for the training loop (src/model/trainer.ts + this pool).
  */
@@ -128,7 +128,8 @@ export function defaultThreads(): number {
 export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
   const threads = opts.threads ?? defaultThreads();
   if (threads <= 1) return createModelTrainer({ ...opts, threads: 1 });
-  const pool = createWorkerPool(threads, {
+  // the calling thread computes one shard itself, so `threads` replicas need threads − 1 workers
+  const pool = createWorkerPool(threads - 1, {
     arch: opts.arch, archOptions: opts.archOptions, seed: opts.seed, backend: opts.backend ?? 'wasm',
   });
   return createModelTrainer({ ...opts, threads }, pool);

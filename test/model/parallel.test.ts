@@ -25,7 +25,7 @@ describe.skipIf(!BUILT)('worker-parallel trainer', () => {
 
   // without batch norm the sharded step equals the single-thread step; with batch norm each shard
   // normalises with its own statistics (ghost batch norm), so only run-to-run equality holds
-  it.each([false, true])('2 workers (batchNorm %s) repeat exactly and match one thread without BN', async (batchNorm) => {
+  it.each([false, true])('2 threads (batchNorm %s) repeat exactly and match one thread without BN', async (batchNorm) => {
     const opts = { arch: 'ser-cnn' as const, archOptions: { rows: 16, channels: [4, 8], pooling: 'stats' as const, batchNorm }, lr: 1e-3, seed: 3 };
     const specs = [spec(16, 20, 1), spec(16, 31, 2), spec(16, 12, 3), spec(16, 25, 4), spec(16, 9, 5)];
     const targets = new Float32Array(25);
