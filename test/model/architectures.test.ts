@@ -134,7 +134,10 @@ describe('training engine', () => {
     const b = await createTrainer(opts);
     const la1 = await a.trainBatch(specs, targets);
     const state = await a.getState();
+    const tensorsBefore = tf.memory().numTensors;
     const la2 = await a.trainBatch(specs, targets);
+    await a.predict(specs);
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // no tensor leaks per step
     const lb1 = await b.trainBatch(specs, targets);
     expect(lb1).toBe(la1);
     const c = await createTrainer({ ...opts, seed: 99 });
