@@ -136,7 +136,10 @@ export class GradientEngine {
   /** Loss and gradients of one shard (training mode). */
   compute(shard: ShardInput): ShardResult {
     const { batch, targets, sampleSeeds, total } = shard;
-    for (const d of this.dropouts) d.sampleSeeds = sampleSeeds;
+    // each dropout layer gets its own stream per sample (layer k > 0: the seeds re-hashed with k)
+    this.dropouts.forEach((d, k) => {
+      d.sampleSeeds = k === 0 ? sampleSeeds : sampleSeeds.map((s) => sampleSeed(s, 0x5eed, k));
+    });
     const vars = this.trainable.map((w) => w.read() as tf.Variable);
     let lossSum = 0;
     const grads = tf.tidy(() => {
