@@ -6,6 +6,7 @@
  */
 import { SerError } from '../util/errors.js';
 import { fftPlan } from './fft.js';
+import { realFft } from './rfft.js';
 import { frameCount, padSignal, type PadMode } from './frame.js';
 import { hannWindow, padCenter } from './window.js';
 
@@ -46,34 +47,36 @@ function resolve(opts: StftOptions) {
 }
 
 /**
- * Runs `visit(t, spectrum)` for every STFT frame, `spectrum` being the plan's interleaved
- * re/im buffer (bins 0..nFft/2; valid only during the call). The shared frame loop of
- * `stft` and `powerSpectrogram`.
+ * Runs `visit(t, re, im)` for every STFT frame with bins [0, maxBins) of its spectrum (the
+ * FFT's output buffers, valid only during the call). The shared frame loop of `stft` and
+ * `powerSpectrogram`; windowing, padding and the FFT's bit-reversal happen in one pass.
  */
-export function forEachStftFrame(y: ArrayLike<number>, opts: StftOptions, visit: (t: number, spectrum: Float64Array) => void): { frames: number; bins: number } {
+export function forEachStftFrameSplit(y: ArrayLike<number>, opts: StftOptions, maxBins: number, visit: (t: number, re: Float64Array, im: Float64Array) => void): { frames: number; bins: number } {
   const { nFft, hopLength, center, padMode, window } = resolve(opts);
   const frames = frameCount(y.length, nFft, hopLength, center);
   const half = center ? nFft >> 1 : 0;
-  const plan = fftPlan(nFft);
-  const buf = new Float64Array(nFft);
-  const n = y.length;
+  const fft = realFft(nFft);
+  const bins = Math.min(fft.bins, maxBins);
   const padded = center && padMode === 'reflect' ? padSignal(y, half, half, 'reflect') : null;
   for (let t = 0; t < frames; t++) {
-    const start = t * hopLength - half;
-    if (padded) {
-      const s = start + half;
-      for (let i = 0; i < nFft; i++) buf[i] = padded[s + i]! * window[i]!;
-    } else if (start >= 0 && start + nFft <= n) {
-      for (let i = 0; i < nFft; i++) buf[i] = y[start + i]! * window[i]!;
-    } else {
-      for (let i = 0; i < nFft; i++) {
-        const j = start + i;
-        buf[i] = j >= 0 && j < n ? y[j]! * window[i]! : 0;
-      }
-    }
-    visit(t, plan.forward(buf));
+    if (padded) fft.forwardWindowed(padded, t * hopLength, window, 0, padded.length, bins);
+    else fft.forwardWindowed(y, t * hopLength - half, window, 0, y.length, bins);
+    visit(t, fft.outRe, fft.outIm);
   }
-  return { frames, bins: plan.bins };
+  return { frames, bins };
+}
+
+/**
+ * Runs `visit(t, spectrum)` for every STFT frame, `spectrum` being an interleaved re/im buffer
+ * (bins 0..nFft/2; valid only during the call). Kept for callers that want fft.js's layout.
+ */
+export function forEachStftFrame(y: ArrayLike<number>, opts: StftOptions, visit: (t: number, spectrum: Float64Array) => void): { frames: number; bins: number } {
+  const nFft = opts.nFft ?? 2048;
+  const spec = new Float64Array(2 * nFft);
+  return forEachStftFrameSplit(y, opts, Infinity, (t, re, im) => {
+    for (let k = 0; k < re.length; k++) { spec[2 * k] = re[k]!; spec[2 * k + 1] = im[k]!; }
+    visit(t, spec);
+  });
 }
 
 /** librosa's `stft(y, n_fft, hop_length, win_length, window='hann', center, pad_mode)`, frame-major. */
@@ -82,9 +85,9 @@ export function stft(y: ArrayLike<number>, opts: StftOptions = {}): ComplexStft 
   const bins = (nFft >> 1) + 1;
   const total = frameCount(y.length, nFft, opts.hopLength ?? 512, opts.center ?? true);
   const re = new Float32Array(total * bins), im = new Float32Array(total * bins);
-  const { frames } = forEachStftFrame(y, opts, (t, s) => {
+  const { frames } = forEachStftFrameSplit(y, opts, bins, (t, sr, si) => {
     const o = t * bins;
-    for (let k = 0; k < bins; k++) { re[o + k] = s[2 * k]!; im[o + k] = s[2 * k + 1]!; }
+    for (let k = 0; k < bins; k++) { re[o + k] = sr[k]!; im[o + k] = si[k]!; }
   });
   return { re, im, bins, frames };
 }
@@ -99,14 +102,14 @@ export function powerSpectrogram(y: ArrayLike<number>, opts: StftOptions & { pow
   const bins = Math.min((nFft >> 1) + 1, opts.maxBins ?? Infinity);
   const frames = frameCount(y.length, nFft, opts.hopLength ?? 512, opts.center ?? true);
   const data = new Float32Array(frames * bins);
-  forEachStftFrame(y, opts, (t, s) => {
+  forEachStftFrameSplit(y, opts, bins, (t, sr, si) => {
     const o = t * bins;
     if (power === 2) {
-      for (let k = 0; k < bins; k++) { const a = s[2 * k]!, b = s[2 * k + 1]!; data[o + k] = a * a + b * b; }
+      for (let k = 0; k < bins; k++) { const a = sr[k]!, b = si[k]!; data[o + k] = a * a + b * b; }
     } else if (power === 1) {
-      for (let k = 0; k < bins; k++) { const a = s[2 * k]!, b = s[2 * k + 1]!; data[o + k] = Math.sqrt(a * a + b * b); }
+      for (let k = 0; k < bins; k++) { const a = sr[k]!, b = si[k]!; data[o + k] = Math.sqrt(a * a + b * b); }
     } else {
-      for (let k = 0; k < bins; k++) { const a = s[2 * k]!, b = s[2 * k + 1]!; data[o + k] = Math.pow(a * a + b * b, power / 2); }
+      for (let k = 0; k < bins; k++) { const a = sr[k]!, b = si[k]!; data[o + k] = Math.pow(a * a + b * b, power / 2); }
     }
   });
   return { data, bins, frames };
