@@ -15,6 +15,7 @@
  * The report (REPORT.md + report.html) puts our numbers beside the study's.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,10 +58,10 @@ export const STUDY_RESULTS: Readonly<Record<string, { lr: number; accuracy: numb
 /** The seed pipeline re-run on an unseen speaker (reference): honest 37–42 %, best-test 44–51 %. */
 export const STUDY_UNSEEN_SPEAKER = Object.freeze({ honest: [0.37, 0.42], optimistic: [0.44, 0.51] });
 
-/** The comparison's recipes: the study's eight plus ours. */
+/** The comparison's recipes: the study's eight plus ours (ser-best, ser-stats). */
 export const EXPERIMENT_RECIPES: readonly string[] = [
   'seed-cnn3', 'seed-cnn4', 'seed-cnn3-resized', 'seed-cnn4-resized',
-  'seed-cnn3-aug', 'seed-cnn4-aug', 'seed-cnn3-resized-aug', 'seed-cnn4-resized-aug', 'ser-best',
+  'seed-cnn3-aug', 'seed-cnn4-aug', 'seed-cnn3-resized-aug', 'seed-cnn4-resized-aug', 'ser-best', 'ser-stats',
 ];
 
 export interface ExperimentOptions {
@@ -173,7 +174,9 @@ function jobId(e: GridEntry, protocol: Protocol, fold: string): string {
 export function planJobs(
   items: readonly FeatureItem[] | readonly CorpusItem[],
   grid: readonly GridEntry[],
-  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[]; featuresFile?: string | null; pitchMode?: 'waveform' | 'mel-warp' },
+  o: { protocols: Protocol[]; seed: number; params: FeatureParams; archOptions: Record<string, unknown> | null; cacheDir: string; backend: string | null; offlineCopies: number | null; out: string; labelNames: string[]; featuresFile?: string | null; pitchMode?: 'waveform' | 'mel-warp';
+    /** Recipes with their own feature parameters: their params and packed features file. */
+    perEntry?: (e: GridEntry) => { params: FeatureParams; featuresFile: string | null } | null },
 ): JobSpec[] {
   const strip = (xs: readonly CorpusItem[]): CorpusItem[] => xs.map((i) => ({ path: i.path, label: i.label, speaker: i.speaker }));
   const folds: Array<{ protocol: Protocol; fold: string; train: CorpusItem[]; validation: CorpusItem[]; test: CorpusItem[] }> = [];
@@ -190,12 +193,13 @@ export function planJobs(
   }
   const jobs: JobSpec[] = [];
   for (const entry of grid) {
+    const own = o.perEntry?.(entry) ?? null;
     for (const f of folds) {
       const id = jobId(entry, f.protocol, f.fold);
       jobs.push({
-        id, entry, offlineCopies: o.offlineCopies, protocol: f.protocol, fold: f.fold, seed: o.seed, featureParams: o.params,
+        id, entry, offlineCopies: o.offlineCopies, protocol: f.protocol, fold: f.fold, seed: o.seed, featureParams: own?.params ?? o.params,
         archOptions: o.archOptions, cacheDir: o.cacheDir, backend: o.backend, labelNames: o.labelNames,
-        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id), featuresFile: o.featuresFile ?? null, pitchMode: o.pitchMode ?? 'mel-warp',
+        train: f.train, validation: f.validation, test: f.test, dir: join(o.out, 'runs', id), featuresFile: own ? own.featuresFile : o.featuresFile ?? null, pitchMode: o.pitchMode ?? 'mel-warp',
       });
     }
   }
@@ -239,7 +243,9 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Prom
     resume: true,
     valData,
     reportData: { test: testData },
-    pitchSource: recipe.offlineAugment?.pitchShift === 'waveform' ? pitchShiftSource(tr, job.featureParams, job.cacheDir) : undefined,
+    pitchSource: recipe.offlineAugment && (recipe.offlineAugment.pitchShift === 'waveform' || recipe.offlineAugment.melWarp !== undefined)
+      ? pitchShiftSource(tr, job.featureParams, job.cacheDir)
+      : undefined,
     progress: false,
     backend: job.backend ?? undefined,
     createTrainer,
@@ -413,20 +419,22 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
 
   // 1. features into the cache, in parallel shards (each file once)
   const selfCmd = opts.selfCommand ?? defaultSelfCommand();
-  if (jobsN > 1 && corpus.items.length > 0) {
+  const computeShards = async (list: readonly CorpusItem[], p: FeatureParams, tag: string): Promise<void> => {
+    if (jobsN <= 1 || list.length === 0) return;
     const shards: CorpusItem[][] = Array.from({ length: jobsN }, () => []);
-    corpus.items.forEach((it, i) => shards[i % jobsN]!.push(it));
+    list.forEach((it, i) => shards[i % jobsN]!.push({ path: it.path, label: it.label, speaker: it.speaker }));
     await pool(
-      shards.filter((s) => s.length).map((s, i) => async () => {
-        const file = join(out, 'runs', `features-${i}.json`);
-        await writeJsonAtomic(file, { kind: 'features', items: s, featureParams: params, cacheDir });
+      shards.filter((x) => x.length).map((x, i) => async () => {
+        const file = join(out, 'runs', `features-${tag}-${i}.json`);
+        await writeJsonAtomic(file, { kind: 'features', items: x, featureParams: p, cacheDir });
         const r = await runChild(selfCmd, ['experiments', '--job', file]);
         if (r.code !== 0) process.stderr.write(`feature shard ${i} failed (exit ${r.code}): ${r.stderr.slice(-2000)}\n`);
         rmSync(file, { force: true });
       }),
       jobsN,
     );
-  }
+  };
+  await computeShards(corpus.items, params, 'base');
   const loaded = await loadFeatures(corpus.items, params, { cacheDir, progress: opts.progress, label: 'features' });
   for (const f of loaded.failed) {
     process.stderr.write(`skipped ${f.message}\n`);
@@ -446,7 +454,22 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const featuresFile = join(out, 'runs', 'features.bin');
   await writePackedFeatures(featuresFile, items);
   const grid = experimentGrid(opts);
+  // recipes that declare their own feature parameters get their own packed features
+  const own = new Map<string, { params: FeatureParams; featuresFile: string | null }>();
+  for (const e of grid) {
+    const p = featureParams({ ...getRecipe(e.recipe).features, ...(opts.features ?? {}) });
+    const key = featureKey(p);
+    if (key === featureKey(params) || own.has(key)) continue;
+    await computeShards(items, p, createHash('sha1').update(key).digest('hex').slice(0, 8));
+    const l = await loadFeatures(items, p, { cacheDir, progress: opts.progress, label: `features (${e.recipe})` });
+    for (const f of l.failed) process.stderr.write(`${e.recipe}: ${f.message}\n`);
+    const file = join(out, 'runs', `features-${createHash('sha1').update(key).digest('hex').slice(0, 12)}.bin`);
+    await writePackedFeatures(file, l.items);
+    own.set(key, { params: p, featuresFile: file });
+  }
+  const perEntry = (e: GridEntry) => own.get(featureKey(featureParams({ ...getRecipe(e.recipe).features, ...(opts.features ?? {}) }))) ?? null;
   const jobs = planJobs(items, grid, {
+    perEntry,
     protocols, seed, params, archOptions: opts.archOptions ?? null, cacheDir, backend: opts.backend ?? null,
     offlineCopies: opts.offlineCopies ?? (opts.quick ? 1 : null), out, labelNames, featuresFile,
     pitchMode: opts.quick ? 'mel-warp' : 'waveform',
