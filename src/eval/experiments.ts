@@ -146,8 +146,8 @@ export interface JobResult {
   curves: Array<{ epoch: number; loss: number; valAccuracy: number | null; valLoss: number | null; testAccuracy: number; testLoss: number }>;
 }
 
-/** The reduced grid of --quick: one of each kind (batch-1, resized, augmented, ours). */
-export const QUICK_RECIPES: readonly string[] = ['seed-cnn3', 'seed-cnn4-resized', 'seed-cnn4-aug', 'ser-best'];
+/** The reduced grid of --quick: one of each kind (batch-1, resized, augmented) and ours. */
+export const QUICK_RECIPES: readonly string[] = ['seed-cnn3', 'seed-cnn4-resized', 'seed-cnn4-aug', 'ser-best', 'ser-stats'];
 
 /** --quick trains with batches of at least this many (batch 1 is the study's, and slow). */
 export const QUICK_MIN_BATCH = 8;

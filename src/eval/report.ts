@@ -30,7 +30,7 @@ export function reportBlocks(s: ExperimentSummary): Block[] {
     kind: 'p',
     text:
       `Data: ${s.data} — ${s.files} files, ${s.speakers.length} speakers (${s.speakers.join(', ')}), labels ${s.labelNames.join(', ')}. ` +
-      `${s.quick ? 'QUICK run (reduced grid: 4 recipes, 2 epochs, one learning rate, 1 augmented copy with mel-axis pitch warp instead of waveform pitch shift, batch-1 recipes trained with batch 8) — figures are indicative only, far from converged. ' : ''}` +
+      `${s.quick ? 'QUICK run (reduced grid: 5 recipes, 2 epochs, one learning rate, 1 augmented copy with mel-axis pitch warp instead of waveform pitch shift, batch-1 recipes trained with batch 8) — figures are indicative only, far from converged. ' : ''}` +
       `Seed ${s.seed}; ${s.jobs} parallel jobs; total time ${formatDuration(s.totalSeconds)}; started ${s.startedAt}. ` +
       `Features: ${s.featureKey}.`,
   });

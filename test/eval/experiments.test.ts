@@ -10,9 +10,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const TINY = { features: { preprocess: 'none' as const, nMels: 16, nFft: 256, hopLength: 64, fmax: 4000 }, archOptions: { channels: [2, 4, 4] } };
 
 describe('experiment planning', () => {
-  it('quick grid: four recipes, one lr each (the study\'s), 2 epochs, batch ≥ 8; full grid: three lrs', () => {
+  it('quick grid: five recipes, one lr each (the study\'s), 2 epochs, batch ≥ 8; full grid: three lrs', () => {
     expect(experimentGrid({ quick: true, recipes: ['seed-cnn4-resized'] })).toEqual([{ recipe: 'seed-cnn4-resized', lr: 0.0001, epochs: 2 }]);
-    expect(experimentGrid({ quick: true }).map((g) => `${g.recipe}:${g.batchSize ?? '-'}`)).toEqual(['seed-cnn3:8', 'seed-cnn4-resized:-', 'seed-cnn4-aug:8', 'ser-best:-']);
+    expect(experimentGrid({ quick: true }).map((g) => `${g.recipe}:${g.batchSize ?? '-'}`)).toEqual(['seed-cnn3:8', 'seed-cnn4-resized:-', 'seed-cnn4-aug:8', 'ser-best:-', 'ser-stats:-']);
     expect(experimentGrid({ recipes: ['seed-cnn3'] }).map((g) => g.lr)).toEqual([0.01, 0.001, 0.0001]);
   });
 

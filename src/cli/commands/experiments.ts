@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .description("run the study's comparison (3/4 layers × batch-1/resized × original/augmented × lr) under its random split and leave-one-speaker-out; writes REPORT.md + report.html")
     .option('--data <dir>', 'corpus folder')
     .option('--out <dir>', 'output folder (runs/, figures/, summary.json, REPORT.md, report.html)')
-    .option('--quick', 'reduced grid: seed-cnn3, seed-cnn4-resized, seed-cnn4-aug, ser-best; 2 epochs, one learning rate, 1 augmented copy, batch ≥ 8 (minutes, not hours)')
+    .option('--quick', 'reduced grid: seed-cnn3, seed-cnn4-resized, seed-cnn4-aug, ser-best, ser-stats; 2 epochs, one learning rate, 1 augmented copy, batch ≥ 8 (minutes, not hours)')
     .option('--jobs <n>', 'parallel child processes (default: CPU cores)', intFlag('jobs'))
     .option('--recipes <list>', `comma-separated recipes (default: ${EXPERIMENT_RECIPES.join(',')})`)
     .option('--lrs <list>', 'comma-separated learning rates (default: 0.01,0.001,0.0001; --quick: the study\'s)')
