@@ -16,7 +16,7 @@
  * mean + 1.5·std of the noise clip's dB per frequency (noise clip = `yNoise`, else the signal).
  */
 import { SerError } from '../util/errors.js';
-import { fftPlan } from '../dsp/fft.js';
+import { realFft } from '../dsp/rfft.js';
 import { hannWindow } from '../dsp/window.js';
 
 export interface ReduceNoiseOptions {
@@ -137,12 +137,13 @@ function ensure(n: number, boxN: number, bins: number): void {
  * given, also runs the forward pass of the noise-floor filter (see `noiseFloor`) on the fly.
  */
 function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, frames: number, r: Resolved, re: Float32Array, im: Float32Array, mag: Float32Array, fwd: Float32Array | null, b: number): void {
-  const { nFft, win, hop, window } = r;
+  const { nFft, win, hop } = r;
   const bins = (nFft >> 1) + 1;
-  const plan = fftPlan(nFft);
-  const buf = frameScratch(nFft);
+  const fft = realFft(nFft);
+  const window = paddedWindow(r);
   const half = win >> 1;
   const a1 = 1 - b;
+  const sr = fft.outRe, si = fft.outIm;
   for (let t = 0; t < frames; t++) {
     const s = t * hop - half; // chunk coordinate of the segment's first sample
     const o = t * bins;
@@ -154,13 +155,10 @@ function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, f
       }
       continue;
     }
-    const a = Math.max(s, lo), e = Math.min(s + win, hi);
-    if (a > s || e < s + win) buf.fill(0);
-    for (let j = a; j < e; j++) buf[j - s] = x[j + xOffset]! * window[j - s]!;
-    const spec = plan.forward(buf);
+    fft.forwardWindowed(x, s + xOffset, window, lo + xOffset, Math.min(hi, s + win) + xOffset, bins);
     if (fwd && t > 0) {
       for (let k = 0; k < bins; k++) {
-        const pr = spec[2 * k]!, pi = spec[2 * k + 1]!;
+        const pr = sr[k]!, pi = si[k]!;
         re[o + k] = pr; im[o + k] = pi;
         const mg = Math.fround(Math.sqrt(pr * pr + pi * pi));
         mag[o + k] = mg;
@@ -168,7 +166,7 @@ function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, f
       }
     } else {
       for (let k = 0; k < bins; k++) {
-        const pr = spec[2 * k]!, pi = spec[2 * k + 1]!;
+        const pr = sr[k]!, pi = si[k]!;
         re[o + k] = pr; im[o + k] = pi; mag[o + k] = Math.sqrt(pr * pr + pi * pi);
       }
       if (fwd) for (let k = 0; k < bins; k++) fwd[k] = mag[k]!;
@@ -176,8 +174,14 @@ function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, f
   }
 }
 
-let frameBuf = new Float64Array(0);
-function frameScratch(n: number): Float64Array { if (frameBuf.length !== n) frameBuf = new Float64Array(n); return frameBuf; }
+/** The analysis window zero-padded at the end to nFft (scipy pads short segments that way). */
+function paddedWindow(r: Resolved): Float64Array {
+  if (r.window.length === r.nFft) return r.window;
+  const w = new Float64Array(r.nFft);
+  w.set(r.window);
+  return w;
+}
+
 
 /**
  * noisereduce smooths the mask with a normalised triangular 2-D kernel (half-widths gF bins,
@@ -248,23 +252,24 @@ function smoothMask(mask: Float32Array, tmp: Float32Array, box: Float32Array, fr
   smoothTime(tmp, mask, box, bins, gT, ra, rb, t0, t1);
 }
 
-const LOG2E = 1.4426950408889634, LN2_HI = 0.6931471803691238, LN2_LO = 1.9082149292705877e-10;
+const EXP_K = 32 / Math.LN2, EXP_HI = Math.LN2 / 32;
 /** Powers of two 2^(i − 1100) for the exponent of `expNeg` (covers the whole double range). */
 const POW2 = Float64Array.from({ length: 2200 }, (_, i) => Math.pow(2, i - 1100));
+/** 2^(j/32), j in [0, 32). */
+const POW2_32 = Float64Array.from({ length: 32 }, (_, j) => Math.pow(2, j / 32));
 
 /**
- * e^(−a) (here a > −(1 + thresh)·slope and a ≤ 37; Math.exp outside ±700): range reduction
- * to r ∈ [−ln2/2, ln2/2] and a degree-6 Taylor polynomial, relative error < 2e-7 — the
- * float32 precision noisereduce itself computes in — and several times faster than Math.exp, which
- * V8 calls out of line for each of the ~300 000 cells of a typical file.
+ * e^(−a): range reduction to e^r · 2^(n/32) with |r| ≤ ln2/64 (two small tables) and a cubic
+ * for e^r, relative error < 6e-10 — far below the float32 precision noisereduce itself
+ * computes in — and several times faster than Math.exp, which V8 calls out of line for each
+ * of the ~300 000 cells of a typical file. Math.exp outside ±700.
  */
 function expNeg(a: number): number {
   const v = -a;
   if (!(v > -700 && v < 700)) return Math.exp(v);
-  const k = Math.round(v * LOG2E);
-  const r = v - k * LN2_HI - k * LN2_LO;
-  const p = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720))))));
-  return p * POW2[k + 1100]!;
+  const n = Math.floor(v * EXP_K + 0.5);
+  const r = v - n * EXP_HI;
+  return POW2[(n >> 5) + 1100]! * POW2_32[n & 31]! * (1 + r * (1 + r * (0.5 + r * (1 / 6))));
 }
 
 /**
@@ -281,10 +286,15 @@ function backwardMask(mag: Float32Array, fwd: Float32Array, out: Float32Array, f
   for (let k = 0; k < bins; k++) floor[k] = fwd[lastO + k]!;
   for (let t = frames - 1; t >= ma; t--) {
     const o = t * bins;
-    if (t < frames - 1) for (let k = 0; k < bins; k++) floor[k] = b * fwd[o + k]! + a1 * floor[k]!;
-    if (t >= mb) continue;
+    if (t >= mb) {
+      if (t < frames - 1) for (let k = 0; k < bins; k++) floor[k] = b * fwd[o + k]! + a1 * floor[k]!;
+      continue;
+    }
+    const upd = t < frames - 1;
     for (let k = 0; k < bins; k++) {
-      const f = Math.fround(floor[k]!);
+      let fl = floor[k]!;
+      if (upd) { fl = b * fwd[o + k]! + a1 * fl; floor[k] = fl; }
+      const f = Math.fround(fl);
       // 0/0 (an all-zero bin) is NaN in numpy and would poison the FFT convolution; call it silence.
       const ratio = f > 0 ? (mag[o + k]! - f) / f : -1;
       const arg = (ratio - thresh) * slope;
@@ -353,79 +363,81 @@ function filterChunk(x: Float32Array, xOffset: number, m: number, lo: number, hi
 /**
  * scipy `istft` restricted to output samples [keepA, keepB) of the chunk: irfft of the masked
  * frames [fa, fb), window, overlap-add, divide by the window-squared sum where it exceeds
- * 1e-10. Two real frames go through one complex inverse FFT (Z = A + iB, A and B Hermitian →
- * real part frame t, imaginary part frame t+1), with the mask applied while packing.
+ * 1e-10. Each frame is one half-size complex FFT (dsp/rfft.ts), the mask applied while
+ * packing its input.
  */
 function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Array, bins: number, fa: number, fb: number, r: Resolved, keepA: number, keepB: number, m: number, out: Float32Array, outOffset: number): void {
   const { nFft, win, hop, window } = r;
   const half = win >> 1;
-  const n = nFft, nh = nFft >> 1;
-  const plan = fftPlan(nFft);
-  const { z, acc, norm } = inverseScratch(nFft, keepB - keepA);
+  const fft = realFft(nFft);
+  const { acc, norm } = inverseScratch(nFft, keepB - keepA);
   const len = keepB - keepA;
   acc.fill(0, 0, len);
   // with at least a window of padding on both sides every kept sample is covered by all its
-  // frames, so the window-squared sum is periodic in the hop: precompute it
+  // frames, so the window-squared sum is periodic in the hop: fold its inverse (and the FFT's
+  // 1/(N/2) scale and the sign of the odd samples) into the synthesis window
   const periodic = keepA >= win && m - keepB >= win;
-  if (!periodic) norm.fill(0, 0, len);
-  for (let t = fa; t < fb; t += 2) {
-    const two = t + 1 < fb;
-    const oa = t * bins, ob = oa + bins;
-    // Z[k] = A[k] + i B[k] for k in 0..n/2, Z[n-k] = conj(A[k]) + i conj(B[k])
-    if (two) {
-      z[0] = re[oa]! * mask[oa]!; z[1] = re[ob]! * mask[ob]!;
-      z[n] = re[oa + nh]! * mask[oa + nh]!; z[n + 1] = re[ob + nh]! * mask[ob + nh]!;
-      for (let k = 1; k < nh; k++) {
-        const ma = mask[oa + k]!, mb = mask[ob + k]!;
-        const ar = re[oa + k]! * ma, ai = im[oa + k]! * ma, br = re[ob + k]! * mb, bi = im[ob + k]! * mb;
-        z[2 * k] = ar - bi; z[2 * k + 1] = ai + br;
-        const q = 2 * (n - k);
-        z[q] = ar + bi; z[q + 1] = br - ai;
-      }
-    } else {
-      z[0] = re[oa]! * mask[oa]!; z[1] = 0;
-      z[n] = re[oa + nh]! * mask[oa + nh]!; z[n + 1] = 0;
-      for (let k = 1; k < nh; k++) {
-        const ma = mask[oa + k]!;
-        const ar = re[oa + k]! * ma, ai = im[oa + k]! * ma;
-        z[2 * k] = ar; z[2 * k + 1] = ai;
-        const q = 2 * (n - k);
-        z[q] = ar; z[q + 1] = -ai;
-      }
-    }
-    const x = plan.complexInverse(z);
-    for (let f = 0; f < (two ? 2 : 1); f++) {
-      const s = (t + f) * hop - half;
-      const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
-      const base = a - keepA, w0 = a - s;
-      if (periodic) {
-        for (let j = 0, c = e - a; j < c; j++) acc[base + j]! += x[2 * (w0 + j) + f]! * window[w0 + j]!;
-      } else {
-        for (let j = 0, c = e - a; j < c; j++) { const w = window[w0 + j]!; acc[base + j]! += x[2 * (w0 + j) + f]! * w; norm[base + j]! += w * w; }
-      }
-    }
-  }
   if (periodic) {
-    // norm at chunk position p: Σ_j w[(p + half) mod hop + j·hop]²
-    const invP = new Float64Array(hop);
-    for (let q = 0; q < hop; q++) { let sN = 0; for (let i = q; i < win; i += hop) sN += window[i]! * window[i]!; invP[q] = sN > 1e-10 ? 1 / sN : 1; }
-    let q = (keepA + half) % hop;
-    for (let i = 0; i < len; i++) {
-      out[outOffset + i] = acc[i]! * invP[q]!;
-      if (++q === hop) q = 0;
+    const wsc = synthesisWindow(r);
+    const zr = fft.rawRe, zi = fft.rawIm;
+    for (let t = fa; t < fb; t++) {
+      const o = t * bins;
+      fft.inverseRaw(re, im, o, mask, o);
+      const s = t * hop - half;
+      const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
+      const base = s - keepA; // acc index of window sample 0
+      if (a === s && e === s + win && (win & 1) === 0) {
+        for (let j = 0, h = win >> 1; j < h; j++) {
+          const i = 2 * j;
+          acc[base + i]! += zr[j]! * wsc[i]!;
+          acc[base + i + 1]! += zi[j]! * wsc[i + 1]!;
+        }
+      } else {
+        for (let i = a - s; i < e - s; i++) acc[base + i]! += ((i & 1) === 0 ? zr[i >> 1]! : zi[i >> 1]!) * wsc[i]!;
+      }
     }
-  } else {
-    for (let i = 0; i < len; i++) {
-      const nv = norm[i]!;
-      out[outOffset + i] = nv > 1e-10 ? acc[i]! / nv : acc[i]!;
-    }
+    for (let i = 0; i < len; i++) out[outOffset + i] = acc[i]!;
+    return;
+  }
+  norm.fill(0, 0, len);
+  for (let t = fa; t < fb; t++) {
+    const o = t * bins;
+    const x = fft.inverse(re, im, o, mask, o);
+    const s = t * hop - half;
+    const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
+    const base = a - keepA, w0 = a - s;
+    for (let j = 0, c = e - a; j < c; j++) { const w = window[w0 + j]!; acc[base + j]! += x[w0 + j]! * w; norm[base + j]! += w * w; }
+  }
+  for (let i = 0; i < len; i++) {
+    const nv = norm[i]!;
+    out[outOffset + i] = nv > 1e-10 ? acc[i]! / nv : acc[i]!;
   }
 }
 
-let invBufs: { n: number; len: number; z: Float64Array; acc: Float64Array; norm: Float64Array } | null = null;
+const synthCache = new Map<string, Float64Array>();
+/**
+ * window[i] / Σ_j window[(i mod hop) + j·hop]² / (nFft/2), negated at odd i: the overlap-add
+ * weight of `RealFft.inverseRaw`'s packed output when every sample is covered by all its frames.
+ */
+function synthesisWindow(r: Resolved): Float64Array {
+  const key = `${r.nFft}/${r.win}/${r.hop}`;
+  let w = synthCache.get(key);
+  if (!w) {
+    const { win, hop, window } = r;
+    const invP = new Float64Array(hop);
+    for (let q = 0; q < hop; q++) { let sN = 0; for (let i = q; i < win; i += hop) sN += window[i]! * window[i]!; invP[q] = sN > 1e-10 ? 1 / sN : 1; }
+    w = new Float64Array(win);
+    const scale = 2 / r.nFft;
+    for (let i = 0; i < win; i++) w[i] = window[i]! * invP[i % hop]! * scale * ((i & 1) === 0 ? 1 : -1);
+    synthCache.set(key, w);
+  }
+  return w;
+}
+
+let invBufs: { n: number; len: number; acc: Float64Array; norm: Float64Array } | null = null;
 function inverseScratch(n: number, len: number) {
   if (!invBufs || invBufs.n !== n || invBufs.len < len) {
-    invBufs = { n, len: Math.max(len, invBufs?.len ?? 0), z: new Float64Array(2 * n), acc: new Float64Array(len), norm: new Float64Array(len) };
+    invBufs = { n, len: Math.max(len, invBufs?.len ?? 0), acc: new Float64Array(len), norm: new Float64Array(len) };
     if (invBufs.acc.length < invBufs.len) { invBufs.acc = new Float64Array(invBufs.len); invBufs.norm = new Float64Array(invBufs.len); }
   }
   return invBufs;

@@ -80,9 +80,11 @@ export class RealFft {
   }
 
   /** In-place complex FFT (forward sign) of the bit-reversed zr/zi into natural order. */
-  private transform(): void {
+  private transform(firstDone = false): void {
     const re = this.zr, im = this.zi, m = this.m;
-    if (this.radix2First) {
+    if (firstDone) {
+      // the first stage was fused into the load
+    } else if (this.radix2First) {
       for (let i = 0; i < m; i += 2) {
         const ar = re[i]!, ai = im[i]!, br = re[i + 1]!, bi = im[i + 1]!;
         re[i] = ar + br; im[i] = ai + bi; re[i + 1] = ar - br; im[i + 1] = ai - bi;
@@ -132,6 +134,20 @@ export class RealFft {
     const kEnd = Math.min(maxBins, m);
     xr[0] = zr[0]! + zi[0]!; xi[0] = 0;
     if (maxBins > m) { xr[m] = zr[0]! - zi[0]!; xi[m] = 0; }
+    if (maxBins > m) {
+      // all bins: X[m−k] = conj(E − W^k·O) comes from the same four values as X[k] = E + W^k·O
+      for (let k = 1, h = m >> 1; k <= h; k++) {
+        const j = m - k;
+        const zkr = zr[k]!, zki = zi[k]!, zjr = zr[j]!, zji = zi[j]!;
+        const er = 0.5 * (zkr + zjr), ei = 0.5 * (zki - zji);
+        const or = 0.5 * (zki + zji), oi = -0.5 * (zkr - zjr);
+        const cr = wr[k]!, ci = wi[k]!;
+        const pr = cr * or - ci * oi, pi = cr * oi + ci * or;
+        xr[k] = er + pr; xi[k] = ei + pi;
+        xr[j] = er - pr; xi[j] = pi - ei;
+      }
+      return;
+    }
     for (let k = 1; k < kEnd; k++) {
       const j = m - k;
       const zkr = zr[k]!, zki = zi[k]!, zjr = zr[j]!, zji = zi[j]!;
@@ -150,17 +166,42 @@ export class RealFft {
   forwardWindowed(x: ArrayLike<number>, start: number, window: Float64Array, lo = 0, hi = x.length, maxBins = this.bins): void {
     const m = this.m, rev = this.rev, zr = this.zr, zi = this.zi;
     if (start >= lo && start + this.size <= hi) {
-      for (let j = 0; j < m; j++) {
-        const p = rev[j]!, i = 2 * j, s = start + i;
-        zr[p] = x[s]! * window[i]!;
-        zi[p] = x[s + 1]! * window[i + 1]!;
+      // bit-reversed load fused with the first butterfly stage: rev[j + m/2] = rev[j] + 1 and
+      // rev[j + m/4] = rev[j] + 2, so sample pairs j, j + m/2 (radix 2) or the four quarter
+      // points (radix 4) land next to each other.
+      if (this.radix2First) {
+        const h = m >> 1, d = 2 * h; // sample offset of z[j + m/2] relative to z[j]
+        for (let j = 0; j < h; j++) {
+          const p = rev[j]!, i = 2 * j, s = start + i;
+          const ar = x[s]! * window[i]!, ai = x[s + 1]! * window[i + 1]!;
+          const br = x[s + d]! * window[i + d]!, bi = x[s + d + 1]! * window[i + d + 1]!;
+          zr[p] = ar + br; zi[p] = ai + bi; zr[p + 1] = ar - br; zi[p + 1] = ai - bi;
+        }
+      } else {
+        const q = m >> 2, d = 2 * q;
+        for (let j = 0; j < q; j++) {
+          const p = rev[j]!, i = 2 * j, s = start + i;
+          const a0r = x[s]! * window[i]!, a0i = x[s + 1]! * window[i + 1]!;
+          const i1 = i + d, i2 = i1 + d, i3 = i2 + d;
+          const a1r = x[start + i1]! * window[i1]!, a1i = x[start + i1 + 1]! * window[i1 + 1]!;
+          const a2r = x[start + i2]! * window[i2]!, a2i = x[start + i2 + 1]! * window[i2 + 1]!;
+          const a3r = x[start + i3]! * window[i3]!, a3i = x[start + i3 + 1]! * window[i3 + 1]!;
+          const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
+          const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
+          zr[p] = t0r + t2r; zi[p] = t0i + t2i;
+          zr[p + 2] = t0r - t2r; zi[p + 2] = t0i - t2i;
+          zr[p + 1] = t1r + t3i; zi[p + 1] = t1i - t3r;
+          zr[p + 3] = t1r - t3i; zi[p + 3] = t1i + t3r;
+        }
       }
-    } else {
-      for (let j = 0; j < m; j++) {
-        const p = rev[j]!, i = 2 * j, s = start + i;
-        zr[p] = s >= lo && s < hi ? x[s]! * window[i]! : 0;
-        zi[p] = s + 1 >= lo && s + 1 < hi ? x[s + 1]! * window[i + 1]! : 0;
-      }
+      this.transform(true);
+      this.split(maxBins);
+      return;
+    }
+    for (let j = 0; j < m; j++) {
+      const p = rev[j]!, i = 2 * j, s = start + i;
+      zr[p] = s >= lo && s < hi ? x[s]! * window[i]! : 0;
+      zi[p] = s + 1 >= lo && s + 1 < hi ? x[s + 1]! * window[i + 1]! : 0;
     }
     this.transform();
     this.split(maxBins);
@@ -179,13 +220,50 @@ export class RealFft {
    * multiplied by `mask[maskOff + k]` when a mask is given; the N samples go to `time`.
    */
   inverse(re: ArrayLike<number>, im: ArrayLike<number>, off = 0, mask: ArrayLike<number> | null = null, maskOff = off): Float64Array {
+    this.inverseRaw(re, im, off, mask, maskOff);
+    const zr = this.zr, zi = this.zi, t = this.time, s = 1 / this.m;
+    for (let j = 0; j < this.m; j++) { t[2 * j] = zr[j]! * s; t[2 * j + 1] = -zi[j]! * s; }
+    return t;
+  }
+
+  /**
+   * `inverse` without the final unpacking: afterwards sample 2j is `rawRe[j] / (N/2)` and
+   * sample 2j+1 is `−rawIm[j] / (N/2)` (lets an overlap-add fold the scale into its window).
+   */
+  inverseRaw(re: ArrayLike<number>, im: ArrayLike<number>, off = 0, mask: ArrayLike<number> | null = null, maskOff = off): void {
     const m = this.m, rev = this.rev, zr = this.zr, zi = this.zi, wr = this.wr, wi = this.wi;
     // Z[k] = E[k] + i·O[k], E = (X[k] + conj X[m−k]) / 2, O = (X[k] − conj X[m−k]) · conj(W^k) / 2;
-    // stored conjugated (the inverse runs as conj(FFT(conj Z)) / m), bit-reversed.
+    // stored conjugated (the inverse runs as conj(FFT(conj Z)) / m), bit-reversed. DC and
+    // Nyquist count as real.
     const g0 = mask ? mask[maskOff]! : 1, gm = mask ? mask[maskOff + m]! : 1;
     const x0 = re[off]! * g0, xm = re[off + m]! * gm;
-    zr[0] = 0.5 * (x0 + xm);
-    zi[0] = -0.5 * (x0 - xm);
+    const z0r = 0.5 * (x0 + xm), z0i = -0.5 * (x0 - xm);
+    if (this.radix2First && m >= 2) {
+      // fused with the first radix-2 stage: Z[k] and Z[k + m/2] land at rev[k], rev[k] + 1
+      const h = m >> 1;
+      for (let k = 0; k < h; k++) {
+        let ar: number, ai: number;
+        if (k === 0) { ar = z0r; ai = z0i; } else {
+          const j = m - k;
+          let akr = re[off + k]!, aki = im[off + k]!, ajr = re[off + j]!, aji = im[off + j]!;
+          if (mask) { const gk = mask[maskOff + k]!, gj = mask[maskOff + j]!; akr *= gk; aki *= gk; ajr *= gj; aji *= gj; }
+          const er = 0.5 * (akr + ajr), ei = 0.5 * (aki - aji), dr = 0.5 * (akr - ajr), di = 0.5 * (aki + aji);
+          const cr = wr[k]!, ci = wi[k]!;
+          ar = er - (di * cr - dr * ci); ai = -(ei + dr * cr + di * ci);
+        }
+        const k2 = k + h, j2 = m - k2;
+        let bkr = re[off + k2]!, bki = im[off + k2]!, bjr = re[off + j2]!, bji = im[off + j2]!;
+        if (mask) { const gk = mask[maskOff + k2]!, gj = mask[maskOff + j2]!; bkr *= gk; bki *= gk; bjr *= gj; bji *= gj; }
+        const er = 0.5 * (bkr + bjr), ei = 0.5 * (bki - bji), dr = 0.5 * (bkr - bjr), di = 0.5 * (bki + bji);
+        const cr = wr[k2]!, ci = wi[k2]!;
+        const br = er - (di * cr - dr * ci), bi = -(ei + dr * cr + di * ci);
+        const p = rev[k]!;
+        zr[p] = ar + br; zi[p] = ai + bi; zr[p + 1] = ar - br; zi[p + 1] = ai - bi;
+      }
+      this.transform(true);
+      return;
+    }
+    zr[0] = z0r; zi[0] = z0i;
     for (let k = 1; k < m; k++) {
       const j = m - k;
       let akr = re[off + k]!, aki = im[off + k]!, ajr = re[off + j]!, aji = im[off + j]!;
@@ -200,10 +278,12 @@ export class RealFft {
       zi[p] = -(ei + or);
     }
     this.transform();
-    const t = this.time, s = 1 / m;
-    for (let j = 0; j < m; j++) { t[2 * j] = zr[j]! * s; t[2 * j + 1] = -zi[j]! * s; }
-    return t;
   }
+
+  /** Real parts of the last `inverseRaw` result (see there). */
+  get rawRe(): Float64Array { return this.zr; }
+  /** Imaginary parts of the last `inverseRaw` result (see there). */
+  get rawIm(): Float64Array { return this.zi; }
 }
 
 const cache = new Map<number, RealFft>();
