@@ -106,25 +106,8 @@ export class RealFft {
     for (let s = 0; s < stages.length; s++) {
       const { span, tw } = stages[s]!;
       const q = span >> 2;
-      for (let b = 0; b < m; b += span) {
-        for (let k = 0; k < q; k++) {
-          const i0 = b + k, i1 = i0 + q, i2 = i1 + q, i3 = i2 + q;
-          const o = 6 * k;
-          const w1r = tw[o]!, w1i = tw[o + 1]!, w2r = tw[o + 2]!, w2i = tw[o + 3]!, w3r = tw[o + 4]!, w3i = tw[o + 5]!;
-          const a0r = re[i0]!, a0i = im[i0]!;
-          // A1 (residue 1) sits in block 2, A2 (residue 2) in block 1
-          const x1r = re[i2]!, x1i = im[i2]!, x2r = re[i1]!, x2i = im[i1]!, x3r = re[i3]!, x3i = im[i3]!;
-          const a1r = w1r * x1r - w1i * x1i, a1i = w1r * x1i + w1i * x1r;
-          const a2r = w2r * x2r - w2i * x2i, a2i = w2r * x2i + w2i * x2r;
-          const a3r = w3r * x3r - w3i * x3i, a3i = w3r * x3i + w3i * x3r;
-          const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
-          const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
-          re[i0] = t0r + t2r; im[i0] = t0i + t2i;
-          re[i2] = t0r - t2r; im[i2] = t0i - t2i;
-          re[i1] = t1r + t3i; im[i1] = t1i - t3r;
-          re[i3] = t1r - t3i; im[i3] = t1i + t3r;
-        }
-      }
+      if (q < m / span) radix4StageByTwiddle(re, im, m, span, tw);
+      else radix4StageByBlock(re, im, m, span, tw);
     }
   }
 
@@ -238,22 +221,22 @@ export class RealFft {
     const g0 = mask ? mask[maskOff]! : 1, gm = mask ? mask[maskOff + m]! : 1;
     const x0 = re[off]! * g0, xm = re[off + m]! * gm;
     const z0r = 0.5 * (x0 + xm), z0i = -0.5 * (x0 - xm);
-    if (this.radix2First && m >= 2) {
-      // fused with the first radix-2 stage: Z[k] and Z[k + m/2] land at rev[k], rev[k] + 1
+    if (this.radix2First && m >= 4 && mask) {
+      // fused with the first radix-2 stage: Z[k] and Z[k + m/2] land at rev[k], rev[k] + 1.
+      // Walks k up and m − k down together: bins k, m − k, m/2 + k, m/2 − k in one step.
       const h = m >> 1;
       for (let k = 0; k < h; k++) {
-        let ar: number, ai: number;
-        if (k === 0) { ar = z0r; ai = z0i; } else {
-          const j = m - k;
-          let akr = re[off + k]!, aki = im[off + k]!, ajr = re[off + j]!, aji = im[off + j]!;
-          if (mask) { const gk = mask[maskOff + k]!, gj = mask[maskOff + j]!; akr *= gk; aki *= gk; ajr *= gj; aji *= gj; }
+        let ar = z0r, ai = z0i;
+        const j = m - k, k2 = k + h, j2 = h - k;
+        if (k > 0) {
+          const gk = mask[maskOff + k]!, gj = mask[maskOff + j]!;
+          const akr = re[off + k]! * gk, aki = im[off + k]! * gk, ajr = re[off + j]! * gj, aji = im[off + j]! * gj;
           const er = 0.5 * (akr + ajr), ei = 0.5 * (aki - aji), dr = 0.5 * (akr - ajr), di = 0.5 * (aki + aji);
           const cr = wr[k]!, ci = wi[k]!;
           ar = er - (di * cr - dr * ci); ai = -(ei + dr * cr + di * ci);
         }
-        const k2 = k + h, j2 = m - k2;
-        let bkr = re[off + k2]!, bki = im[off + k2]!, bjr = re[off + j2]!, bji = im[off + j2]!;
-        if (mask) { const gk = mask[maskOff + k2]!, gj = mask[maskOff + j2]!; bkr *= gk; bki *= gk; bjr *= gj; bji *= gj; }
+        const hk = mask[maskOff + k2]!, hj = mask[maskOff + j2]!;
+        const bkr = re[off + k2]! * hk, bki = im[off + k2]! * hk, bjr = re[off + j2]! * hj, bji = im[off + j2]! * hj;
         const er = 0.5 * (bkr + bjr), ei = 0.5 * (bki - bji), dr = 0.5 * (bkr - bjr), di = 0.5 * (bki + bji);
         const cr = wr[k2]!, ci = wi[k2]!;
         const br = er - (di * cr - dr * ci), bi = -(ei + dr * cr + di * ci);
@@ -293,4 +276,54 @@ export function realFft(size: number): RealFft {
   let f = cache.get(size);
   if (!f) { f = new RealFft(size); cache.set(size, f); }
   return f;
+}
+
+/**
+ * One radix-4 decimation-in-time stage of span L over re/im (length m), blocks of L holding
+ * the bit-reversed sub-results of residues 0, 2, 1, 3. Twiddle-major: each twiddle triple is
+ * loaded once and applied to every block (best for the early stages: many short blocks).
+ */
+function radix4StageByTwiddle(re: Float64Array, im: Float64Array, m: number, span: number, tw: Float64Array): void {
+  const q = span >> 2;
+  for (let k = 0; k < q; k++) {
+    const o = 6 * k;
+    const w1r = tw[o]!, w1i = tw[o + 1]!, w2r = tw[o + 2]!, w2i = tw[o + 3]!, w3r = tw[o + 4]!, w3i = tw[o + 5]!;
+    for (let i0 = k; i0 < m; i0 += span) {
+      const i1 = i0 + q, i2 = i1 + q, i3 = i2 + q;
+      const a0r = re[i0]!, a0i = im[i0]!;
+      const x1r = re[i2]!, x1i = im[i2]!, x2r = re[i1]!, x2i = im[i1]!, x3r = re[i3]!, x3i = im[i3]!;
+      const a1r = w1r * x1r - w1i * x1i, a1i = w1r * x1i + w1i * x1r;
+      const a2r = w2r * x2r - w2i * x2i, a2i = w2r * x2i + w2i * x2r;
+      const a3r = w3r * x3r - w3i * x3i, a3i = w3r * x3i + w3i * x3r;
+      const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
+      const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
+      re[i0] = t0r + t2r; im[i0] = t0i + t2i;
+      re[i2] = t0r - t2r; im[i2] = t0i - t2i;
+      re[i1] = t1r + t3i; im[i1] = t1i - t3r;
+      re[i3] = t1r - t3i; im[i3] = t1i + t3r;
+    }
+  }
+}
+
+/** `radix4StageByTwiddle` block-major (best for the late stages: few long blocks). */
+function radix4StageByBlock(re: Float64Array, im: Float64Array, m: number, span: number, tw: Float64Array): void {
+  const q = span >> 2;
+  for (let b = 0; b < m; b += span) {
+    for (let k = 0; k < q; k++) {
+      const i0 = b + k, i1 = i0 + q, i2 = i1 + q, i3 = i2 + q;
+      const o = 6 * k;
+      const w1r = tw[o]!, w1i = tw[o + 1]!, w2r = tw[o + 2]!, w2i = tw[o + 3]!, w3r = tw[o + 4]!, w3i = tw[o + 5]!;
+      const a0r = re[i0]!, a0i = im[i0]!;
+      const x1r = re[i2]!, x1i = im[i2]!, x2r = re[i1]!, x2i = im[i1]!, x3r = re[i3]!, x3i = im[i3]!;
+      const a1r = w1r * x1r - w1i * x1i, a1i = w1r * x1i + w1i * x1r;
+      const a2r = w2r * x2r - w2i * x2i, a2i = w2r * x2i + w2i * x2r;
+      const a3r = w3r * x3r - w3i * x3i, a3i = w3r * x3i + w3i * x3r;
+      const t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i;
+      const t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i;
+      re[i0] = t0r + t2r; im[i0] = t0i + t2i;
+      re[i2] = t0r - t2r; im[i2] = t0i - t2i;
+      re[i1] = t1r + t3i; im[i1] = t1i - t3r;
+      re[i3] = t1r - t3i; im[i3] = t1i + t3r;
+    }
+  }
 }
