@@ -17,16 +17,11 @@ export interface PowerToDbOptions {
 export function powerToDb(S: Float32Array, { ref = 'max', amin = 1e-10, topDb = 80 }: PowerToDbOptions = {}): Float32Array {
   if (!(amin > 0)) throw new SerError('features/bad-param', `powerToDb: amin must be positive, got ${amin}`);
   if (topDb !== null && !(topDb >= 0)) throw new SerError('features/bad-param', `powerToDb: top_db must be non-negative, got ${topDb}`);
-  let refValue: number;
-  if (ref === 'max') {
-    let m = -Infinity;
-    for (let i = 0; i < S.length; i++) if (S[i]! > m) m = S[i]!;
-    refValue = S.length ? m : 1;
-  } else refValue = Math.abs(ref);
-  const offset = 10 * Math.log10(Math.max(amin, refValue));
-  const out = new Float32Array(S.length);
   let sMax = -Infinity;
   for (let i = 0; i < S.length; i++) if (S[i]! > sMax) sMax = S[i]!;
+  const refValue = ref === 'max' ? (S.length ? sMax : 1) : Math.abs(ref);
+  const offset = 10 * Math.log10(Math.max(amin, refValue));
+  const out = new Float32Array(S.length);
   const mx = 10 * Math.log10(sMax > amin ? sMax : amin) - offset;
   if (topDb === null) {
     for (let i = 0; i < S.length; i++) { const v = S[i]!; out[i] = 10 * Math.log10(v > amin ? v : amin) - offset; }

@@ -1,7 +1,8 @@
 /** Mel spectrograms and the other spectral features (librosa `feature.melspectrogram`, `mfcc`, `delta`). */
 import { SerError } from '../util/errors.js';
-import { powerSpectrogram, type StftOptions } from '../dsp/stft.js';
-import { applyMelFilterbank, cachedMelFilterbank, usedBins } from './mel.js';
+import { frameCount } from '../dsp/frame.js';
+import { forEachStftFrameSplit, type StftOptions } from '../dsp/stft.js';
+import { cachedMelFilterbank, usedBins } from './mel.js';
 import type { Spectrogram } from './types.js';
 
 export interface MelSpectrogramOptions extends StftOptions {
@@ -20,9 +21,25 @@ export interface MelSpectrogramOptions extends StftOptions {
  */
 export function melSpectrogram(y: ArrayLike<number>, { sr, nFft = 2048, hopLength = 512, winLength = null, center = true, padMode = 'constant', power = 2, nMels = 128, fmin = 0, fmax = null, htk = false, norm = 'slaney' }: MelSpectrogramOptions): Spectrogram {
   const fb = cachedMelFilterbank({ sr, nFft, nMels, fmin, fmax, htk, norm });
-  // only the bins the filterbank uses (fmax 8 kHz at 44.1 kHz: 372 of 1025)
-  const spec = powerSpectrogram(y, { nFft, hopLength, winLength, center, padMode, power, maxBins: Math.max(1, usedBins(fb)) });
-  return applyMelFilterbank(fb, spec.data, spec.frames, spec.bins);
+  // only the bins the filterbank uses (fmax 8 kHz at 44.1 kHz: 372 of 1025), and each frame's
+  // power goes straight into the sparse filterbank product (no [frames][bins] intermediate)
+  const used = Math.max(1, usedBins(fb));
+  const frames = frameCount(y.length, nFft, hopLength, center);
+  const data = new Float32Array(nMels * frames);
+  const row = new Float32Array(used);
+  const { weights, bins: fbBins, start, end } = fb;
+  forEachStftFrameSplit(y, { nFft, hopLength, winLength, center, padMode }, used, (t, sr, si) => {
+    if (power === 2) for (let k = 0; k < used; k++) { const a = sr[k]!, b = si[k]!; row[k] = a * a + b * b; }
+    else if (power === 1) for (let k = 0; k < used; k++) { const a = sr[k]!, b = si[k]!; row[k] = Math.sqrt(a * a + b * b); }
+    else for (let k = 0; k < used; k++) { const a = sr[k]!, b = si[k]!; row[k] = Math.pow(a * a + b * b, power / 2); }
+    for (let m = 0; m < nMels; m++) {
+      const wo = m * fbBins;
+      let acc = 0;
+      for (let k = start[m]!, e = end[m]!; k < e; k++) acc += weights[wo + k]! * row[k]!;
+      data[m * frames + t] = acc;
+    }
+  });
+  return { data, nMels, frames };
 }
 
 /**
