@@ -63,7 +63,7 @@ export function featureKey(params: FeatureParams): string {
   ];
   // optional fields only when they differ from the log-mel default, so existing keys stay the same
   if ((p.representation ?? 'logmel') !== 'logmel') {
-    parts.push(['repr', p.representation], ['bands', p.statsBands ?? 32], ['level', p.statsLevelNorm ?? 'p95'], ['stats', 1]);
+    parts.push(['repr', p.representation], ['bands', p.statsBands ?? 32], ['level', p.statsLevelNorm ?? 'p95'], ['stats', 2]);
   }
   if ((p.melWarp ?? 1) !== 1) parts.push(['warp', p.melWarp]);
   return parts.map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`).join(';');

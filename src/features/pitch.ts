@@ -24,6 +24,13 @@ export interface PitchOptions {
   fmax?: number;
   /** Voicing threshold on the normalised autocorrelation peak. */
   threshold?: number;
+  /**
+   * Octave guard: take the shortest-lag local peak whose value is within this fraction of the best
+   * one (a strictly periodic signal has near-equal peaks at every multiple of its period).
+   * Default 0.05; 0 = plain argmax, exactly the research prototype (which halves or thirds F0 on
+   * synthetic harmonic tones; on AESDD LOSO 0.05 scored 57.7% vs 57.2% for 0, 3 seeds).
+   */
+  octaveTolerance?: number;
 }
 
 const windowAcCache = new Map<number, Float64Array>();
@@ -61,13 +68,14 @@ function autocorrelation(x: Float64Array, n: number): Float64Array {
 /**
  * F0 per frame by normalised autocorrelation: each centred frame (zero-padded edges) has its mean
  * removed, is Hann-windowed, its autocorrelation is divided by lag 0 and by the window's own
- * autocorrelation; the best lag in [floor(sr/fmax), floor(sr/fmin)) is refined by a parabola.
+ * autocorrelation; the best lag in [floor(sr/fmax), floor(sr/fmin)) (the shortest local peak within
+ * `octaveTolerance` of the maximum) is refined by a parabola.
  * Frames number 1 + floor(len / hop), like a centred STFT.
  */
 export function pitchTrack(
   y: ArrayLike<number>,
   sr: number,
-  { frameLength = 2048, hopLength = 512, fmin = 60, fmax = 450, threshold = 0.5 }: PitchOptions = {},
+  { frameLength = 2048, hopLength = 512, fmin = 60, fmax = 450, threshold = 0.5, octaveTolerance = 0.05 }: PitchOptions = {},
 ): PitchTrack {
   const n = frameLength;
   if (!Number.isInteger(n) || n < 4 || (n & (n - 1)) !== 0) throw new SerError('features/bad-param', `pitchTrack: frameLength must be a power of two >= 4, got ${n}`);
@@ -105,9 +113,18 @@ export function pitchTrack(
     const norm = (k: number): number => (ac[k] as number) / a0 / (wac[k] as number);
     let best = lo;
     let bestV = -Infinity;
+    const vals = new Float64Array(hi - lo);
     for (let k = lo; k < hi; k++) {
       const v = norm(k);
+      vals[k - lo] = v;
       if (v > bestV) { bestV = v; best = k; }
+    }
+    if (octaveTolerance > 0) {
+      const floor = bestV - octaveTolerance * Math.abs(bestV);
+      for (let k = lo + 1; k < best; k++) {
+        const v = vals[k - lo] as number;
+        if (v >= floor && v >= (vals[k - lo - 1] as number) && v >= norm(k + 1)) { best = k; bestV = v; break; }
+      }
     }
     const kk = Math.min(Math.max(best, 1), n - 2);
     const a = norm(kk - 1), b = norm(kk), c = norm(kk + 1);
