@@ -1,0 +1,60 @@
+import { describe, it, expect } from 'vitest';
+import { expandOffline, train, type PitchShiftSource, type TrainerFactory } from '../../src/train/loop.js';
+import { getRecipe } from '../../src/train/recipes.js';
+import { featureStandardization } from '../../src/train/standardization.js';
+import type { Spectrogram } from '../../src/features/types.js';
+import { linearTrainerFactory } from './helpers.js';
+
+const vec = (v: number[]): Spectrogram => ({ data: Float32Array.from(v), nMels: v.length, frames: 1 });
+const data = { specs: [vec([1, 10]), vec([3, 30]), vec([5, 20])], labels: [0, 1, 0], labelNames: ['a', 'b'] };
+
+describe('ser-stats recipe', () => {
+  it('is the research recipe: ser-mlp on utterance stats, 4 warp copies ±0.12, Adam 3e-3, batch 64, 20 epochs', () => {
+    const r = getRecipe('ser-stats');
+    expect(r.arch).toBe('ser-mlp');
+    expect(r.features).toMatchObject({ representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95', preprocess: 'none' });
+    expect(r.archOptions).toMatchObject({ hidden: 64, inputDropout: 0.2, dropout: 0.5, standardize: true });
+    expect(r.offlineAugment).toMatchObject({ copies: 4, melWarp: 0.12 });
+    expect([r.optimizer.name, r.lr, r.batchSize, r.epochs, r.normalization]).toEqual(['adam', 0.003, 64, 20, 'none']);
+  });
+
+  it('offline melWarp copies come from the pitch source with factors in [0.88, 1.12], originals first', async () => {
+    const calls: Array<[number, number]> = [];
+    const source: PitchShiftSource = async (i, st) => {
+      calls.push([i, st]);
+      return vec([100 + i, 2 ** (st / 12)]);
+    };
+    const out = await expandOffline(data, getRecipe('ser-stats'), 1, source);
+    expect(out.specs.length).toBe(15);
+    expect(out.specs.slice(0, 3)).toEqual(data.specs);
+    expect(out.labels).toEqual([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0]);
+    expect(calls.map((c) => c[0])).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    const factors = out.specs.slice(3).map((s) => s.data[1]!);
+    for (const f of factors) expect(f).toBeGreaterThanOrEqual(0.88 - 1e-6), expect(f).toBeLessThanOrEqual(1.12 + 1e-6);
+    expect(new Set(factors).size).toBe(12);
+    // deterministic in the seed
+    const again = await expandOffline(data, getRecipe('ser-stats'), 1, source);
+    expect(again.specs.map((s) => s.data[1])).toEqual(out.specs.map((s) => s.data[1]));
+  });
+
+  it('melWarp without a pitch source is a clear error', async () => {
+    await expect(expandOffline(data, getRecipe('ser-stats'), 1)).rejects.toThrow(/melWarp.*pitchSource/);
+  });
+
+  it('standardize: the trainer is built with the mean / std of the (augmented) training set', async () => {
+    let seen: Record<string, unknown> = {};
+    const factory: TrainerFactory = async (spec) => {
+      seen = spec.archOptions;
+      return linearTrainerFactory(spec);
+    };
+    const source: PitchShiftSource = async (i) => data.specs[i]!;
+    const r = await train(getRecipe('ser-stats', { epochs: 1 }), data, { createTrainer: factory, pitchSource: source, progress: false });
+    const expected = featureStandardization(data.specs);
+    expect(seen.inputMean).toEqual(expected.inputMean);
+    expect(seen.inputStd).toEqual(expected.inputStd);
+    expect(expected.inputMean).toEqual([3, 20]);
+    expect(expected.inputStd[0]).toBeCloseTo(Math.sqrt(8 / 3), 6);
+    expect((r.metadata.archOptions as Record<string, unknown>).inputMean).toEqual([3, 20]);
+    expect((r.metadata.featureParams as Record<string, unknown>).representation).toBe('utterance-stats');
+  });
+});
