@@ -396,7 +396,7 @@ function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Arra
         for (let i = a - s; i < e - s; i++) acc[base + i]! += ((i & 1) === 0 ? zr[i >> 1]! : zi[i >> 1]!) * wsc[i]!;
       }
     }
-    for (let i = 0; i < len; i++) out[outOffset + i] = acc[i]!;
+    out.set(acc.subarray(0, len), outOffset); // native float64 → float32 conversion
     return;
   }
   norm.fill(0, 0, len);
@@ -484,13 +484,17 @@ function noiseThreshold(noise: Float32Array, r: Resolved): Float64Array {
 
 /**
  * `noisereduce.reduce_noise(y, sr, **opts)` for a mono signal: returns a new Float32Array of
- * the same length. Defaults are the library's (non-stationary gate, n_fft 1024, ...).
+ * the same length (or fills and returns `into`, which must have that length and not overlap
+ * the input). Defaults are the library's (non-stationary gate, n_fft 1024, ...).
  */
-export function reduceNoise(input: ArrayLike<number>, sr: number, opts: ReduceNoiseOptions = {}): Float32Array {
+export function reduceNoise(input: ArrayLike<number>, sr: number, opts: ReduceNoiseOptions = {}, into: Float32Array | null = null): Float32Array {
   const r = resolve(sr, opts);
   const y = input instanceof Float32Array ? input : Float32Array.from(input);
   const n = y.length;
-  const out = new Float32Array(n);
+  if (into && into.length !== n) throw new SerError('audio/bad-param', `reduceNoise: output buffer holds ${into.length} samples, the signal has ${n}`);
+  if (into && into.buffer === y.buffer) throw new SerError('audio/bad-param', 'reduceNoise: the output buffer must not share memory with the input');
+  // a fresh multi-megabyte array costs page faults on first touch; callers in a loop pass `into`
+  const out = into ?? new Float32Array(n);
   if (n === 0) return out;
   let noiseThresh: Float64Array | null = null;
   if (r.stationary) {

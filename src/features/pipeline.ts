@@ -71,20 +71,47 @@ export function featureKey(params: FeatureParams): string {
 
 /** The samples the spectrogram is computed from: resampled and preprocessed per `params`. */
 export function preprocessAudio(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): { samples: Float32Array; sampleRate: number } {
+  return preprocess(audio, params, false);
+}
+
+/** Reused output of the noise gate for `extractFeatures` (a fresh multi-megabyte array per file costs page faults). */
+let denoised = new Float32Array(0);
+
+/**
+ * `preprocessAudio`; with `scratch` the returned samples may live in a module buffer that the
+ * next call overwrites (only for callers that drop them before then, like `extractFeatures`).
+ */
+function preprocess(audio: AudioData, params: FeatureParams, scratch: boolean): { samples: Float32Array; sampleRate: number } {
   let y = audio.samples;
   let sr = audio.sampleRate;
   if (params.sampleRate !== null && params.sampleRate !== sr) {
     y = resample(y, sr, params.sampleRate);
     sr = params.sampleRate;
   }
+  if (params.preprocess === 'none') return { samples: y, sampleRate: sr };
+  let into: Float32Array | null = null;
+  if (scratch) {
+    if (denoised.length < y.length) denoised = new Float32Array(Math.ceil(y.length * 1.25));
+    into = denoised.subarray(0, y.length);
+  }
   if (params.preprocess === 'seed') {
     // noisereduce.reduce_noise(y=y, sr=sr, y_noise=y[:sr]): the library's default non-stationary gate
-    y = peakNormalize(reduceNoise(y, sr));
-  } else if (params.preprocess === 'seed-stationary') {
-    // what the notebook meant: the stationary gate with the first second as the noise profile
-    y = peakNormalize(reduceNoise(y, sr, { stationary: true, yNoise: y.subarray(0, Math.round(sr)) }));
+    y = reduceNoise(y, sr, {}, into);
+  } else {
+    // 'seed-stationary', what the notebook meant: the stationary gate with the first second as the noise profile
+    y = reduceNoise(y, sr, { stationary: true, yNoise: y.subarray(0, Math.round(sr)) }, into);
   }
+  if (!scratch) return { samples: peakNormalize(y), sampleRate: sr };
+  peakNormalizeInPlace(y);
   return { samples: y, sampleRate: sr };
+}
+
+/** audio/normalize's `peakNormalize` (y / max|y|, same float32 results) without a new array. */
+function peakNormalizeInPlace(y: Float32Array): void {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) { const a = Math.abs(y[i]!); if (a > m) m = a; }
+  if (m === 0 || !Number.isFinite(m)) return;
+  for (let i = 0; i < y.length; i++) y[i] = y[i]! / m;
 }
 
 /**
@@ -96,7 +123,7 @@ export function preprocessAudio(audio: AudioData, params: FeatureParams = DEFAUL
 export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
   validateFeatureParams(params);
   if (params.representation === 'utterance-stats') return utteranceFeatures(utteranceInputs(audio, params), params);
-  const { samples, sampleRate } = preprocessAudio(audio, params);
+  const { samples, sampleRate } = preprocess(audio, params, true);
   const minLength = params.center ? 1 : params.nFft;
   if (samples.length < minLength) {
     throw new SerError('features/too-short', `${audio.source}: ${samples.length} samples is too short for features (n_fft ${params.nFft}, center=${params.center})`);
@@ -105,7 +132,7 @@ export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAUL
     sr: sampleRate, nFft: params.nFft, hopLength: params.hopLength, winLength: params.winLength, center: params.center,
     padMode: params.padMode, power: params.power, nMels: params.nMels, fmin: params.fmin, fmax: params.fmax, htk: params.htk, norm: params.norm,
   });
-  const logMel = spectrogramToDb(mel, { ref: params.ref, amin: params.amin, topDb: params.topDb });
+  const logMel = spectrogramToDb(mel, { ref: params.ref, amin: params.amin, topDb: params.topDb }, true);
   if (params.mfcc === 0) return logMel;
   const m = mfcc(logMel, params.mfcc);
   const parts = [logMel, m];
