@@ -46,7 +46,7 @@ describe('FeaturePool (worker threads)', () => {
 
 describe('benchFeatures', () => {
   it('reports every phase with positive figures', async () => {
-    const r = await benchFeatures({ data: dir, limit: 2, workers: 1 });
+    const r = await benchFeatures({ data: dir, limit: 2, workers: 1, repeat: 2 });
     expect(r.files).toBe(2);
     expect(r.audioSeconds).toBeCloseTo(1 + 1.25, 9);
     expect(Object.keys(r.phases)).toEqual(['decode', 'log-mel (plain)', 'noise reduction only', 'seed (nr+norm+log-mel)', 'decode + seed',
