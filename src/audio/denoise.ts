@@ -291,6 +291,11 @@ function backwardMask(mag: Float32Array, fwd: Float32Array, out: Float32Array, f
       continue;
     }
     const upd = t < frames - 1;
+    // sigmoid mask and, when smoothing, both running sums of `smoothRowFreq` in the same pass
+    // (same additions in the same order, so the same values): run1 = boxcar of the row,
+    // run2 = boxcar of run1, output k complete once j = k + gF
+    const lf = gF + 1, norm = 1 / (lf * lf);
+    let run1 = 0, run2 = 0;
     for (let k = 0; k < bins; k++) {
       let fl = floor[k]!;
       if (upd) { fl = b * fwd[o + k]! + a1 * fl; floor[k] = fl; }
@@ -299,10 +304,24 @@ function backwardMask(mag: Float32Array, fwd: Float32Array, out: Float32Array, f
       const ratio = f > 0 ? (mag[o + k]! - f) / f : -1;
       const arg = (ratio - thresh) * slope;
       // 1 / (1 + e^-arg) is exactly 1.0 in double once e^-arg < 2^-53 (arg > 36.8)
-      row[k] = arg > 37 ? 1 : 1 / (1 + expNeg(arg));
+      const v = arg > 37 ? 1 : 1 / (1 + expNeg(arg));
+      row[k] = v;
+      if (smooth) {
+        run1 += v;
+        if (k >= lf) { run1 -= row[k - lf]!; run2 -= box[k - lf]!; }
+        box[k] = run1;
+        run2 += run1;
+        if (k >= gF) out[o + k - gF] = run2 * norm;
+      }
     }
-    if (smooth) smoothRowFreq(row, box, bins, gF, out, o);
-    else for (let k = 0; k < bins; k++) out[o + k] = row[k]!;
+    if (smooth) {
+      for (let j = bins; j < bins + gF; j++) {
+        if (j >= lf) { run1 -= row[j - lf]!; run2 -= box[j - lf]!; }
+        box[j] = run1;
+        run2 += run1;
+        if (j >= gF) out[o + j - gF] = run2 * norm;
+      }
+    } else for (let k = 0; k < bins; k++) out[o + k] = row[k]!;
   }
 }
 
