@@ -133,7 +133,8 @@ function ensure(n: number, boxN: number, bins: number): void {
 /**
  * scipy `stft` of x[0..m) (values outside [lo, hi) are zero) into frame-major re/im/mag
  * (unscaled; scipy's 1/sum(window) 'spectrum' scaling is applied only where it matters).
- * Frames entirely in the zero region are written as zeros without an FFT. When `fwd` is
+ * Frames entirely in the zero region get a zero magnitude without an FFT (their re/im are
+ * left stale: no kept output sample depends on them). When `fwd` is
  * given, also runs the forward pass of the noise-floor filter (see `noiseFloor`) on the fly.
  */
 function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, frames: number, r: Resolved, re: Float32Array, im: Float32Array, mag: Float32Array, fwd: Float32Array | null, b: number): void {
@@ -148,9 +149,11 @@ function forwardStft(x: Float32Array, xOffset: number, lo: number, hi: number, f
     const s = t * hop - half; // chunk coordinate of the segment's first sample
     const o = t * bins;
     if (s + win <= lo || s >= hi) {
-      re.fill(0, o, o + bins); im.fill(0, o, o + bins); mag.fill(0, o, o + bins);
+      // an all-zero frame: its re/im are never read (the inverse only runs over frames that
+      // reach the kept range, which all touch [lo, hi)); the mask rows may read its magnitude
+      mag.fill(0, o, o + bins);
       if (fwd) {
-        if (t === 0) fwd.fill(0, 0, bins);
+        if (s + win <= lo) fwd.fill(0, o, o + bins); // leading zeros: the filter state is still 0
         else for (let k = 0; k < bins; k++) fwd[o + k] = a1 * fwd[o - bins + k]!;
       }
       continue;
@@ -401,9 +404,10 @@ function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Arra
     const zr = fft.rawRe, zi = fft.rawIm;
     for (let t = fa; t < fb; t++) {
       const o = t * bins;
-      fft.inverseRaw(re, im, o, mask, o);
       const s = t * hop - half;
       const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
+      if (e <= a) continue; // fa is rounded down: this frame ends before the kept range
+      fft.inverseRaw(re, im, o, mask, o);
       const base = s - keepA; // acc index of window sample 0
       if (a === s && e === s + win && (win & 1) === 0) {
         for (let j = 0, h = win >> 1; j < h; j++) {
@@ -421,9 +425,10 @@ function inverseOverlapAdd(re: Float32Array, im: Float32Array, mask: Float32Arra
   norm.fill(0, 0, len);
   for (let t = fa; t < fb; t++) {
     const o = t * bins;
-    const x = fft.inverse(re, im, o, mask, o);
     const s = t * hop - half;
     const a = Math.max(s, keepA), e = Math.min(s + win, keepB);
+    if (e <= a) continue;
+    const x = fft.inverse(re, im, o, mask, o);
     const base = a - keepA, w0 = a - s;
     for (let j = 0, c = e - a; j < c; j++) { const w = window[w0 + j]!; acc[base + j]! += x[w0 + j]! * w; norm[base + j]! += w * w; }
   }

@@ -41,6 +41,19 @@ describe('reduceNoise into a caller buffer', () => {
   });
 });
 
+describe('reduceNoise scratch reuse', () => {
+  it('gives the same output for a signal before and after processing other signals (chunked and short-padding paths too)', () => {
+    const a = tone(440, 5);
+    const loud = Float32Array.from(tone(1000, 6, 16000, 1.5), (v) => v * 40);
+    for (const opts of [{}, { chunkSize: 4096, padding: 3000 }, { padding: 100 }]) {
+      const first = reduceNoise(a, 16000, opts);
+      reduceNoise(loud, 16000, opts);
+      reduceNoise(loud, 16000, { chunkSize: 2048 });
+      expect(Array.from(reduceNoise(a, 16000, opts))).toEqual(Array.from(first));
+    }
+  });
+});
+
 describe('powerToDb in place', () => {
   it('gives the same values whether it writes a new array or overwrites its input', () => {
     const S = Float32Array.from({ length: 500 }, (_, i) => Math.exp(-i / 20) * (1 + (i % 7)));
