@@ -140,7 +140,9 @@ export async function benchFeatures(opts: { data: string; limit?: number; worker
   const workers = opts.workers ?? availableParallelism();
   const pool = new FeaturePool(workers);
   try {
-    await pool.extractAll(paths.slice(0, Math.min(n, workers)), seed); // warm-up
+    // warm-up: a few files per worker so V8 has optimised the hot loops (one file is not enough:
+    // a cold worker spends ~1.5× longer per file for its first dozen files)
+    await pool.extractAll(paths.slice(0, Math.min(n, 5 * workers)), seed);
     const t = performance.now();
     const res = await pool.extractAll(paths, seed);
     const failed = res.filter((r) => r.error);
