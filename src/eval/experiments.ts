@@ -379,6 +379,8 @@ export interface ExperimentSummary {
   jobs: number;
   seed: number;
   featureKey: string;
+  /** Recipes that declare their own feature parameters, with those parameters' key. */
+  recipeFeatureKeys?: Record<string, string>;
   configs: ConfigSummary[];
   failed: Array<{ id: string; message: string }>;
   skippedFiles: Array<{ path: string; message: string }>;
@@ -505,6 +507,12 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const summary: ExperimentSummary = {
     data: corpus.root, files: items.length, speakers, labelNames, quick: !!opts.quick, jobs: jobsN, seed,
     featureKey: featureKey(params),
+    recipeFeatureKeys: Object.fromEntries(
+      [...new Set(grid.map((e) => e.recipe))].flatMap((r) => {
+        const key = featureKey(featureParams({ ...getRecipe(r).features, ...(opts.features ?? {}) }));
+        return own.has(key) ? [[r, key]] : [];
+      }),
+    ),
     configs: summarizeResults(results.filter((r): r is JobResult => r !== null)),
     failed, skippedFiles, totalSeconds: (Date.now() - t0) / 1000, startedAt,
   };

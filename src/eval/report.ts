@@ -32,7 +32,8 @@ export function reportBlocks(s: ExperimentSummary): Block[] {
       `Data: ${s.data} — ${s.files} files, ${s.speakers.length} speakers (${s.speakers.join(', ')}), labels ${s.labelNames.join(', ')}. ` +
       `${s.quick ? 'QUICK run (reduced grid: 5 recipes, 2 epochs, one learning rate, 1 augmented copy with mel-axis pitch warp instead of waveform pitch shift, batch-1 recipes trained with batch 8) — figures are indicative only, far from converged. ' : ''}` +
       `Seed ${s.seed}; ${s.jobs} parallel jobs; total time ${formatDuration(s.totalSeconds)}; started ${s.startedAt}. ` +
-      `Features: ${s.featureKey}.`,
+      `Features${s.recipeFeatureKeys && Object.keys(s.recipeFeatureKeys).length ? ' (every recipe not listed next)' : ''}: ${s.featureKey}.` +
+      Object.entries(s.recipeFeatureKeys ?? {}).map(([r, k]) => ` Features of ${r}: ${k}.`).join(''),
   });
   if (s.failed.length) b.push({ kind: 'p', text: `FAILED runs (${s.failed.length}): ${s.failed.map((f) => `${f.id}: ${f.message}`).join('; ')}` });
   if (s.skippedFiles.length) b.push({ kind: 'p', text: `Skipped files (${s.skippedFiles.length}): ${s.skippedFiles.map((f) => f.message).join('; ')}` });
