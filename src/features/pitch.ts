@@ -3,7 +3,7 @@
  * (centred frames, zero padding, periodic Hann), plus frame RMS — a port of the research
  * prototype (`/work/research/feats.py`, `pitch`).
  */
-import { fftPlan } from '../dsp/fft.js';
+import { RealFft } from '../dsp/rfft.js';
 import { hannWindow } from '../dsp/window.js';
 import { SerError } from '../util/errors.js';
 
@@ -40,29 +40,60 @@ function windowAutocorrelation(n: number): Float64Array {
   let w = windowAcCache.get(n);
   if (w) return w;
   const win = hannWindow(n, true);
-  const ac = autocorrelation(win, n);
+  const ac = new AutocorrelationPlan(n).run(win);
   const a0 = ac[0] as number;
   w = ac.map((v) => v / a0);
   windowAcCache.set(n, w);
   return w;
 }
 
-/** Lags 0..n-1 of the (linear, not circular) autocorrelation of `x` (length n) via a real FFT of size 2n. */
-function autocorrelation(x: Float64Array, n: number): Float64Array {
-  const plan = fftPlan(2 * n);
-  const inp = new Float64Array(2 * n);
-  inp.set(x);
-  const spec = plan.forward(inp);
-  const bins = plan.bins;
-  const pw = new Float64Array(2 * bins);
-  for (let k = 0; k < bins; k++) {
-    const re = spec[2 * k] as number;
-    const im = spec[2 * k + 1] as number;
-    pw[2 * k] = re * re + im * im;
+/**
+ * Lags 0..n-1 of the linear (not circular) autocorrelation of a length-n frame via a real FFT of
+ * size 2n (`RealFft`, no per-call allocation): |X|² then the inverse. The frame goes in `frame`
+ * (its second half stays zero); `run` returns a view of the FFT's own time buffer.
+ */
+class AutocorrelationPlan {
+  readonly n: number;
+  /** Length 2n; write the frame into [0, n), keep [n, 2n) zero. */
+  readonly frame: Float64Array;
+  private readonly fft: RealFft;
+  private readonly power: Float64Array;
+  private readonly zeros: Float64Array;
+
+  constructor(n: number) {
+    this.n = n;
+    this.fft = new RealFft(2 * n);
+    this.frame = new Float64Array(2 * n);
+    this.power = new Float64Array(this.fft.bins);
+    this.zeros = new Float64Array(this.fft.bins);
   }
-  const out = new Float64Array(2 * n);
-  plan.inverse2(pw, null, out, null);
-  return out.subarray(0, n);
+
+  /** Autocorrelation of `x` (length n), or of `this.frame` when omitted. */
+  run(x?: ArrayLike<number>): Float64Array {
+    const frame = this.frame, n = this.n;
+    if (x) for (let i = 0; i < n; i++) frame[i] = x[i] as number;
+    const fft = this.fft;
+    fft.forward(frame);
+    const re = fft.outRe, im = fft.outIm, pw = this.power, bins = fft.bins;
+    for (let k = 0; k < bins; k++) { const a = re[k]!, b = im[k]!; pw[k] = a * a + b * b; }
+    return fft.inverse(pw, this.zeros).subarray(0, n);
+  }
+}
+
+const planCache = new Map<number, AutocorrelationPlan>();
+
+function autocorrelationPlan(n: number): AutocorrelationPlan {
+  let p = planCache.get(n);
+  if (!p) { p = new AutocorrelationPlan(n); planCache.set(n, p); }
+  return p;
+}
+
+const windowCache = new Map<number, Float64Array>();
+
+function cachedHann(n: number): Float64Array {
+  let w = windowCache.get(n);
+  if (!w) { w = hannWindow(n, true); windowCache.set(n, w); }
+  return w;
 }
 
 /**
@@ -71,6 +102,7 @@ function autocorrelation(x: Float64Array, n: number): Float64Array {
  * autocorrelation; the best lag in [floor(sr/fmax), floor(sr/fmin)) (the shortest local peak within
  * `octaveTolerance` of the maximum) is refined by a parabola.
  * Frames number 1 + floor(len / hop), like a centred STFT.
+ * One real FFT of size 2·frameLength and its inverse per frame (`RealFft`), buffers reused.
  */
 export function pitchTrack(
   y: ArrayLike<number>,
@@ -84,21 +116,29 @@ export function pitchTrack(
   const hi = Math.min(Math.floor(sr / fmin), n - 1);
   if (lo < 1 || hi <= lo) throw new SerError('features/bad-param', `pitchTrack: lag range [${lo}, ${hi}) is empty for sr ${sr}, fmin ${fmin}, fmax ${fmax}, frameLength ${n}`);
   const frames = 1 + Math.floor(y.length / hopLength);
-  const win = hannWindow(n, true);
+  const win = cachedHann(n);
   const wac = windowAutocorrelation(n);
+  const plan = autocorrelationPlan(n);
+  const frame = plan.frame;
   const f0 = new Float32Array(frames);
   const voicing = new Float32Array(frames);
   const rms = new Float32Array(frames);
-  const frame = new Float64Array(n);
+  const len = y.length;
   const half = n >> 1;
+  // normalised autocorrelation at lags [lo - 1, hi + 1] (index k - lo + 1)
+  const vals = new Float64Array(hi - lo + 3);
   for (let t = 0; t < frames; t++) {
     const start = t * hopLength - half;
     let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const j = start + i;
-      const v = j >= 0 && j < y.length ? (y[j] as number) : 0;
-      frame[i] = v;
-      sum += v;
+    if (start >= 0 && start + n <= len) {
+      for (let i = 0; i < n; i++) { const v = y[start + i] as number; frame[i] = v; sum += v; }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const j = start + i;
+        const v = j >= 0 && j < len ? (y[j] as number) : 0;
+        frame[i] = v;
+        sum += v;
+      }
     }
     const mean = sum / n;
     let sq = 0;
@@ -108,26 +148,24 @@ export function pitchTrack(
       frame[i] = v * (win[i] as number);
     }
     rms[t] = Math.sqrt(sq / n);
-    const ac = autocorrelation(frame, n);
+    const ac = plan.run();
     const a0 = Math.max(ac[0] as number, 1e-12);
-    const norm = (k: number): number => (ac[k] as number) / a0 / (wac[k] as number);
     let best = lo;
     let bestV = -Infinity;
-    const vals = new Float64Array(hi - lo);
-    for (let k = lo; k < hi; k++) {
-      const v = norm(k);
-      vals[k - lo] = v;
-      if (v > bestV) { bestV = v; best = k; }
+    for (let k = lo - 1; k <= hi; k++) {
+      const v = (ac[k] as number) / a0 / (wac[k] as number);
+      vals[k - lo + 1] = v;
+      if (k >= lo && k < hi && v > bestV) { bestV = v; best = k; }
     }
     if (octaveTolerance > 0) {
       const floor = bestV - octaveTolerance * Math.abs(bestV);
       for (let k = lo + 1; k < best; k++) {
-        const v = vals[k - lo] as number;
-        if (v >= floor && v >= (vals[k - lo - 1] as number) && v >= norm(k + 1)) { best = k; bestV = v; break; }
+        const v = vals[k - lo + 1] as number;
+        if (v >= floor && v >= (vals[k - lo] as number) && v >= (vals[k - lo + 2] as number)) { best = k; bestV = v; break; }
       }
     }
     const kk = Math.min(Math.max(best, 1), n - 2);
-    const a = norm(kk - 1), b = norm(kk), c = norm(kk + 1);
+    const a = vals[kk - lo] as number, b = vals[kk - lo + 1] as number, c = vals[kk - lo + 2] as number;
     let den = a - 2 * b + c;
     if (Math.abs(den) < 1e-9) den = 1e-9;
     const d = Math.min(1, Math.max(-1, (0.5 * (a - c)) / den));
