@@ -48,35 +48,73 @@ function windowAutocorrelation(n: number): Float64Array {
 }
 
 /**
- * Lags 0..n-1 of the linear (not circular) autocorrelation of a length-n frame via a real FFT of
- * size 2n (`RealFft`, no per-call allocation): |X|² then the inverse. The frame goes in `frame`
- * (its second half stays zero); `run` returns a view of the FFT's own time buffer.
+ * Lags 0..n-1 of the linear (not circular) autocorrelation of a length-n frame, no per-call
+ * allocation: the power spectrum P (n+1 bins) of the frame zero-padded to 2n by a real FFT of
+ * size 2n (`RealFft`), then — since P is real and even — the inverse as a DCT-I of P
+ * (r[τ] = (½(P₀ + (−1)^τ Pₙ) + Σ_{k<n} P_k cos(πkτ/n)) / n) computed with a real FFT of size n:
+ * y_j = ½(P_j + P_{n−j}) − sin(πj/n)(P_j − P_{n−j}) gives the even lags as Re Y and the odd ones
+ * by the recurrence F_{2k+1} = F_{2k−1} − Im Y_k (F₁ summed directly). Half the cost of a
+ * size-2n inverse, and only the lags asked for.
  */
 class AutocorrelationPlan {
   readonly n: number;
   /** Length 2n; write the frame into [0, n), keep [n, 2n) zero. */
   readonly frame: Float64Array;
   private readonly fft: RealFft;
+  private readonly dct: RealFft;
   private readonly power: Float64Array;
-  private readonly zeros: Float64Array;
+  private readonly y: Float64Array;
+  private readonly sinT: Float64Array;
+  private readonly cosT: Float64Array;
+  private readonly out: Float64Array;
 
   constructor(n: number) {
     this.n = n;
     this.fft = new RealFft(2 * n);
+    this.dct = new RealFft(n);
     this.frame = new Float64Array(2 * n);
-    this.power = new Float64Array(this.fft.bins);
-    this.zeros = new Float64Array(this.fft.bins);
+    this.power = new Float64Array(n + 1);
+    this.y = new Float64Array(n);
+    this.sinT = new Float64Array(n);
+    this.cosT = new Float64Array(n);
+    for (let j = 0; j < n; j++) { this.sinT[j] = Math.sin((Math.PI * j) / n); this.cosT[j] = Math.cos((Math.PI * j) / n); }
+    this.out = new Float64Array(n);
   }
 
-  /** Autocorrelation of `x` (length n), or of `this.frame` when omitted. */
-  run(x?: ArrayLike<number>): Float64Array {
+  /**
+   * Autocorrelation of `x` (length n), or of `this.frame` when omitted; lags [0, maxLag] are
+   * valid (maxLag < n). Returns the plan's own buffer (valid until the next call).
+   */
+  run(x: ArrayLike<number> | null = null, maxLag = this.n - 1): Float64Array {
     const frame = this.frame, n = this.n;
     if (x) for (let i = 0; i < n; i++) frame[i] = x[i] as number;
     const fft = this.fft;
     fft.forward(frame);
-    const re = fft.outRe, im = fft.outIm, pw = this.power, bins = fft.bins;
-    for (let k = 0; k < bins; k++) { const a = re[k]!, b = im[k]!; pw[k] = a * a + b * b; }
-    return fft.inverse(pw, this.zeros).subarray(0, n);
+    const re = fft.outRe, im = fft.outIm, pw = this.power;
+    for (let k = 0; k <= n; k++) { const a = re[k]!, b = im[k]!; pw[k] = a * a + b * b; }
+    const y = this.y, sinT = this.sinT, cosT = this.cosT;
+    const p0 = pw[0]!, pn = pw[n]!;
+    y[0] = 0.5 * (p0 + pn);
+    let f1 = 0.5 * (p0 - pn);
+    for (let j = 1; j < n; j++) {
+      const a = pw[j]!, b = pw[n - j]!;
+      y[j] = 0.5 * (a + b) - sinT[j]! * (a - b);
+      f1 += a * cosT[j]!;
+    }
+    const last = Math.min(Math.max(maxLag, 1), n - 1);
+    const half = last >> 1;
+    const dct = this.dct;
+    dct.forward(y, Math.min(dct.bins, half + 2));
+    const yr = dct.outRe, yi = dct.outIm, out = this.out, s = 1 / n;
+    out[0] = yr[0]! * s;
+    let odd = f1;
+    out[1] = odd * s;
+    for (let k = 1; k <= half; k++) {
+      out[2 * k] = yr[k]! * s;
+      odd -= yi[k]!;
+      if (2 * k + 1 < n) out[2 * k + 1] = odd * s;
+    }
+    return out;
   }
 }
 
@@ -148,7 +186,7 @@ export function pitchTrack(
       frame[i] = v * (win[i] as number);
     }
     rms[t] = Math.sqrt(sq / n);
-    const ac = plan.run();
+    const ac = plan.run(null, hi);
     const a0 = Math.max(ac[0] as number, 1e-12);
     let best = lo;
     let bestV = -Infinity;
