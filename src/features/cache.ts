@@ -5,9 +5,14 @@
  * Entries are written to a temp name, fsynced and renamed, so a killed writer never leaves a
  * visible entry; on read every field is verified, and a corrupt, truncated or stale entry is
  * deleted and reported as a miss (then recomputed by `getOrCompute`), never trusted.
+ * A failed write (disk full, quota, read-only or unwritable folder: any fs error) is not fatal:
+ * the temp file is removed, nothing is renamed into place, `put` returns false, one warning
+ * goes to stderr (or every failure to `onWriteError`), and `getOrCompute` still returns the
+ * computed features.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { decodeAudio, readAudioBytes } from '../audio/load.js';
 import { SerError } from '../util/errors.js';
@@ -74,11 +79,52 @@ export function decodeEntry(key: string, buf: Uint8Array): DecodedEntry {
   return { ok: true, spec: { data, nMels, frames } };
 }
 
+/** The synchronous fs calls `put` makes (a seam to inject failing writers in tests). */
+export interface CacheWriteFs {
+  mkdirSync(path: string, opts: { recursive: true }): unknown;
+  openSync(path: string, flags: 'w'): number;
+  writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  unlinkSync(path: string): void;
+}
+
+/** The real `node:fs` writer (the default). */
+export const NODE_CACHE_WRITE_FS: CacheWriteFs = {
+  mkdirSync: (p, o) => nodeFs.mkdirSync(p, o),
+  openSync: (p, f) => nodeFs.openSync(p, f),
+  writeSync: (fd, b, off, len) => nodeFs.writeSync(fd, b, off, len),
+  fsyncSync: (fd) => nodeFs.fsyncSync(fd),
+  closeSync: (fd) => nodeFs.closeSync(fd),
+  renameSync: (a, b) => nodeFs.renameSync(a, b),
+  unlinkSync: (p) => nodeFs.unlinkSync(p),
+};
+
 export interface FeatureCacheOptions {
   /** Cache folder; default `.cache/features` under the current directory. */
   dir?: string;
   /** Test hook: called after the temp file is written, before it is renamed into place. */
   beforeCommit?: (tempPath: string) => void;
+  /** The fs calls used to write entries; default `NODE_CACHE_WRITE_FS` (tests inject failures). */
+  fs?: CacheWriteFs;
+  /**
+   * Called on every failed write (a `features/cache-write` SerError whose `cause` is the fs
+   * error). Default: one warning per process on stderr, later failures are silent.
+   */
+  onWriteError?: (err: SerError) => void;
+}
+
+/** True for an error thrown by an fs call (it carries an errno-style string `code`, e.g. ENOSPC). */
+export function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((e as NodeJS.ErrnoException).code!);
+}
+
+let warnedWriteFailure = false;
+function warnOnce(err: SerError): void {
+  if (warnedWriteFailure) return;
+  warnedWriteFailure = true;
+  process.stderr.write(`ser: warning: ${err.message}; features are computed but not cached\n`);
 }
 
 /** Counters since the cache object was created. */
@@ -88,6 +134,8 @@ export interface FeatureCacheStats {
   /** Entries found damaged or stale (deleted). */
   rejected: number;
   writes: number;
+  /** Writes that failed with an fs error (disk full, read-only, …); nothing was stored. */
+  writeFailures: number;
 }
 
 let tempCounter = 0;
@@ -95,14 +143,20 @@ let tempCounter = 0;
 /** The on-disk feature cache (see the module comment). */
 export class FeatureCache {
   readonly dir: string;
-  readonly stats: FeatureCacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0 };
+  readonly stats: FeatureCacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, writeFailures: 0 };
   /** The last rejection reason (for diagnostics and tests). */
   lastRejection: string | null = null;
+  /** The last failed write (for diagnostics and tests). */
+  lastWriteError: SerError | null = null;
   private readonly beforeCommit: ((tempPath: string) => void) | undefined;
+  private readonly fs: CacheWriteFs;
+  private readonly onWriteError: (err: SerError) => void;
 
   constructor(opts: FeatureCacheOptions = {}) {
     this.dir = resolve(opts.dir ?? join(process.cwd(), '.cache', 'features'));
     this.beforeCommit = opts.beforeCommit;
+    this.fs = opts.fs ?? NODE_CACHE_WRITE_FS;
+    this.onWriteError = opts.onWriteError ?? warnOnce;
   }
 
   /** Where the entry for `key` lives (two-level: `ab/abcdef….f32`). */
@@ -133,30 +187,48 @@ export class FeatureCache {
     return entry.spec;
   }
 
-  /** Stores `spec` under `key` atomically (temp file + fsync + rename). */
-  put(key: string, spec: Spectrogram): void {
+  /**
+   * Stores `spec` under `key` atomically (temp file + fsync + rename). Returns true when stored,
+   * false when an fs error (ENOSPC, EDQUOT, EROFS, EACCES, …) stopped the write: the temp file
+   * is then removed and nothing becomes visible. Any other error (a bug, a test hook) throws
+   * `features/cache-write`.
+   */
+  put(key: string, spec: Spectrogram): boolean {
     const path = this.pathFor(key);
-    mkdirSync(dirname(path), { recursive: true });
     const bytes = encodeEntry(key, spec);
+    const fs = this.fs;
     tempCounter = (tempCounter + 1) % 1e9;
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${tempCounter}.tmp`);
-    const fd = openSync(tmp, 'w');
+    let fd: number | null = null;
     try {
+      fs.mkdirSync(dirname(path), { recursive: true });
+      fd = fs.openSync(tmp, 'w');
       let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-      closeSync(fd);
+      while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      fs.fsyncSync(fd);
+      const open = fd;
+      fd = null;
+      fs.closeSync(open);
       this.beforeCommit?.(tmp);
-      renameSync(tmp, path);
+      fs.renameSync(tmp, path);
     } catch (e) {
-      try { closeSync(fd); } catch { /* closed */ }
-      try { unlinkSync(tmp); } catch { /* gone */ }
-      throw new SerError('features/cache-write', `feature cache: cannot write ${path} (${(e as Error).message})`, { cause: e });
+      if (fd !== null) try { fs.closeSync(fd); } catch { /* closed */ }
+      try { fs.unlinkSync(tmp); } catch { /* never created, or gone */ }
+      const err = new SerError('features/cache-write', `feature cache: cannot write ${path} (${(e as Error).message})`, { cause: e });
+      if (!isFsError(e)) throw err;
+      this.stats.writeFailures++;
+      this.lastWriteError = err;
+      this.onWriteError(err);
+      return false;
     }
     this.stats.writes++;
+    return true;
   }
 
-  /** Features of the audio file at `path` with `params`: from the cache, else computed and stored. */
+  /**
+   * Features of the audio file at `path` with `params`: from the cache, else computed and stored
+   * (a failed store only warns: the computed features are returned either way).
+   */
   async getOrCompute(path: string, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Promise<Spectrogram> {
     const bytes = await readAudioBytes(path);
     const key = cacheKey(sha256Hex(bytes), params);

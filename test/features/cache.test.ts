@@ -1,9 +1,10 @@
-import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { describe, expect, it, beforeEach, afterEach, vi } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FeatureCache, cacheKey, decodeEntry, encodeEntry, sha256Hex, CACHE_HEADER_BYTES } from '../../src/features/cache.js';
+import { FeatureCache, cacheKey, decodeEntry, encodeEntry, sha256Hex, isFsError, CACHE_HEADER_BYTES, NODE_CACHE_WRITE_FS, type CacheWriteFs } from '../../src/features/cache.js';
+import { SerError } from '../../src/util/errors.js';
 import { featureParams } from '../../src/features/params.js';
 import { encodeWav } from '../../src/audio/wav.js';
 import type { Spectrogram } from '../../src/features/types.js';
@@ -57,7 +58,7 @@ describe('FeatureCache', () => {
     c.put(KEY, spec());
     const got = c.get(KEY)!;
     expect(Array.from(got.data)).toEqual(Array.from(spec().data));
-    expect(c.stats).toEqual({ hits: 1, misses: 1, rejected: 0, writes: 1 });
+    expect(c.stats).toEqual({ hits: 1, misses: 1, rejected: 0, writes: 1, writeFailures: 0 });
   });
 
   it('a truncated entry is detected, deleted and reported as a miss', () => {
@@ -125,5 +126,138 @@ describe('FeatureCache', () => {
     // other parameters → another key
     await c.getOrCompute(wav, featureParams({ preprocess: 'none', nMels: 20, fmax: null }));
     expect(c.stats.writes).toBe(3);
+  });
+});
+
+/** An fs error as node throws it (`code`, `errno`, `syscall`). */
+function fsError(code: string, syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated failure, ${syscall}`), { code, errno: -28, syscall });
+}
+
+/** The real writer, except that `failAt` throws `code`; writeSync writes half the bytes first. */
+function failingFs(failAt: keyof CacheWriteFs, code: string, log: string[] = []): CacheWriteFs {
+  const real = NODE_CACHE_WRITE_FS;
+  let wrote = false;
+  return {
+    ...real,
+    mkdirSync: (p, o) => { log.push('mkdir'); if (failAt === 'mkdirSync') throw fsError(code, 'mkdir'); return real.mkdirSync(p, o); },
+    openSync: (p, f) => { log.push('open'); if (failAt === 'openSync') throw fsError(code, 'open'); return real.openSync(p, f); },
+    writeSync: (fd, b, off, len) => {
+      log.push('write');
+      if (failAt !== 'writeSync') return real.writeSync(fd, b, off, len);
+      // disk fills up mid-write: the first call stores half the entry, the next one fails
+      if (!wrote) { wrote = true; return real.writeSync(fd, b, off, Math.max(1, len >> 1)); }
+      throw fsError(code, 'write');
+    },
+    fsyncSync: (fd) => { log.push('fsync'); if (failAt === 'fsyncSync') throw fsError(code, 'fsync'); real.fsyncSync(fd); },
+    closeSync: (fd) => { log.push('close'); real.closeSync(fd); },
+    renameSync: (a, b) => { log.push('rename'); if (failAt === 'renameSync') throw fsError(code, 'rename'); real.renameSync(a, b); },
+    unlinkSync: (p) => { log.push('unlink'); real.unlinkSync(p); },
+  };
+}
+
+/** Every file under `root` (recursive, relative names), temp files included. */
+function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort();
+}
+
+describe('FeatureCache: disk full and other write failures are not fatal', () => {
+  it('isFsError accepts errno errors only', () => {
+    expect(isFsError(fsError('ENOSPC', 'write'))).toBe(true);
+    expect(isFsError(fsError('EROFS', 'open'))).toBe(true);
+    expect(isFsError(new Error('ENOSPC'))).toBe(false);
+    expect(isFsError(new SerError('features/x', 'y'))).toBe(false);
+    expect(isFsError('ENOSPC')).toBe(false);
+  });
+
+  it('ENOSPC half-way through the write: put returns false, the temp file is removed, nothing is visible', () => {
+    const errors: SerError[] = [];
+    const log: string[] = [];
+    const c = new FeatureCache({ dir, fs: failingFs('writeSync', 'ENOSPC', log), onWriteError: (e) => errors.push(e) });
+    expect(c.put(KEY, spec(8, 50))).toBe(false);
+    expect(log).toEqual(['mkdir', 'open', 'write', 'write', 'close', 'unlink']);
+    expect(filesUnder(dir)).toEqual([]);
+    expect(c.stats).toEqual({ hits: 0, misses: 0, rejected: 0, writes: 0, writeFailures: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe('features/cache-write');
+    expect(errors[0]!.message).toContain(c.pathFor(KEY));
+    expect(errors[0]!.message).toContain('ENOSPC');
+    expect((errors[0]!.cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(c.lastWriteError).toBe(errors[0]);
+    expect(new FeatureCache({ dir }).get(KEY)).toBeUndefined();
+  });
+
+  it.each([
+    ['mkdirSync', 'EROFS', ['mkdir', 'unlink']],
+    ['openSync', 'EACCES', ['mkdir', 'open', 'unlink']],
+    ['fsyncSync', 'EDQUOT', ['mkdir', 'open', 'write', 'fsync', 'close', 'unlink']],
+    ['renameSync', 'ENOSPC', ['mkdir', 'open', 'write', 'fsync', 'close', 'rename', 'unlink']],
+  ] as const)('%s failing with %s: put returns false and leaves no file', (at, code, calls) => {
+    const errors: SerError[] = [];
+    const log: string[] = [];
+    const c = new FeatureCache({ dir, fs: failingFs(at, code, log), onWriteError: (e) => errors.push(e) });
+    expect(c.put(KEY, spec())).toBe(false);
+    expect(log).toEqual(calls);
+    expect(filesUnder(dir)).toEqual([]);
+    expect(errors.map((e) => (e.cause as NodeJS.ErrnoException).code)).toEqual([code]);
+    expect(c.stats.writeFailures).toBe(1);
+    expect(c.get(KEY)).toBeUndefined();
+  });
+
+  it('the same cache writes again once space is back (a failure is not sticky)', () => {
+    let full = true;
+    const fs: CacheWriteFs = { ...NODE_CACHE_WRITE_FS, writeSync: (fd, b, off, len) => { if (full) throw fsError('ENOSPC', 'write'); return NODE_CACHE_WRITE_FS.writeSync(fd, b, off, len); } };
+    const c = new FeatureCache({ dir, fs, onWriteError: () => {} });
+    expect(c.put(KEY, spec())).toBe(false);
+    full = false;
+    expect(c.put(KEY, spec())).toBe(true);
+    expect(Array.from(c.get(KEY)!.data)).toEqual(Array.from(spec().data));
+    expect(c.stats).toMatchObject({ writes: 1, writeFailures: 1, hits: 1 });
+  });
+
+  it('a non-fs error (a bug or a test hook) still throws features/cache-write', () => {
+    const fs: CacheWriteFs = { ...NODE_CACHE_WRITE_FS, writeSync: () => { throw new TypeError('boom'); } };
+    const c = new FeatureCache({ dir, fs, onWriteError: () => {} });
+    expect(() => c.put(KEY, spec())).toThrow(/cannot write .*boom/);
+    expect(filesUnder(dir)).toEqual([]);
+    expect(c.stats.writeFailures).toBe(0);
+  });
+
+  it('getOrCompute returns the computed features when the disk is full, and recomputes next time', async () => {
+    const sr = 16000;
+    const samples = new Float32Array(sr / 2);
+    for (let i = 0; i < samples.length; i++) samples[i] = 0.5 * Math.sin((2 * Math.PI * 330 * i) / sr);
+    const wav = join(dir, 'tone.wav');
+    writeFileSync(wav, encodeWav(samples, sr));
+    const params = featureParams({ preprocess: 'none', nMels: 40, fmax: null });
+    const expected = await new FeatureCache({ dir: join(dir, 'ok') }).getOrCompute(wav, params);
+    const errors: SerError[] = [];
+    const c = new FeatureCache({ dir: join(dir, 'full'), fs: failingFs('writeSync', 'ENOSPC'), onWriteError: (e) => errors.push(e) });
+    const a = await c.getOrCompute(wav, params);
+    expect(a.nMels).toBe(expected.nMels);
+    expect(a.frames).toBe(expected.frames);
+    expect(Array.from(a.data)).toEqual(Array.from(expected.data));
+    const b = await c.getOrCompute(wav, params);
+    expect(Array.from(b.data)).toEqual(Array.from(expected.data));
+    expect(c.stats).toEqual({ hits: 0, misses: 2, rejected: 0, writes: 0, writeFailures: 2 });
+    expect(errors).toHaveLength(2);
+    expect(filesUnder(join(dir, 'full'))).toEqual([]);
+  });
+
+  it('without onWriteError, one warning goes to stderr for the whole process', () => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const a = new FeatureCache({ dir: join(dir, 'a'), fs: failingFs('openSync', 'ENOSPC') });
+      const b = new FeatureCache({ dir: join(dir, 'b'), fs: failingFs('writeSync', 'EDQUOT') });
+      expect(a.put(KEY, spec())).toBe(false);
+      expect(a.put(sha256Hex('k2'), spec())).toBe(false);
+      expect(b.put(KEY, spec())).toBe(false);
+      const lines = spy.mock.calls.map((c) => String(c[0]));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^ser: warning: feature cache: cannot write .*ENOSPC.*not cached\n$/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
