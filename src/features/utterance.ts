@@ -42,9 +42,56 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
   return i + 1 < n ? a + f * ((sorted[i + 1] as number) - a) : a;
 }
 
-/** numpy's `percentile(x, q)` with linear interpolation (copies and sorts). */
+/** numpy's `percentile(x, q)` with linear interpolation (copies `x`; see `percentileInPlace`). */
 export function percentile(x: ArrayLike<number>, q: number): number {
-  return percentileSorted(Float64Array.from(x).sort(), q);
+  return percentileInPlace(Float64Array.from(x), q);
+}
+
+/**
+ * numpy's `percentile(x, q)` (linear interpolation) by selection instead of a full sort: the
+ * two order statistics around the position are exactly the values a sort would give. Reorders
+ * `x` (no NaN expected).
+ */
+export function percentileInPlace(x: Float64Array, q: number): number {
+  const n = x.length;
+  if (n === 0) return Number.NaN;
+  const pos = (q / 100) * (n - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  const a = selectKth(x, i);
+  if (i + 1 >= n) return a;
+  let b = Infinity;
+  for (let j = i + 1; j < n; j++) { const v = x[j] as number; if (v < b) b = v; }
+  return a + f * (b - a);
+}
+
+/** Hoare quickselect (median-of-three pivot): afterwards x[k] is the k-th smallest, x[< k] ≤ x[k] ≤ x[> k]. Returns x[k]. */
+function selectKth(x: Float64Array, k: number): number {
+  let lo = 0, hi = x.length - 1;
+  while (hi > lo) {
+    if (hi - lo < 16) {
+      for (let i = lo + 1; i <= hi; i++) {
+        const v = x[i] as number;
+        let j = i - 1;
+        while (j >= lo && (x[j] as number) > v) { x[j + 1] = x[j] as number; j--; }
+        x[j + 1] = v;
+      }
+      break;
+    }
+    const mid = (lo + hi) >> 1;
+    const a = x[lo] as number, b = x[mid] as number, c = x[hi] as number;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while ((x[i] as number) < pivot) i++;
+      while ((x[j] as number) > pivot) j--;
+      if (i <= j) { const t = x[i] as number; x[i] = x[j] as number; x[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return x[k] as number;
 }
 
 function meanOf(x: ArrayLike<number>): number {
@@ -128,7 +175,7 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
     throw new SerError('features/bad-input', `utteranceStats: pitch track has ${pitch.f0.length} frames but the spectrogram has ${T}`);
   }
   if (!(factor > 0)) throw new SerError('features/bad-param', `feature parameter melWarp: must be positive, got ${factor}`);
-  const L = poolBands(melWarp(logMelDb, factor), bands);
+  const L = poolBands(factor === 1 ? logMelDb : melWarp(logMelDb, factor), bands);
   const B = L.nMels;
   // active frames
   const e = new Float64Array(T).fill(-Infinity);
@@ -143,7 +190,7 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
   const La = new Float64Array(B * A);
   for (let b = 0; b < B; b++) for (let j = 0; j < A; j++) La[b * A + j] = L.data[b * T + (act[j] as number)] as number;
   if (levelNorm === 'p95') {
-    const p95 = percentile(La, 95);
+    const p95 = percentileInPlace(Float64Array.from(La), 95);
     for (let i = 0; i < La.length; i++) La[i] = (La[i] as number) - p95;
   }
   const dAll = delta5(L);
@@ -151,6 +198,7 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
   const row = new Float64Array(A);
   const drow = new Float64Array(A);
   const absd = new Float64Array(A);
+  const sel = new Float64Array(A);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < A; j++) {
       row[j] = La[b * A + j] as number;
@@ -160,9 +208,9 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
     }
     out[b] = meanOf(row);
     out[B + b] = stdOf(row);
-    const sorted = Float64Array.from(row).sort();
-    out[2 * B + b] = percentileSorted(sorted, 10);
-    out[3 * B + b] = percentileSorted(sorted, 90);
+    sel.set(row);
+    out[2 * B + b] = percentileInPlace(sel, 10);
+    out[3 * B + b] = percentileInPlace(sel, 90);
     out[4 * B + b] = meanOf(absd);
     out[5 * B + b] = stdOf(drow);
   }
