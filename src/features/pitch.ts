@@ -62,7 +62,6 @@ class AutocorrelationPlan {
   readonly frame: Float64Array;
   private readonly fft: RealFft;
   private readonly dct: RealFft;
-  private readonly power: Float64Array;
   private readonly y: Float64Array;
   private readonly sinT: Float64Array;
   private readonly cosT: Float64Array;
@@ -73,7 +72,6 @@ class AutocorrelationPlan {
     this.fft = new RealFft(2 * n);
     this.dct = new RealFft(n);
     this.frame = new Float64Array(2 * n);
-    this.power = new Float64Array(n + 1);
     this.y = new Float64Array(n);
     this.sinT = new Float64Array(n);
     this.cosT = new Float64Array(n);
@@ -90,17 +88,22 @@ class AutocorrelationPlan {
     if (x) for (let i = 0; i < n; i++) frame[i] = x[i] as number;
     const fft = this.fft;
     fft.forward(frame);
-    const re = fft.outRe, im = fft.outIm, pw = this.power;
-    for (let k = 0; k <= n; k++) { const a = re[k]!, b = im[k]!; pw[k] = a * a + b * b; }
+    const re = fft.outRe, im = fft.outIm;
     const y = this.y, sinT = this.sinT, cosT = this.cosT;
-    const p0 = pw[0]!, pn = pw[n]!;
+    const p0 = re[0]! * re[0]!, pn = re[n]! * re[n]!;
     y[0] = 0.5 * (p0 + pn);
     let f1 = 0.5 * (p0 - pn);
-    for (let j = 1; j < n; j++) {
-      const a = pw[j]!, b = pw[n - j]!;
-      y[j] = 0.5 * (a + b) - sinT[j]! * (a - b);
-      f1 += a * cosT[j]!;
+    // bins j and n − j together (sin(π(n−j)/n) = sin(πj/n), cos(π(n−j)/n) = −cos(πj/n))
+    const h = n >> 1;
+    for (let j = 1; j < h; j++) {
+      const ar = re[j]!, ai = im[j]!, br = re[n - j]!, bi = im[n - j]!;
+      const a = ar * ar + ai * ai, b = br * br + bi * bi;
+      const m = 0.5 * (a + b), d = a - b, sd = sinT[j]! * d;
+      y[j] = m - sd;
+      y[n - j] = m + sd;
+      f1 += cosT[j]! * d;
     }
+    { const ar = re[h]!, ai = im[h]!; const a = ar * ar + ai * ai; y[h] = a; }
     const last = Math.min(Math.max(maxLag, 1), n - 1);
     const half = last >> 1;
     const dct = this.dct;
