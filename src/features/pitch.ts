@@ -171,8 +171,16 @@ export function pitchTrack(
   for (let t = 0; t < frames; t++) {
     const start = t * hopLength - half;
     let sum = 0;
+    let sq = 0;
     if (start >= 0 && start + n <= len) {
-      for (let i = 0; i < n; i++) { const v = y[start + i] as number; frame[i] = v; sum += v; }
+      // interior frame: two passes straight over y (mean, then centre + window)
+      for (let i = 0; i < n; i++) sum += y[start + i] as number;
+      const mean = sum / n;
+      for (let i = 0; i < n; i++) {
+        const v = (y[start + i] as number) - mean;
+        sq += v * v;
+        frame[i] = v * (win[i] as number);
+      }
     } else {
       for (let i = 0; i < n; i++) {
         const j = start + i;
@@ -180,13 +188,12 @@ export function pitchTrack(
         frame[i] = v;
         sum += v;
       }
-    }
-    const mean = sum / n;
-    let sq = 0;
-    for (let i = 0; i < n; i++) {
-      const v = (frame[i] as number) - mean;
-      sq += v * v;
-      frame[i] = v * (win[i] as number);
+      const mean = sum / n;
+      for (let i = 0; i < n; i++) {
+        const v = (frame[i] as number) - mean;
+        sq += v * v;
+        frame[i] = v * (win[i] as number);
+      }
     }
     rms[t] = Math.sqrt(sq / n);
     const ac = plan.run(null, hi);
