@@ -1,15 +1,21 @@
 /**
  * Fuzz: thousands of mutated and truncated WAV and FLAC files (generated here, plus real corpus
  * FLAC when present). Every input must decode to finite samples or throw a SerError — no other
- * exception, bounded output. Seeded, so every run tries the same inputs.
+ * exception, bounded output. Every input that decodes then goes through the feature pipeline
+ * (`extractFeatures`) with the seed log-mel params (noise reduction + log-mel) and with the
+ * bundled model's params (utterance statistics): finite values of the right shape, or a
+ * SerError. Process memory (RSS) must stay bounded. Seeded, so every run tries the same inputs.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAudio } from '../../src/audio/load.js';
 import { decodeFlac } from '../../src/audio/flac.js';
 import { encodeWav, type WavEncoding } from '../../src/audio/wav.js';
 import type { AudioData } from '../../src/audio/types.js';
+import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from '../../src/features/params.js';
+import { extractFeatures } from '../../src/features/pipeline.js';
+import type { Spectrogram } from '../../src/features/types.js';
 import { isSerError } from '../../src/util/errors.js';
 import { createRng, type Rng } from '../../src/util/rng.js';
 import { AESDD_DIR, HAVE_CORPUS, noteCorpusSkip } from '../corpus.js';
@@ -75,11 +81,87 @@ function mutate(src: Uint8Array, rng: Rng, fields: number[]): Uint8Array {
   return b;
 }
 
+/** The bundled model's feature params (utterance statistics) and its input length. */
+const MODEL_META = JSON.parse(readFileSync(join(import.meta.dirname, '../../models/default/metadata.json'), 'utf8')) as {
+  featureParams: FeatureParams;
+  archOptions: { rows: number };
+};
+const PIPELINES: { name: string; params: FeatureParams; shape: (a: AudioData) => { nMels: number; frames: number } }[] = [
+  {
+    name: 'log-mel',
+    params: DEFAULT_FEATURE_PARAMS,
+    // centred frames at the native rate: 1 + floor(samples / hop) (AudioData samples are mono)
+    shape: (a) => ({ nMels: DEFAULT_FEATURE_PARAMS.nMels, frames: 1 + Math.floor(a.samples.length / DEFAULT_FEATURE_PARAMS.hopLength) }),
+  },
+  { name: 'utterance-stats', params: MODEL_META.featureParams, shape: () => ({ nMels: MODEL_META.archOptions.rows, frames: 1 }) },
+];
+/** Decoded audio is cut to this many seconds (and at most 3 s at 48 kHz) before the pipeline. */
+const PIPE_MAX_SECONDS = 3;
+const RSS_LIMIT = 1.5 * 1024 ** 3;
+let peakRss = process.memoryUsage.rss();
+let pipeTotal = 0;
+const sampleRss = (): void => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); };
+
 interface Tally {
   tried: number;
   decoded: number;
   errors: Map<string, number>;
   bad: string[];
+  /** Decoded inputs run through each feature pipeline, and how those ended. */
+  piped: number;
+  pipeOk: Map<string, number>;
+  pipeErrors: Map<string, number>;
+  /** Outputs of the known overflow bug (see OVERFLOW_PEAK). */
+  pipeKnown: Map<string, number>;
+}
+
+const bump = (m: Map<string, number>, k: string): void => { m.set(k, (m.get(k) ?? 0) + 1); };
+
+/** `a` cut to a few seconds (samples are mono). */
+function capped(a: AudioData): AudioData {
+  const max = Math.floor(Math.min(a.sampleRate, 48000) * PIPE_MAX_SECONDS);
+  return a.samples.length <= max ? a : { ...a, samples: a.samples.subarray(0, max) };
+}
+
+function peakAbs(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
+  return m;
+}
+
+/**
+ * KNOWN BUG (src/features, not fixed here): without peak normalisation (preprocess 'none', the
+ * bundled model's params) a float WAV whose finite samples are huge (|x| ≳ 1e19, as mutated
+ * float32/float64 WAVs give) overflows the float32 power spectrum to Infinity and the features
+ * come out NaN. Such outputs are tallied as known, not as failures; see the `it.fails` test below.
+ */
+const OVERFLOW_PEAK = 1e15;
+
+/** Runs a decoded input through both feature pipelines; anything but finite right-shaped output or a SerError is bad. */
+function pipeline(t: Tally, label: string, decoded: AudioData): void {
+  const a = capped(decoded);
+  t.piped++;
+  pipeTotal++;
+  for (const p of PIPELINES) {
+    let out: Spectrogram;
+    try {
+      out = extractFeatures(a, p.params);
+    } catch (e) {
+      if (isSerError(e)) bump(t.pipeErrors, `${p.name} ${e.code}`);
+      else t.bad.push(`${label} ${p.name}: ${String((e as Error)?.stack ?? e)}`);
+      continue;
+    }
+    const want = p.shape(a);
+    if (out.nMels !== want.nMels || out.frames !== want.frames || out.data.length !== want.nMels * want.frames) {
+      t.bad.push(`${label} ${p.name}: shape ${out.nMels}×${out.frames} (${out.data.length} values), expected ${want.nMels}×${want.frames} (${a.samples.length} samples, ${a.channels} ch, ${a.sampleRate} Hz)`);
+      continue;
+    }
+    const i = out.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0 && p.params.preprocess === 'none' && peakAbs(a.samples) > OVERFLOW_PEAK) bump(t.pipeKnown, `${p.name} non-finite output from samples beyond ±${OVERFLOW_PEAK.toExponential()}`);
+    else if (i >= 0) t.bad.push(`${label} ${p.name}: non-finite value ${out.data[i]} at ${i} (${a.samples.length} samples, ${a.sampleRate} Hz)`);
+    else bump(t.pipeOk, p.name);
+  }
+  sampleRss();
 }
 
 function check(t: Tally, label: string, input: Uint8Array, run: () => AudioData): void;
@@ -94,9 +176,10 @@ function check(t: Tally, label: string, input: Uint8Array, run: () => AudioData 
     for (let i = 0; i < a.samples.length; i++) {
       if (!Number.isFinite(a.samples[i]!)) {
         t.bad.push(`${label}: non-finite sample ${i}`);
-        break;
+        return;
       }
     }
+    if (a.sampleRate > 0 && a.channels > 0 && a.samples.length > 0) pipeline(t, label, a);
   };
   const err = (e: unknown): void => {
     if (isSerError(e) && e.code.startsWith('audio/') && e.message.includes('fuzz-input')) {
@@ -112,12 +195,49 @@ function check(t: Tally, label: string, input: Uint8Array, run: () => AudioData 
   }
 }
 
+const list = (m: Map<string, number>): string => [...m].sort().map(([c, n]) => `${c} ${n}`).join(', ') || 'none';
+
 function report(name: string, t: Tally): void {
-  const errs = [...t.errors].sort().map(([c, n]) => `${c} ${n}`).join(', ');
-  console.log(`[fuzz] ${name}: ${t.tried} inputs tried, ${t.decoded} decoded, errors: ${errs}`);
+  sampleRss();
+  console.log(`[fuzz] ${name}: ${t.tried} inputs tried, ${t.decoded} decoded, errors: ${list(t.errors)}`);
+  console.log(`[fuzz] ${name}: ${t.piped} decoded inputs through the feature pipeline; ok: ${list(t.pipeOk)}; SerErrors: ${list(t.pipeErrors)}; known bug: ${list(t.pipeKnown)}; peak RSS so far ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  expect(t.pipeOk.size + t.pipeErrors.size > 0 || t.piped === 0).toBe(true);
+  expect(peakRss).toBeLessThan(RSS_LIMIT);
 }
 
-const newTally = (): Tally => ({ tried: 0, decoded: 0, errors: new Map(), bad: [] });
+const newTally = (): Tally => ({ tried: 0, decoded: 0, errors: new Map(), bad: [], piped: 0, pipeOk: new Map(), pipeErrors: new Map(), pipeKnown: new Map() });
+
+afterAll(() => {
+  sampleRss();
+  console.log(`[fuzz] total: ${pipeTotal} decoded inputs through both feature pipelines; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (limit ${(RSS_LIMIT / 2 ** 20).toFixed(0)} MiB)`);
+});
+
+describe('fuzz: the feature pipeline on unmutated inputs (shape expectations are right)', () => {
+  it('a clean tone gives finite log-mel and utterance-stats features of the expected shapes', () => {
+    const sr = 16000;
+    const a: AudioData = { samples: Float32Array.from({ length: sr }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 220 * i) / sr) + 0.05 * Math.sin(i * 1.7)), sampleRate: sr, channels: 1, source: 'tone' };
+    const t = newTally();
+    pipeline(t, 'tone', a);
+    expect(t.bad).toEqual([]);
+    expect([...t.pipeOk]).toEqual([['log-mel', 1], ['utterance-stats', 1]]);
+    expect(PIPELINES[0]!.shape(a)).toEqual({ nMels: 128, frames: 32 });
+  });
+
+  it('a 2 s clip with 3 source channels: frames follow the mono sample count', () => {
+    const sr = 16000;
+    const a: AudioData = { samples: Float32Array.from({ length: 2 * sr }, (_, i) => 0.3 * Math.sin(i / 5)), sampleRate: sr, channels: 3, source: 'tone3' };
+    const out = extractFeatures(a, DEFAULT_FEATURE_PARAMS);
+    expect([out.nMels, out.frames]).toEqual([128, 63]);
+  });
+
+  // Remove `.fails` (and OVERFLOW_PEAK's exemption) once src/features guards against overflow.
+  it.fails('KNOWN BUG: huge finite samples give NaN utterance-stats features (preprocess none)', () => {
+    const sr = 16000;
+    const a: AudioData = { samples: Float32Array.from({ length: 4000 }, (_, i) => 1e30 * Math.sin(i / 3)), sampleRate: sr, channels: 1, source: 'huge' };
+    const out = extractFeatures(a, MODEL_META.featureParams);
+    expect(out.data.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});
 
 describe('fuzz: decodeAudio never throws anything but a SerError', () => {
   it('2400 mutated/truncated WAVs of every encoding', async () => {
