@@ -59,6 +59,8 @@ beforeAll(() => {
   const nan = Float32Array.from({ length: sr }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 220 * i) / sr));
   for (let i = 0; i < nan.length; i += 7) nan[i] = NaN;
   put('nan.wav', encodeWav(nan, sr, { encoding: 'float32' }));
+  // finite but absurdly loud float samples (what a corrupted float WAV can hold)
+  put('huge.wav', encodeWav(Float32Array.from({ length: sr }, (_, i) => 1e30 * Math.sin(i / 3)), sr, { encoding: 'float32' }));
 });
 afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
@@ -151,5 +153,32 @@ describe.skipIf(!HAVE_DIST)('ser predict --json on all bad inputs at once', () =
     const lines = r.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { file: string; error?: string });
     expect(lines.map((l) => l.file)).toEqual(files);
     for (const l of lines) expect(typeof l.error).toBe('string');
+  }, 60_000);
+});
+
+describe.skipIf(!HAVE_DIST)('finite but huge float samples (|x| = 1e30)', () => {
+  it('ser predict --json: either an error line (exit 1) or finite probabilities summing to 1 (exit 0)', async () => {
+    const r = await ser(['predict', '--json', inputs['huge.wav']!]);
+    noStack(r);
+    const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as { error?: string; probabilities?: Record<string, number> };
+    if (line.error !== undefined) expect(r.code).toBe(1);
+    else {
+      expect(r.code).toBe(0);
+      const p = Object.values(line.probabilities!);
+      expect(p).toHaveLength(5);
+      for (const v of p) expect(Number.isFinite(v)).toBe(true);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    }
+  }, 60_000);
+
+  // KNOWN BUG (src/features): without peak normalisation the float32 power spectrum overflows and
+  // the utterance statistics are NaN, printed as JSON null with exit 0. Remove `.fails` once fixed.
+  it.fails('KNOWN BUG: ser features --representation utterance-stats --preprocess none gives no null values or fails cleanly', async () => {
+    const r = await ser(['features', inputs['huge.wav']!, '--json', '--representation', 'utterance-stats', '--preprocess', 'none']);
+    noStack(r);
+    if (r.code === 0) expect(r.stdout).not.toContain('null');
+    else expect(r.stderr).toMatch(/^ser: .*huge\.wav/);
   }, 60_000);
 });
