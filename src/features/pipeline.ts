@@ -121,6 +121,30 @@ function peakNormalizeInPlace(y: Float32Array): void {
  * n_mels=128, fmax=8000), ref=np.max)`.
  */
 export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
+  return requireFinite(computeFeatures(audio, params), audio);
+}
+
+/**
+ * Features must be finite: audio whose samples are finite but astronomically large (a damaged float WAV, say
+ * 1e30) overflows the float32 power spectrum, and NaN features would otherwise become a confident-looking
+ * but meaningless prediction. Such input is refused with a clear error instead.
+ */
+function requireFinite(spec: Spectrogram, audio: AudioData): Spectrogram {
+  const d = spec.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      let peak = 0;
+      for (let j = 0; j < audio.samples.length; j++) peak = Math.max(peak, Math.abs(audio.samples[j]));
+      throw new SerError(
+        'features/non-finite',
+        `${audio.source}: the features are not finite numbers (the samples reach ${peak.toExponential(2)}, far outside the usual ±1 range)`,
+      );
+    }
+  }
+  return spec;
+}
+
+function computeFeatures(audio: AudioData, params: FeatureParams): Spectrogram {
   validateFeatureParams(params);
   if (params.representation === 'utterance-stats') return utteranceFeatures(utteranceInputs(audio, params), params);
   const { samples, sampleRate } = preprocess(audio, params, true);

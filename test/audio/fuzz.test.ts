@@ -111,8 +111,6 @@ interface Tally {
   piped: number;
   pipeOk: Map<string, number>;
   pipeErrors: Map<string, number>;
-  /** Outputs of the known overflow bug (see OVERFLOW_PEAK). */
-  pipeKnown: Map<string, number>;
 }
 
 const bump = (m: Map<string, number>, k: string): void => { m.set(k, (m.get(k) ?? 0) + 1); };
@@ -123,19 +121,7 @@ function capped(a: AudioData): AudioData {
   return a.samples.length <= max ? a : { ...a, samples: a.samples.subarray(0, max) };
 }
 
-function peakAbs(x: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
-  return m;
-}
 
-/**
- * KNOWN BUG (src/features, not fixed here): without peak normalisation (preprocess 'none', the
- * bundled model's params) a float WAV whose finite samples are huge (|x| ≳ 1e19, as mutated
- * float32/float64 WAVs give) overflows the float32 power spectrum to Infinity and the features
- * come out NaN. Such outputs are tallied as known, not as failures; see the `it.fails` test below.
- */
-const OVERFLOW_PEAK = 1e15;
 
 /** Runs a decoded input through both feature pipelines; anything but finite right-shaped output or a SerError is bad. */
 function pipeline(t: Tally, label: string, decoded: AudioData): void {
@@ -157,8 +143,7 @@ function pipeline(t: Tally, label: string, decoded: AudioData): void {
       continue;
     }
     const i = out.data.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0 && p.params.preprocess === 'none' && peakAbs(a.samples) > OVERFLOW_PEAK) bump(t.pipeKnown, `${p.name} non-finite output from samples beyond ±${OVERFLOW_PEAK.toExponential()}`);
-    else if (i >= 0) t.bad.push(`${label} ${p.name}: non-finite value ${out.data[i]} at ${i} (${a.samples.length} samples, ${a.sampleRate} Hz)`);
+    if (i >= 0) t.bad.push(`${label} ${p.name}: non-finite value ${out.data[i]} at ${i} (${a.samples.length} samples, ${a.sampleRate} Hz)`);
     else bump(t.pipeOk, p.name);
   }
   sampleRss();
@@ -200,12 +185,12 @@ const list = (m: Map<string, number>): string => [...m].sort().map(([c, n]) => `
 function report(name: string, t: Tally): void {
   sampleRss();
   console.log(`[fuzz] ${name}: ${t.tried} inputs tried, ${t.decoded} decoded, errors: ${list(t.errors)}`);
-  console.log(`[fuzz] ${name}: ${t.piped} decoded inputs through the feature pipeline; ok: ${list(t.pipeOk)}; SerErrors: ${list(t.pipeErrors)}; known bug: ${list(t.pipeKnown)}; peak RSS so far ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`[fuzz] ${name}: ${t.piped} decoded inputs through the feature pipeline; ok: ${list(t.pipeOk)}; SerErrors: ${list(t.pipeErrors)}; peak RSS so far ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   expect(t.pipeOk.size + t.pipeErrors.size > 0 || t.piped === 0).toBe(true);
   expect(peakRss).toBeLessThan(RSS_LIMIT);
 }
 
-const newTally = (): Tally => ({ tried: 0, decoded: 0, errors: new Map(), bad: [], piped: 0, pipeOk: new Map(), pipeErrors: new Map(), pipeKnown: new Map() });
+const newTally = (): Tally => ({ tried: 0, decoded: 0, errors: new Map(), bad: [], piped: 0, pipeOk: new Map(), pipeErrors: new Map() });
 
 afterAll(() => {
   sampleRss();
@@ -230,12 +215,13 @@ describe('fuzz: the feature pipeline on unmutated inputs (shape expectations are
     expect([out.nMels, out.frames]).toEqual([128, 63]);
   });
 
-  // Remove `.fails` (and OVERFLOW_PEAK's exemption) once src/features guards against overflow.
-  it.fails('KNOWN BUG: huge finite samples give NaN utterance-stats features (preprocess none)', () => {
+  // Finite but huge samples (a damaged float WAV) overflow the float32 power spectrum without peak
+  // normalisation; the pipeline refuses them instead of returning NaN features.
+  it('huge finite samples are refused with features/non-finite, not turned into NaN features', () => {
     const sr = 16000;
     const a: AudioData = { samples: Float32Array.from({ length: 4000 }, (_, i) => 1e30 * Math.sin(i / 3)), sampleRate: sr, channels: 1, source: 'huge' };
-    const out = extractFeatures(a, MODEL_META.featureParams);
-    expect(out.data.every((v) => Number.isFinite(v))).toBe(true);
+    expect(() => extractFeatures(a, MODEL_META.featureParams)).toThrow(/huge: the features are not finite/);
+    try { extractFeatures(a, MODEL_META.featureParams); } catch (e) { expect(isSerError(e) && e.code).toBe('features/non-finite'); }
   });
 });
 
