@@ -1,4 +1,5 @@
 /** Mel spectrograms and the other spectral features (librosa `feature.melspectrogram`, `mfcc`, `delta`). */
+import { standardizeUtterance } from './normalize.js';
 import { SerError } from '../util/errors.js';
 import { frameCount } from '../dsp/frame.js';
 import { forEachStftFrameSplit, type StftOptions } from '../dsp/stft.js';
@@ -106,17 +107,7 @@ export function delta(S: Spectrogram, order: 1 | 2 = 1, width = 9): Spectrogram 
 
 /** Per-sample standardisation: (S − mean) / std over the whole spectrogram (std 0 → only centred). */
 export function standardize(S: Spectrogram): Spectrogram {
-  const n = S.data.length;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += S.data[i]!;
-  const mean = n ? sum / n : 0;
-  let ss = 0;
-  for (let i = 0; i < n; i++) { const d = S.data[i]! - mean; ss += d * d; }
-  const std = n ? Math.sqrt(ss / n) : 0;
-  const inv = std > 0 ? 1 / std : 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (S.data[i]! - mean) * inv;
-  return { data: out, nMels: S.nMels, frames: S.frames };
+  return standardizeUtterance(S, 0);
 }
 
 /** Stacks spectrograms with equal frame counts along the row axis. */

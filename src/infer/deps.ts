@@ -19,36 +19,8 @@ import { SerError } from '../util/errors.js';
 export { extractFeatures, isSilent, initBackend };
 
 /** How training normalised each spectrogram (metadata.normalization; default the study's per-utterance). */
-export type Normalization = 'utterance' | 'utterance-band' | 'none';
-
-function standardizeRows(s: Spectrogram, rows: number, eps: number): Spectrogram {
-  // rows = 1: the whole spectrogram as one block; rows = nMels: each mel band over time
-  const out = new Float32Array(s.data.length);
-  const len = s.data.length / rows;
-  for (let r = 0; r < rows; r++) {
-    const o = r * len;
-    let sum = 0;
-    for (let i = 0; i < len; i++) sum += s.data[o + i];
-    const mean = len ? sum / len : 0;
-    let v = 0;
-    for (let i = 0; i < len; i++) v += (s.data[o + i] - mean) ** 2;
-    const std = len ? Math.sqrt(v / len) : 0;
-    const inv = std > eps ? 1 / std : 0;
-    for (let i = 0; i < len; i++) out[o + i] = (s.data[o + i] - mean) * inv;
-  }
-  return { data: out, nMels: s.nMels, frames: s.frames };
-}
-
-/**
- * The normalisation training applied (same arithmetic as the training input code, kept here
- * because inference may not import src/train): 'utterance' = (S − mean) / std over the whole
- * spectrogram, 'utterance-band' = per mel band over time, 'none' = unchanged.
- */
-export function normalizeSpectrogram(s: Spectrogram, mode: Normalization = 'utterance', eps = 1e-8): Spectrogram {
-  if (mode === 'utterance') return standardizeRows(s, 1, eps);
-  if (mode === 'utterance-band') return standardizeRows(s, s.nMels, eps);
-  return s;
-}
+export { normalizeSpectrogram, type Normalization } from '../features/normalize.js';
+import type { Normalization } from '../features/normalize.js';
 
 /** The part of a model folder's metadata.json inference reads. */
 export interface InferMetadata {

@@ -5,6 +5,7 @@
  * randomness comes from the `Rng` passed in, so a seed reproduces every epoch exactly.
  */
 import type { Spectrogram } from '../features/types.js';
+import { normalizeSpectrogram } from '../features/normalize.js';
 import type { Rng } from '../util/rng.js';
 import type { Normalization, OfflineAugment, OnlineAugment } from './recipes.js';
 
@@ -14,43 +15,11 @@ export function cloneSpectrogram(s: Spectrogram): Spectrogram {
 }
 
 /** (S − mean) / std over the whole spectrogram (the study); a constant input becomes all zeros. */
-export function standardizeUtterance(s: Spectrogram, eps = 1e-8): Spectrogram {
-  const d = s.data;
-  let sum = 0;
-  for (let i = 0; i < d.length; i++) sum += d[i] as number;
-  const mean = d.length ? sum / d.length : 0;
-  let v = 0;
-  for (let i = 0; i < d.length; i++) v += ((d[i] as number) - mean) ** 2;
-  const std = d.length ? Math.sqrt(v / d.length) : 0;
-  const out = new Float32Array(d.length);
-  const inv = std > eps ? 1 / std : 0;
-  for (let i = 0; i < d.length; i++) out[i] = ((d[i] as number) - mean) * inv;
-  return { data: out, nMels: s.nMels, frames: s.frames };
-}
-
-/** Per mel band (row) mean / variance normalisation over time. */
-export function standardizeBands(s: Spectrogram, eps = 1e-8): Spectrogram {
-  const { nMels, frames, data } = s;
-  const out = new Float32Array(data.length);
-  for (let m = 0; m < nMels; m++) {
-    const o = m * frames;
-    let sum = 0;
-    for (let t = 0; t < frames; t++) sum += data[o + t] as number;
-    const mean = frames ? sum / frames : 0;
-    let v = 0;
-    for (let t = 0; t < frames; t++) v += ((data[o + t] as number) - mean) ** 2;
-    const std = frames ? Math.sqrt(v / frames) : 0;
-    const inv = std > eps ? 1 / std : 0;
-    for (let t = 0; t < frames; t++) out[o + t] = ((data[o + t] as number) - mean) * inv;
-  }
-  return { data: out, nMels, frames };
-}
+export { standardizeUtterance, standardizeBands } from '../features/normalize.js';
 
 /** Applies a recipe's normalisation. */
 export function normalize(s: Spectrogram, mode: Normalization): Spectrogram {
-  if (mode === 'utterance') return standardizeUtterance(s);
-  if (mode === 'utterance-band') return standardizeBands(s);
-  return s;
+  return normalizeSpectrogram(s, mode);
 }
 
 /**

@@ -21,7 +21,8 @@ export type InputMode =
  * 'utterance-band' = the same per mel band (cepstral-mean-variance style, removes channel tilt);
  * 'none' = the dB values as they are.
  */
-export type Normalization = 'utterance' | 'utterance-band' | 'none';
+export type { Normalization } from '../features/normalize.js';
+import type { Normalization } from '../features/normalize.js';
 
 /** The study's offline augmentation: `copies` augmented copies of each training spectrogram, added to the originals. */
 export interface OfflineAugment {
