@@ -6,6 +6,7 @@
  */
 import type { Spectrogram } from '../features/types.js';
 import { normalizeSpectrogram } from '../features/normalize.js';
+import { hzToMel, melToHz } from '../features/mel.js';
 import type { Rng } from '../util/rng.js';
 import type { Normalization, OfflineAugment, OnlineAugment } from './recipes.js';
 
@@ -78,22 +79,6 @@ export function maskTime(s: Spectrogram, start: number, width: number, value = 0
   const b = Math.min(s.frames, start + width);
   for (let m = 0; m < s.nMels; m++) s.data.fill(value, m * s.frames + a, m * s.frames + b);
   return s;
-}
-
-/** Slaney mel scale (librosa's default): linear below 1 kHz, logarithmic above. */
-function hzToMel(f: number): number {
-  const fSp = 200 / 3;
-  const minLogHz = 1000;
-  const minLogMel = minLogHz / fSp;
-  const logstep = Math.log(6.4) / 27;
-  return f >= minLogHz ? minLogMel + Math.log(f / minLogHz) / logstep : f / fSp;
-}
-function melToHz(m: number): number {
-  const fSp = 200 / 3;
-  const minLogHz = 1000;
-  const minLogMel = minLogHz / fSp;
-  const logstep = Math.log(6.4) / 27;
-  return m >= minLogMel ? minLogHz * Math.exp(logstep * (m - minLogMel)) : fSp * m;
 }
 
 /** Centre frequencies (Hz) of `nMels` Slaney mel bands between fmin and fmax. */
