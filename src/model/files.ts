@@ -55,14 +55,18 @@ export async function modelToFiles(model: tfl.LayersModel, metadata: MetadataInp
   return { modelJson, weights, metadataJson: JSON.stringify(meta, null, 2) };
 }
 
-/** Parses and checks metadata.json text. */
-export function parseMetadata(text: string, where: string): ModelMetadata {
-  let raw: unknown;
+/** JSON.parse, with a damaged-model error naming the file. */
+function parseJson(text: string, where: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new SerError('model/damaged', `${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/** Parses and checks metadata.json text. */
+export function parseMetadata(text: string, where: string): ModelMetadata {
+  const raw = parseJson(text, where);
   return validateMetadata(raw, where);
 }
 
@@ -74,12 +78,7 @@ interface ParsedModelJson {
 
 /** Parses and checks model.json text. */
 export function parseModelJson(text: string, where: string): ParsedModelJson {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new SerError('model/damaged', `${where}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const raw = parseJson(text, where);
   const r = raw as { modelTopology?: unknown; weightsManifest?: Array<{ paths?: unknown; weights?: unknown }> };
   if (typeof r !== 'object' || r === null || typeof r.modelTopology !== 'object' || r.modelTopology === null || !Array.isArray(r.weightsManifest) || r.weightsManifest.length !== 1) {
     throw new SerError('model/damaged', `${where}: not a tfjs layers model (needs modelTopology and one weightsManifest group)`);
