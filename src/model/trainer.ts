@@ -81,7 +81,13 @@ export interface ShardInput {
 export interface GradientPool {
   /** Number of worker replicas (the calling thread is one more). */
   readonly size: number;
-  /** Computes the shards in parallel with the given weights (all of `model.weights`, in order). */
+  /** Starts the workers (once) and resolves when all are ready to take shards. */
+  ready(): Promise<void>;
+  /**
+   * Computes the shards in parallel with the given weights (all of `model.weights`, in order). The
+   * shards are posted to the workers before `run` returns (call `ready()` first), so the calling
+   * thread can compute its own shard meanwhile.
+   */
   run(weights: Float32Array[], shards: ShardInput[]): Promise<ShardResult[]>;
   dispose(): void;
 }
@@ -255,7 +261,10 @@ export async function createTrainer(opts: TrainerOptions, pool?: GradientPool): 
       let results: ShardResult[];
       if (usePool && shards.length > 1) {
         // the workers take shards 1..k; this thread computes shard 0 meanwhile (its replica already
-        // holds the current weights)
+        // holds the current weights). `run` posts synchronously once the pool is ready: posting
+        // after an await would queue the messages behind this thread's synchronous compute and
+        // serialise the work (measured: 2 threads no faster than 1).
+        await pool.ready();
         const remote = pool.run(weights, shards.slice(1));
         let local: ShardResult;
         try {

@@ -84,14 +84,21 @@ export function createWorkerPool(size: number, init: WorkerInit): GradientPool {
       return { worker, ready, pending };
     });
 
+  let allReady = false;
   return {
     size,
-    async run(weights, shards) {
+    async ready() {
       if (closed) throw new SerError('train/pool-closed', 'the worker pool was disposed');
-      if (shards.length > size) throw new SerError('train/bad-call', `${shards.length} shards for ${size} workers`);
       slots ??= start();
+      await Promise.all(slots.map((s) => s.ready));
+      allReady = true;
+    },
+    run(weights, shards) {
+      if (closed) return Promise.reject(new SerError('train/pool-closed', 'the worker pool was disposed'));
+      if (shards.length > size) return Promise.reject(new SerError('train/bad-call', `${shards.length} shards for ${size} workers`));
+      if (!slots || !allReady) return this.ready().then(() => this.run(weights, shards));
       const all = slots;
-      await Promise.all(all.slice(0, shards.length).map((s) => s.ready));
+      // posted synchronously (no await before this point): the caller computes its own shard next
       return Promise.all(
         shards.map((shard: ShardInput, j) => {
           const slot = all[j];
