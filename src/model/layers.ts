@@ -9,6 +9,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRng } from '../util/rng.js';
+import { registerCustomOps } from './kernels/index.js';
+import { MASK_TIME } from './kernels/MaskTime.js';
+
+registerCustomOps();
 
 type Kwargs = Record<string, unknown>;
 
@@ -25,6 +29,16 @@ function inputsList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
   return Array.isArray(inputs) ? inputs : [inputs];
 }
 
+/**
+ * `h` [b, rows, T', C] zeroed on the frames where `mask` [b, T] (T a multiple of T') is 0. Runs our
+ * SerMaskTime kernel (wasm, cpu); other backends multiply by the downsampled mask.
+ */
+export function maskTime(h: tf.Tensor4D, mask: tf.Tensor): tf.Tensor4D {
+  if (tf.getKernel(MASK_TIME, tf.getBackend())) return tf.engine().runKernel(MASK_TIME, { x: h, mask }, {}) as tf.Tensor4D;
+  const [b, , t] = h.shape;
+  return tf.mul(h, tf.reshape(downsampleMask(mask, t), [b, 1, t, 1]));
+}
+
 /** Zeroes a feature map `[b, rows, T', C]` outside the (downsampled) mask. Inputs: [features, mask]. */
 export class MaskTime extends tfl.layers.Layer {
   static className = 'SerMaskTime';
@@ -34,9 +48,7 @@ export class MaskTime extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const [h, mask] = inputsList(inputs) as [tf.Tensor4D, tf.Tensor];
-      const [b, , t] = h.shape;
-      const m = downsampleMask(mask, t);
-      return tf.mul(h, tf.reshape(m, [b, 1, t, 1]));
+      return maskTime(h, mask);
     });
   }
 }
@@ -83,7 +95,7 @@ export class MaskedGlobalPool extends tfl.layers.Layer {
       const m = downsampleMask(mask, t); // [b, t]
       const n = tf.maximum(tf.sum(m, 1, true), 1); // [b, 1] valid frames
       if (this.mode === 'avg') {
-        const s = tf.sum(tf.mul(h, tf.reshape(m, [b, 1, t, 1])), [1, 2]); // [b, c]
+        const s = tf.sum(maskTime(h, mask), [1, 2]); // [b, c]
         return tf.div(s, tf.mul(n, rows));
       }
       const hr = tf.mean(h, 1); // [b, t, c]

@@ -122,3 +122,39 @@ describe('custom wasm kernels match the cpu backend', () => {
     });
   }
 });
+
+describe('SerMaskTime (our masking kernel) matches the multiply it replaces', () => {
+  const cases = [
+    { b: 3, rows: 4, t: 6, c: 3, f: 2, lens: [12, 7, 2] },
+    { b: 2, rows: 3, t: 5, c: 1, f: 1, lens: [5, 5] }, // nothing masked: shares memory
+    { b: 2, rows: 2, t: 4, c: 5, f: 4, lens: [16, 0] },
+  ];
+  for (const k of cases) {
+    it(`b${k.b} rows${k.rows} T${k.t} C${k.c} pool ${k.f} lengths ${k.lens.join(',')}`, async () => {
+      const t0 = k.t * k.f;
+      const mv = new Float32Array(k.b * t0);
+      k.lens.forEach((n, s) => mv.fill(1, s * t0, s * t0 + n));
+      const xv = rand(k.b * k.rows * k.t * k.c, 11);
+      const dyv = rand(xv.length, 12);
+      const { maskTime, downsampleMask } = await import('../../src/model/layers.js');
+      const expected = await on('cpu', () => {
+        const x = tf.tensor4d(xv, [k.b, k.rows, k.t, k.c]);
+        const m = tf.reshape(downsampleMask(tf.tensor2d(mv, [k.b, t0]), k.t), [k.b, 1, k.t, 1]);
+        return tf.mul(x, m);
+      });
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const got = await on(backend, () => maskTime(tf.tensor4d(xv, [k.b, k.rows, k.t, k.c]), tf.tensor2d(mv, [k.b, t0])));
+        // (+0 for −0: the multiply gives −0 for negative x, the kernel writes +0; both are zero)
+        expect(Array.from(got, (v) => v + 0)).toEqual(Array.from(expected, (v) => v + 0));
+        // gradient: d/dx Σ dy·mask(x) = mask(dy)
+        const g = await on(backend, () => {
+          const x = tf.tensor4d(xv, [k.b, k.rows, k.t, k.c]);
+          const m = tf.tensor2d(mv, [k.b, t0]);
+          return tf.grad((z: tf.Tensor) => tf.sum(tf.mul(maskTime(z as tf.Tensor4D, m), tf.tensor4d(dyv, [k.b, k.rows, k.t, k.c]))))(x);
+        });
+        const gExp = Array.from(dyv).map((v, i) => (expected[i] === 0 && xv[i] !== 0 ? 0 : v));
+        expect(Array.from(g, (v) => v + 0)).toEqual(gExp.map((v) => Math.fround(v) + 0));
+      }
+    });
+  }
+});

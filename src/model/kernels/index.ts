@@ -2,7 +2,7 @@
  * Our wasm training kernels, registered from this one list (one kernel per file, like tfjs's wasm
  * backend). Call after the wasm backend is initialised so tfjs's originals can be kept as fallbacks.
  */
-import { registerKernel, unregisterKernel, getKernel } from '@tensorflow/tfjs-core';
+import { registerKernel, registerGradient, unregisterKernel, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -11,6 +11,7 @@ import { identityConfig } from './Identity.js';
 import { castConfig } from './Cast.js';
 import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
+import { maskTimeConfig, maskTimeCpuConfig, maskTimeGradConfig } from './MaskTime.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
 /** Every custom wasm kernel. */
@@ -22,6 +23,7 @@ export const wasmKernels: KernelConfig[] = [
   castConfig,
   sumConfig,
   meanConfig,
+  maskTimeConfig,
 ];
 
 let registered = false;
@@ -45,4 +47,17 @@ export function unregisterWasmKernels(): void {
     unregisterKernel(k.kernelName, 'wasm');
     if (hasOriginal(k.kernelName)) registerKernel({ kernelName: k.kernelName, backendName: 'wasm', kernelFunc: original(k.kernelName) });
   }
+}
+
+let opsRegistered = false;
+
+/**
+ * Our own ops (kernels tfjs does not have, e.g. SerMaskTime): their cpu kernels and gradients.
+ * Idempotent; done on import of model/layers.ts so any backend can run and differentiate them.
+ */
+export function registerCustomOps(): void {
+  if (opsRegistered) return;
+  opsRegistered = true;
+  if (!getKernel(maskTimeCpuConfig.kernelName, 'cpu')) registerKernel(maskTimeCpuConfig);
+  registerGradient(maskTimeGradConfig);
 }
