@@ -1,0 +1,126 @@
+/**
+ * Our own small SIMD wasm module (module.ts, assembled from maxpool_grad.wat) run directly on
+ * tfjs-backend-wasm's heap: the module imports tfjs's WebAssembly.Memory, so kernels read input tensors
+ * and write the output tensor in place, with no copies. Compiled lazily and synchronously (the module is
+ * < 1 KB) and instantiated once per Memory object. Everything here degrades to "not available" (callers
+ * fall back to JS) when WebAssembly/SIMD is missing, the memory cannot be found, or it is shared (the
+ * threaded tfjs build; our module imports an unshared memory).
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { SIMD_WASM_BASE64 } from './module.js';
+
+/** The parts of tfjs's BackendWasm this module reaches into (internal fields, hence all optional). */
+interface WasmBackendInternals {
+  wasm?: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    wasmExports?: { memory?: WebAssembly.Memory };
+    HEAPU8?: Uint8Array;
+  };
+  getMemoryOffset?(dataId: object): number;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+interface SimdExports {
+  maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number): void;
+}
+
+let enabled = true;
+/** undefined: not tried yet; null: unavailable here. */
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<object, SimdExports | null>();
+
+/** Turn the SIMD kernels off/on (tests and A/B benchmarks compare against the JS loops). */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  // atob exists in browsers and Node ≥ 16; avoids a Buffer dependency in the web bundle
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function compile(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  try {
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytes = decodeBase64(SIMD_WASM_BASE64);
+    // validate() is false without SIMD support: no exception path needed for old engines
+    if (!WebAssembly.validate(bytes)) return null;
+    compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** tfjs-backend-wasm's heap, if it can be found and is the one its typed views use. */
+function findMemory(b: WasmBackendInternals): WebAssembly.Memory | null {
+  const w = b.wasm;
+  if (!w) return null;
+  const mem = w.asm?.memory ?? w.wasmMemory ?? w.wasmExports?.memory;
+  if (!(mem instanceof WebAssembly.Memory)) return null;
+  // guard against picking a different memory than the one tensors live in
+  if (w.HEAPU8 && w.HEAPU8.buffer !== mem.buffer) return null;
+  return mem;
+}
+
+/** The instantiated kernels for this backend's memory, or null. */
+function kernelsFor(backend: unknown): { exports: SimdExports; b: WasmBackendInternals } | null {
+  if (!enabled) return null;
+  const b = backend as WasmBackendInternals;
+  const mem = findMemory(b);
+  if (!mem) return null;
+  let inst = instances.get(mem);
+  if (inst === undefined) {
+    inst = null;
+    const mod = compile();
+    if (mod && !(typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer)) {
+      try {
+        inst = new WebAssembly.Instance(mod, { env: { memory: mem } }).exports as unknown as SimdExports;
+      } catch {
+        inst = null;
+      }
+    }
+    instances.set(mem, inst);
+  }
+  return inst ? { exports: inst, b } : null;
+}
+
+function offsetOf(b: WasmBackendInternals, t: TensorInfo): number | null {
+  const off = b.getMemoryOffset ? b.getMemoryOffset(t.dataId) : b.dataIdMap?.get(t.dataId)?.memoryOffset;
+  return typeof off === 'number' && off > 0 ? off : null;
+}
+
+/** Whether the SIMD kernels can run on this backend (compiles/instantiates on first call). */
+export function simdAvailable(backend: unknown): boolean {
+  return kernelsFor(backend) !== null;
+}
+
+/**
+ * MaxPoolGrad, NHWC float32, 2×2 window, stride 2, valid padding, channels % 4 == 0: writes every element
+ * of `out` (shape of `input`). `dy` is [batch, ⌊height/2⌋, ⌊width/2⌋, channels]. Returns false (nothing
+ * written) when the SIMD module is unusable or the shape is not supported, so the caller runs its JS loop.
+ */
+export function simdMaxPoolGrad2x2(
+  backend: unknown,
+  dy: TensorInfo,
+  input: TensorInfo,
+  out: TensorInfo,
+  dims: { batch: number; height: number; width: number; channels: number },
+): boolean {
+  const { batch, height, width, channels } = dims;
+  if (channels <= 0 || channels % 4 !== 0 || batch <= 0 || height <= 0 || width <= 0) return false;
+  // byte sizes are i32 in the module
+  if (batch * height * width * channels * 4 > 0x7fffffff) return false;
+  const k = kernelsFor(backend);
+  if (!k) return false;
+  const x = offsetOf(k.b, input), g = offsetOf(k.b, dy), dx = offsetOf(k.b, out);
+  if (x === null || g === null || dx === null) return false;
+  k.exports.maxPoolGrad2x2(x, g, dx, batch, height, width, channels);
+  return true;
+}
