@@ -158,3 +158,24 @@ describe('SerMaskTime (our masking kernel) matches the multiply it replaces', ()
     });
   }
 });
+
+describe('Tile (block copies) matches the cpu backend', () => {
+  const cases: Array<{ shape: number[]; reps: number[]; dtype: 'float32' | 'int32' }> = [
+    { shape: [1, 1, 1, 3], reps: [2, 3, 4, 1], dtype: 'float32' },
+    { shape: [2, 3], reps: [3, 2], dtype: 'float32' },
+    { shape: [4], reps: [5], dtype: 'int32' },
+    { shape: [2, 1, 3], reps: [1, 4, 2], dtype: 'float32' },
+    { shape: [3, 2], reps: [1, 1], dtype: 'float32' },
+    { shape: [2, 2], reps: [0, 3], dtype: 'float32' },
+  ];
+  for (const k of cases) {
+    it(`[${k.shape}] × [${k.reps}] ${k.dtype}`, async () => {
+      const n = k.shape.reduce((a, b) => a * b, 1);
+      const v = k.dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => i * 7 - 3) : rand(n, 21);
+      const run = (): tf.Tensor => tf.tile(tf.tensor(v, k.shape, k.dtype), k.reps);
+      const a = await on('wasm', run);
+      const b = await on('cpu', run);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    });
+  }
+});

@@ -11,6 +11,7 @@ import { identityConfig } from './Identity.js';
 import { castConfig } from './Cast.js';
 import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
+import { tileConfig } from './Tile.js';
 import { maskTimeConfig, maskTimeCpuConfig, maskTimeGradConfig } from './MaskTime.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
@@ -24,6 +25,7 @@ export const wasmKernels: KernelConfig[] = [
   sumConfig,
   meanConfig,
   maskTimeConfig,
+  tileConfig,
 ];
 
 let registered = false;
