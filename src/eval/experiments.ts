@@ -41,8 +41,14 @@ export interface GridEntry {
   recipe: string;
   lr: number;
   epochs: number;
-  /** Batch size override (--quick raises batch-1 recipes to QUICK_MIN_BATCH). */
+  /** Batch size override (batch-1 recipes train on masked batches of GRID_MIN_BATCH). */
   batchSize?: number;
+  /**
+   * 'online': the study's augmentation ops drawn fresh every epoch (one pass over the originals per
+   * epoch) instead of its offline 10× copies (11 passes per epoch). Default for *-aug recipes unless
+   * `offlineCopies` is set.
+   */
+  augment?: 'online';
 }
 
 /** What the study reports (../shared/reference/seed-results.md), by recipe. */
@@ -77,8 +83,10 @@ export interface ExperimentOptions {
   lrs?: number[];
   /** Epochs per run (default: quick 3, else the recipe's). */
   epochs?: number;
-  /** Augmented copies override (quick default 2; full: the recipe's 10). */
+  /** Offline augmented copies for *-aug recipes (the study's 10×); default: its ops on the fly each epoch. */
   offlineCopies?: number;
+  /** Batch size for every recipe (default: the recipe's, at least GRID_MIN_BATCH). */
+  batchSize?: number;
   protocols?: Protocol[];
   seed?: number;
   format?: CorpusFormat;
@@ -115,6 +123,8 @@ export interface JobSpec {
   featuresFile: string | null;
   /** Offline pitch shift: 'waveform' (audio, cached) or 'mel-warp' (fast; --quick). Absent = 'mel-warp'. */
   pitchMode?: 'waveform' | 'mel-warp';
+  /** Gradient threads of this job (cores ÷ parallel jobs; absent = the trainer's default). */
+  threads?: number;
 }
 
 /** Metrics of the test set at one epoch. */
@@ -149,25 +159,38 @@ export interface JobResult {
 /** The reduced grid of --quick: one of each kind (batch-1, resized, augmented) and ours. */
 export const QUICK_RECIPES: readonly string[] = ['seed-cnn3', 'seed-cnn4-resized', 'seed-cnn4-aug', 'ser-best', 'ser-stats'];
 
-/** --quick trains with batches of at least this many (batch 1 is the study's, and slow). */
-export const QUICK_MIN_BATCH = 8;
+/**
+ * The grid trains the study's batch-1 recipes on masked, length-bucketed batches of this many: the
+ * mask makes every sample's forward pass exactly its batch-1 pass (test/model: padded = one by one),
+ * only the optimizer steps once per batch instead of once per sample. `--batch 1` restores the study's.
+ */
+export const GRID_MIN_BATCH = 8;
+
+/**
+ * Epochs per run of the full grid: sized so that the whole grid (8 study recipes × 3 learning rates ×
+ * 6 folds + ours) finishes in under an hour on 2 cores (BENCHMARKS.md, REPORT.md give the time).
+ */
+export const GRID_EPOCHS = 8;
 
 /** Grid of configurations for the options. */
-export function experimentGrid(opts: Pick<ExperimentOptions, 'quick' | 'recipes' | 'lrs' | 'epochs'>): GridEntry[] {
+export function experimentGrid(opts: Pick<ExperimentOptions, 'quick' | 'recipes' | 'lrs' | 'epochs' | 'batchSize' | 'offlineCopies'>): GridEntry[] {
   const names = opts.recipes ?? [...(opts.quick ? QUICK_RECIPES : EXPERIMENT_RECIPES)];
   const out: GridEntry[] = [];
   for (const name of names) {
     const r = getRecipe(name);
-    const lrs = opts.lrs ?? (opts.quick ? [STUDY_RESULTS[name]?.lr ?? r.lr] : [0.01, 0.001, 0.0001]);
-    const epochs = opts.epochs ?? (opts.quick ? 2 : r.epochs);
-    const batchSize = opts.quick && r.batchSize < QUICK_MIN_BATCH ? QUICK_MIN_BATCH : undefined;
-    for (const lr of lrs) out.push({ recipe: name, lr, epochs, ...(batchSize ? { batchSize } : {}) });
+    const ours = !name.startsWith('seed-');
+    // our recipes run at their own learning rate (chosen on validation data in their own studies)
+    const lrs = opts.lrs ?? (opts.quick || ours ? [STUDY_RESULTS[name]?.lr ?? r.lr] : [0.01, 0.001, 0.0001]);
+    const epochs = opts.epochs ?? (opts.quick ? 2 : ours ? r.epochs : Math.min(r.epochs, GRID_EPOCHS));
+    const batchSize = opts.batchSize ?? (r.batchSize < GRID_MIN_BATCH ? GRID_MIN_BATCH : undefined);
+    const online = r.offlineAugment !== null && r.offlineAugment.melWarp === undefined && opts.offlineCopies === undefined;
+    for (const lr of lrs) out.push({ recipe: name, lr, epochs, ...(batchSize && batchSize !== r.batchSize ? { batchSize } : {}), ...(online ? { augment: 'online' as const } : {}) });
   }
   return out;
 }
 
 function jobId(e: GridEntry, protocol: Protocol, fold: string): string {
-  return `${e.recipe}_lr${e.lr}_e${e.epochs}${e.batchSize ? `_b${e.batchSize}` : ''}_${protocol}_${fold}`.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return `${e.recipe}_lr${e.lr}_e${e.epochs}${e.batchSize ? `_b${e.batchSize}` : ''}${e.augment ? '_online' : ''}_${protocol}_${fold}`.replace(/[^A-Za-z0-9_.-]/g, '-');
 }
 
 /** Builds every job of an experiment (splits are computed here, once, deterministically). */
@@ -217,6 +240,11 @@ export function jobRecipe(job: JobSpec): Recipe {
   // the whole budget runs; selection happens afterwards from the curves (both ways)
   r.earlyStopping = { ...r.earlyStopping, patience: null };
   if (job.archOptions) r.archOptions = { ...r.archOptions, ...job.archOptions };
+  if (r.offlineAugment && job.entry.augment === 'online') {
+    const { p, noiseStd, pitchSemitones, freqMask, timeMask } = r.offlineAugment;
+    r.onlineAugment = { ...(r.onlineAugment ?? {}), study: { p, noiseStd, pitchSemitones, freqMask, timeMask } };
+    r.offlineAugment = null;
+  }
   if (r.offlineAugment && job.offlineCopies !== null) r.offlineAugment = { ...r.offlineAugment, copies: job.offlineCopies };
   if (r.offlineAugment) r.offlineAugment = { ...r.offlineAugment, pitchShift: job.pitchMode ?? 'mel-warp' };
   return r;
@@ -248,6 +276,7 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Prom
       : undefined,
     progress: false,
     backend: job.backend ?? undefined,
+    ...(job.threads ? { threads: job.threads } : {}),
     createTrainer,
     saveModel: async () => undefined,
   });
@@ -473,9 +502,13 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const jobs = planJobs(items, grid, {
     perEntry,
     protocols, seed, params, archOptions: opts.archOptions ?? null, cacheDir, backend: opts.backend ?? null,
-    offlineCopies: opts.offlineCopies ?? (opts.quick ? 1 : null), out, labelNames, featuresFile,
+    offlineCopies: opts.offlineCopies ?? null, out, labelNames, featuresFile,
     pitchMode: opts.quick ? 'mel-warp' : 'waveform',
   });
+  // parallel jobs share the cores: each trains on cores ÷ jobs threads (processes scale better than
+  // gradient workers inside one run, and batch-1 recipes cannot split at all)
+  const threadsPerJob = Math.max(1, Math.floor(availableParallelism() / jobsN));
+  for (const j of jobs) j.threads = threadsPerJob;
   const failed: ExperimentSummary['failed'] = [];
   const bar = createProgress({ total: jobs.length, label: 'experiments', unit: 'runs', enabled: opts.progress !== false });
   const results = await pool(

@@ -152,10 +152,17 @@ export async function augmentOffline(
   shifted?: (semitones: number) => Promise<Spectrogram>,
 ): Promise<Spectrogram> {
   let x = cloneSpectrogram(s);
+  let semis = 0;
   if (rng.chance(aug.p)) {
-    const semis = drawSemitones(aug.pitchSemitones, rng);
-    if (semis !== 0) x = shifted ? cloneSpectrogram(await shifted(semis)) : warpMel(x, 2 ** (semis / 12), 0, fmax);
+    semis = drawSemitones(aug.pitchSemitones, rng);
+    if (semis !== 0 && shifted) x = cloneSpectrogram(await shifted(semis));
   }
+  return studyOps(x, aug, rng, shifted ? 0 : semis, fmax);
+}
+
+/** The study's ops after the pitch draw: mel-axis pitch warp (if `semis`), noise, frequency and time masks. */
+function studyOps(x: Spectrogram, aug: Pick<OfflineAugment, 'p' | 'noiseStd' | 'freqMask' | 'timeMask'>, rng: Rng, semis: number, fmax: number): Spectrogram {
+  if (semis !== 0) x = warpMel(x, 2 ** (semis / 12), 0, fmax);
   if (rng.chance(aug.p)) addNoise(x, aug.noiseStd, rng);
   if (rng.chance(aug.p)) {
     const F = Math.floor(rng.uniform(aug.freqMask[0], aug.freqMask[1] + 1));
@@ -173,6 +180,10 @@ export async function augmentOffline(
 /** One on-the-fly augmented copy (a new array; the input is not touched). */
 export function augmentOnline(s: Spectrogram, aug: OnlineAugment, rng: Rng, fmax = 8000): Spectrogram {
   let x = cloneSpectrogram(s);
+  if (aug.study) {
+    const semis = rng.chance(aug.study.p) ? drawSemitones(aug.study.pitchSemitones, rng) : 0;
+    x = studyOps(x, aug.study, rng, semis, fmax);
+  }
   if (aug.speed && rng.chance(aug.speed.p)) {
     const f = rng.uniform(1 - aug.speed.range, 1 + aug.speed.range);
     x = interpolateTime(x, Math.max(1, Math.round(x.frames / f)));

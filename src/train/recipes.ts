@@ -67,6 +67,11 @@ export interface OnlineAugment {
   noise?: { p: number; std: number };
   /** Global gain in dB (matters only without normalisation). */
   gain?: { p: number; maxDb: number };
+  /**
+   * The study's four ops (pitch as a mel-axis warp, noise, frequency mask, time mask, each with
+   * probability p), drawn fresh every epoch instead of as fixed offline copies.
+   */
+  study?: Pick<OfflineAugment, 'p' | 'noiseStd' | 'pitchSemitones' | 'freqMask' | 'timeMask'>;
 }
 
 /** Adam-family optimizer settings (the trainer implements the update). */

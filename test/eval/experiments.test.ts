@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { experimentGrid, planJobs, runExperiments, summarizeResults, type JobResult } from '../../src/eval/experiments.js';
+import { experimentGrid, GRID_EPOCHS, planJobs, runExperiments, summarizeResults, type JobResult } from '../../src/eval/experiments.js';
 import { featureParams } from '../../src/features/params.js';
 import { writeToyCorpus } from '../train/helpers.js';
 
@@ -14,6 +14,12 @@ describe('experiment planning', () => {
     expect(experimentGrid({ quick: true, recipes: ['seed-cnn4-resized'] })).toEqual([{ recipe: 'seed-cnn4-resized', lr: 0.0001, epochs: 2 }]);
     expect(experimentGrid({ quick: true }).map((g) => `${g.recipe}:${g.batchSize ?? '-'}`)).toEqual(['seed-cnn3:8', 'seed-cnn4-resized:-', 'seed-cnn4-aug:8', 'ser-best:-', 'ser-stats:-']);
     expect(experimentGrid({ recipes: ['seed-cnn3'] }).map((g) => g.lr)).toEqual([0.01, 0.001, 0.0001]);
+    // the full grid: the study's recipes at GRID_EPOCHS, batch-1 as masked batches of 8, augmentation on the
+    // fly unless offline copies are asked for; ours at their own learning rate and epochs
+    expect(experimentGrid({ recipes: ['seed-cnn4-aug'] })[0]).toEqual({ recipe: 'seed-cnn4-aug', lr: 0.01, epochs: GRID_EPOCHS, batchSize: 8, augment: 'online' });
+    expect(experimentGrid({ recipes: ['seed-cnn4-aug'], offlineCopies: 10, batchSize: 1 })[0]).toEqual({ recipe: 'seed-cnn4-aug', lr: 0.01, epochs: GRID_EPOCHS });
+    expect(experimentGrid({ recipes: ['seed-cnn3-resized'] }).map((g) => g.batchSize)).toEqual([undefined, undefined, undefined]);
+    expect(experimentGrid({ recipes: ['ser-stats'] })).toEqual([{ recipe: 'ser-stats', lr: 0.003, epochs: 20 }]);
   });
 
   it('LOSO never puts the test speaker in training or validation; study split is 80/20', () => {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { CorpusFormat } from '../../data/corpus.js';
-import { EXPERIMENT_RECIPES, runExperiments, runJobFile, type Protocol } from '../../eval/experiments.js';
+import { EXPERIMENT_RECIPES, GRID_EPOCHS, GRID_MIN_BATCH, runExperiments, runJobFile, type Protocol } from '../../eval/experiments.js';
 import { SerError } from '../../util/errors.js';
 import { intFlag, jsonFlag } from './train.js';
 
@@ -19,6 +19,7 @@ interface ExperimentFlags {
   lrs?: string;
   epochs?: number;
   copies?: number;
+  batch?: number;
   protocols?: string;
   seed: number;
   format?: string;
@@ -40,12 +41,13 @@ export function register(program: Command): void {
     .description("run the study's comparison (3/4 layers × batch-1/resized × original/augmented × lr) under its random split and leave-one-speaker-out; writes REPORT.md + report.html")
     .option('--data <dir>', 'corpus folder')
     .option('--out <dir>', 'output folder (runs/, figures/, summary.json, REPORT.md, report.html)')
-    .option('--quick', 'reduced grid: seed-cnn3, seed-cnn4-resized, seed-cnn4-aug, ser-best, ser-stats; 2 epochs, one learning rate, 1 augmented copy, batch ≥ 8 (minutes, not hours)')
+    .option('--quick', 'reduced grid for CI: seed-cnn3, seed-cnn4-resized, seed-cnn4-aug, ser-best, ser-stats; 2 epochs, one learning rate (minutes, not an hour)')
     .option('--jobs <n>', 'parallel child processes (default: CPU cores)', intFlag('jobs'))
     .option('--recipes <list>', `comma-separated recipes (default: ${EXPERIMENT_RECIPES.join(',')})`)
     .option('--lrs <list>', 'comma-separated learning rates (default: 0.01,0.001,0.0001; --quick: the study\'s)')
-    .option('--epochs <n>', 'epochs per run (default: the recipe\'s; --quick: 2)', intFlag('epochs'))
-    .option('--copies <n>', 'augmented copies for *-aug recipes (default 10; --quick: 1)', intFlag('copies', 0))
+    .option('--epochs <n>', `epochs per run (default: the study's recipes ${GRID_EPOCHS}, sized for the whole grid in under an hour; ours their own; --quick: 2)`, intFlag('epochs'))
+    .option('--batch <n>', `batch size for every recipe (default: the recipe's, batch-1 recipes as masked batches of ${GRID_MIN_BATCH})`, intFlag('batch'))
+    .option('--copies <n>', "the study's offline augmented copies for *-aug recipes (e.g. 10); default: its ops drawn fresh each epoch", intFlag('copies', 0))
     .option('--protocols <list>', 'study,loso (default both)')
     .option('--seed <n>', 'random seed', intFlag('seed', 0), 42)
     .option('--format <name>', 'corpus format (default: auto-detect)')
@@ -70,7 +72,7 @@ export function register(program: Command): void {
       for (const p of protocols ?? []) if (p !== 'study' && p !== 'loso') throw new SerError('cli/bad-option', `--protocols: unknown protocol "${p}" (use study, loso)`);
       const s = await runExperiments({
         data: f.data, out: f.out, quick: f.quick, jobs: f.jobs, recipes: list(f.recipes), lrs, epochs: f.epochs,
-        offlineCopies: f.copies, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
+        offlineCopies: f.copies, batchSize: f.batch, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
         features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress,
       });
       const runs = s.configs.reduce((a, c) => a + c.results.length, 0);
