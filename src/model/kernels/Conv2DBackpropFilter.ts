@@ -4,11 +4,14 @@
  * Done as im2col + one matrix product: the columns matrix colsT[(i,j,c), (b,y,x)] is written by hand
  * (plane memmoves for stride 1; tfjs's pad + 9 slices + concat measured 2–4× slower), then the wasm
  * BatchMatMul (XNNPACK) multiplies colsT [kh·kw·cin, N] × dy [N, cout] = dW in filter layout.
+ * Stride 1 first tries the direct SIMD kernel (simd/conv2d_filter.wat): XNNPACK re-packs dy on every
+ * call (it is new each training step), which cost more than the product itself.
  */
 import { backend_util, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
 import { wasmKernel } from './registry.js';
+import { simdAvailable, simdConv2DBackpropFilterS1 } from './simd/index.js';
 
 /** Generic (any stride) gather of colsT[(i,j,c), (b,y,x)] from NHWC x. */
 function im2colStrided(xs: Float32Array, cs: Float32Array, info: backend_util.Conv2DInfo, n: number): void {
@@ -115,6 +118,14 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  if (strideHeight === 1 && strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && simdAvailable(backend)) {
+    const out = backend.makeOutput(filterShape.slice(), 'float32');
+    if (simdConv2DBackpropFilterS1(backend, x, dy, out, {
+      batch: batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels, outHeight, outWidth, outChannels,
+      filterHeight, filterWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    })) return out;
+    backend.disposeData(out.dataId);
+  }
   const n = batchSize * outHeight * outWidth;
   const rows = filterHeight * filterWidth * inChannels;
   const cols = backend.makeOutput([rows, n], 'float32');

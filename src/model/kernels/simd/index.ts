@@ -1,8 +1,8 @@
 /**
- * Our own small SIMD wasm module (module.ts, assembled from maxpool_grad.wat) run directly on
+ * Our own small SIMD wasm module (module.ts, assembled from the .wat files here) run directly on
  * tfjs-backend-wasm's heap: the module imports tfjs's WebAssembly.Memory, so kernels read input tensors
  * and write the output tensor in place, with no copies. Compiled lazily and synchronously (the module is
- * < 1 KB) and instantiated once per Memory object. Everything here degrades to "not available" (callers
+ * ~3 KB) and instantiated once per Memory object. Everything here degrades to "not available" (callers
  * fall back to JS) when WebAssembly/SIMD is missing, the memory cannot be found, or it is shared (the
  * threaded tfjs build; our module imports an unshared memory).
  */
@@ -23,6 +23,10 @@ interface WasmBackendInternals {
 
 interface SimdExports {
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number): void;
+  conv2dBackpropFilterS1(
+    x: number, dy: number, dw: number, b: number, h: number, w: number, cin: number,
+    oh: number, ow: number, cout: number, kh: number, kw: number, pt: number, pl: number,
+  ): void;
 }
 
 let enabled = true;
@@ -122,5 +126,34 @@ export function simdMaxPoolGrad2x2(
   const x = offsetOf(k.b, input), g = offsetOf(k.b, dy), dx = offsetOf(k.b, out);
   if (x === null || g === null || dx === null) return false;
   k.exports.maxPoolGrad2x2(x, g, dx, batch, height, width, channels);
+  return true;
+}
+
+/** Shape of a stride-1, dilation-1 NHWC convolution as Conv2DBackpropFilter sees it. */
+export interface ConvS1Dims {
+  batch: number; inHeight: number; inWidth: number; inChannels: number;
+  outHeight: number; outWidth: number; outChannels: number;
+  filterHeight: number; filterWidth: number; padTop: number; padLeft: number;
+}
+
+/**
+ * Conv2DBackpropFilter, NHWC float32, stride 1, dilation 1: writes every element of `out` ([kh, kw, Cin,
+ * Cout]) from `x` [B, H, W, Cin] and `dy` [B, OH, OW, Cout], directly (no im2col, no packing). Returns
+ * false (nothing written) when the SIMD module is unusable here, so the caller takes its matmul path.
+ */
+export function simdConv2DBackpropFilterS1(backend: unknown, x: TensorInfo, dy: TensorInfo, out: TensorInfo, d: ConvS1Dims): boolean {
+  const dims = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, d.outChannels, d.filterHeight, d.filterWidth];
+  if (dims.some((v) => !Number.isInteger(v) || v <= 0)) return false;
+  if (!Number.isInteger(d.padTop) || !Number.isInteger(d.padLeft)) return false;
+  // byte offsets and sizes are i32 in the module
+  const maxBytes = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels,
+    d.filterHeight * d.filterWidth * d.inChannels * d.outChannels) * 4;
+  if (maxBytes > 0x7fffffff) return false;
+  const k = kernelsFor(backend);
+  if (!k) return false;
+  const xo = offsetOf(k.b, x), g = offsetOf(k.b, dy), w = offsetOf(k.b, out);
+  if (xo === null || g === null || w === null) return false;
+  k.exports.conv2dBackpropFilterS1(xo, g, w, d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth,
+    d.outChannels, d.filterHeight, d.filterWidth, d.padTop, d.padLeft);
   return true;
 }
