@@ -18,6 +18,7 @@ import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
 import { MaskTime, MaskedGlobalPool, SampleDropout, type PoolMode } from './layers.js';
 import { Standardize } from './standardize.js';
+import { SerBatchNorm } from './batchnorm.js';
 
 export type ArchName = 'cnn3' | 'cnn4' | 'cnn3-resized' | 'cnn4-resized' | 'ser-cnn' | 'ser-mlp';
 export const ARCH_NAMES: readonly ArchName[] = ['cnn3', 'cnn4', 'cnn3-resized', 'cnn4-resized', 'ser-cnn', 'ser-mlp'];
@@ -131,7 +132,7 @@ export function buildModel(arch: ArchName | string, options: ArchOptions = {}, s
       activation: useBn ? 'linear' : 'relu', kernelInitializer: init.kernel, biasInitializer: init.bias,
     }).apply(h) as tfl.SymbolicTensor;
     if (useBn) {
-      h = tfl.layers.batchNormalization({ axis: 3, momentum: 0.9, epsilon: 1e-5, name: `bn${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+      h = new SerBatchNorm({ axis: 3, momentum: 0.9, epsilon: 1e-5, name: `bn${i + 1}` }).apply(h) as tfl.SymbolicTensor;
       h = tfl.layers.activation({ activation: 'relu', name: `relu${i + 1}` }).apply(h) as tfl.SymbolicTensor;
     }
     if (fixed === null) h = new MaskTime({ name: `mask${i + 1}` }).apply([h, mask]) as tfl.SymbolicTensor;
