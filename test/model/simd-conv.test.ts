@@ -69,6 +69,16 @@ cases.push(
   { b: 1, h: 7, w: 8, ci: 1, co: 20, kh: 3, kw: 3, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
   { b: 3, h: 5, w: 6, ci: 6, co: 9, kh: 3, kw: 2, pad: [[0, 0], [1, 2], [3, 0], [0, 0]] },
 );
+// Cin = 1 with Cout % 8 = 0 takes three filter columns at a time: groups plus leftover columns, groups
+// whose common columns are empty, asymmetric pads
+cases.push(
+  { b: 3, h: 4, w: 3, ci: 1, co: 16, kh: 5, kw: 5, pad: 'same' },
+  { b: 1, h: 6, w: 2, ci: 1, co: 8, kh: 3, kw: 3, pad: 'same' },
+  { b: 3, h: 7, w: 12, ci: 1, co: 24, kh: 1, kw: 7, pad: 'valid' },
+  { b: 1, h: 9, w: 10, ci: 1, co: 32, kh: 3, kw: 8, pad: 'same' },
+  { b: 3, h: 6, w: 9, ci: 1, co: 8, kh: 3, kw: 4, pad: [[0, 0], [0, 2], [3, 1], [0, 0]] },
+  { b: 1, h: 5, w: 7, ci: 1, co: 16, kh: 2, kw: 6, pad: [[0, 0], [1, 0], [0, 4], [0, 0]] },
+);
 
 describe('SIMD Conv2DBackpropFilter (stride 1) matches tfjs cpu', () => {
   beforeAll(async () => {
