@@ -179,3 +179,40 @@ describe('Tile (block copies) matches the cpu backend', () => {
     });
   }
 });
+
+describe('per-channel SIMD paths (Sum / Mean over leading axes, bias Add) match the cpu backend', () => {
+  const shapes: number[][] = [[3, 5, 7, 16], [2, 4, 3, 12], [1, 1, 600, 32], [2, 3, 5, 6], [4, 70, 20], [1000, 4], [2, 3, 64]];
+  for (const shape of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const c = shape[shape.length - 1] as number;
+    const xv = rand(n, 31);
+    const bv = rand(c, 32);
+    const lead = shape.slice(0, -1).map((_, i) => i);
+    it(`Sum and Mean over the leading axes of [${shape}]`, async () => {
+      for (const op of ['sum', 'mean'] as const) {
+        const run = (): tf.Tensor => tf[op](tf.tensor(xv, shape), lead);
+        const a = await on('wasm', run);
+        const b = await on('cpu', run);
+        expect(maxRelErr(a, b)).toBeLessThanOrEqual(1e-5);
+      }
+    });
+    it(`Add of a [${c}] row to [${shape}] (both orders, and as [1,…,1,${c}])`, async () => {
+      const rowShape = [...shape.slice(0, -1).map(() => 1), c];
+      for (const f of [
+        () => tf.add(tf.tensor(xv, shape), tf.tensor(bv, [c])),
+        () => tf.add(tf.tensor(bv, [c]), tf.tensor(xv, shape)),
+        () => tf.add(tf.tensor(xv, shape), tf.tensor(bv, rowShape)),
+      ]) {
+        const a = await on('wasm', f);
+        const b = await on('cpu', f);
+        expect(Array.from(a)).toEqual(Array.from(b));
+      }
+    });
+  }
+  it('a big reduction stays accurate (blocked float32 sums)', async () => {
+    const rows = 307200, c = 16;
+    const xv = new Float32Array(rows * c).fill(0.1);
+    const got = await on('wasm', () => tf.sum(tf.tensor2d(xv, [rows, c]), 0));
+    for (const v of got) expect(Math.abs(v - rows * 0.1) / (rows * 0.1)).toBeLessThan(1e-5);
+  });
+});

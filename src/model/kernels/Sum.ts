@@ -1,6 +1,7 @@
 /**
  * Sum for wasm with a fast path for reducing all leading axes (bias gradients: dy [b,H,W,C] → [C]):
- * xᵀ·1 on the wasm matrix product, instead of tfjs's transpose-then-reduce (a full copy of dy per
+ * one pass of our SIMD kernel (simd/channel_ops.wat: 6.9 → ~1 ms on [8,128,300,16]) when C % 4 == 0,
+ * else xᵀ·1 on the wasm matrix product, instead of tfjs's transpose-then-reduce (a full copy of dy per
  * conv layer per step). Measured (CPU ms, b=4 cnn3 layer shapes, fresh inputs): 3.3 / 1.4 / 0.6 vs
  * 5.8 / 2.9 / 1.4 for a JS float64 loop and 8.5 / 4.5 / 2.2 for 1ᵀ·x (which repacks x). Other
  * reductions use tfjs's kernel.
@@ -9,6 +10,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
 import { original, wasmKernel } from './registry.js';
+import { simdSumRows } from './simd/index.js';
 
 /**
  * Σ (times `scale`) over the leading axes of x as xᵀ·(scale·1), or null when the reduction is not
@@ -26,6 +28,16 @@ export function reduceLeading(args: { inputs: { x: TensorInfo }; backend: unknow
   const backend = args.backend as WasmBackendLike;
   const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const shape = keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+  // one streaming SIMD pass when the channels come in fours (every CNN layer here)
+  const direct = backend.makeOutput(shape, 'float32');
+  if (simdSumRows(backend, x, direct, n, m)) {
+    if (mean) {
+      const o = f32(backend, direct);
+      for (let j = 0; j < o.length; j++) o[j] = (o[j] as number) / n;
+    }
+    return direct;
+  }
+  backend.disposeData(direct.dataId);
   const ones = backend.makeOutput([n, 1], 'float32');
   f32(backend, ones).fill(mean ? 1 / n : 1);
   const reshape = wasmKernel('Reshape');

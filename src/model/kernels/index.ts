@@ -12,6 +12,7 @@ import { castConfig } from './Cast.js';
 import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
 import { tileConfig } from './Tile.js';
+import { addConfig } from './Add.js';
 import { maskTimeConfig, maskTimeCpuConfig, maskTimeGradConfig } from './MaskTime.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
@@ -26,6 +27,7 @@ export const wasmKernels: KernelConfig[] = [
   meanConfig,
   maskTimeConfig,
   tileConfig,
+  addConfig,
 ];
 
 let registered = false;

@@ -22,6 +22,8 @@ interface WasmBackendInternals {
 }
 
 interface SimdExports {
+  sumRows(x: number, out: number, n: number, m: number): void;
+  addRow(x: number, b: number, out: number, n: number, m: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number): void;
   conv2dBackpropFilterS1(
     x: number, dy: number, dw: number, b: number, h: number, w: number, cin: number,
@@ -155,5 +157,30 @@ export function simdConv2DBackpropFilterS1(backend: unknown, x: TensorInfo, dy: 
   if (xo === null || g === null || w === null) return false;
   k.exports.conv2dBackpropFilterS1(xo, g, w, d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth,
     d.outChannels, d.filterHeight, d.filterWidth, d.padTop, d.padLeft);
+  return true;
+}
+
+/**
+ * out[j] = Σ_i x[i·m + j] for x viewed as [n, m] float32, m % 4 == 0 (bias gradients: Σ over the
+ * pixels of dy). Returns false (nothing written) when the SIMD module cannot run this.
+ */
+export function simdSumRows(backend: unknown, x: TensorInfo, out: TensorInfo, n: number, m: number): boolean {
+  if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return false;
+  const k = kernelsFor(backend);
+  if (!k) return false;
+  const xo = offsetOf(k.b, x), o = offsetOf(k.b, out);
+  if (xo === null || o === null) return false;
+  k.exports.sumRows(xo, o, n, m);
+  return true;
+}
+
+/** out[i·m + j] = x[i·m + j] + b[j] (x viewed as [n, m], b [m], m % 4 == 0); false when not possible here. */
+export function simdAddRow(backend: unknown, x: TensorInfo, b: TensorInfo, out: TensorInfo, n: number, m: number): boolean {
+  if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return false;
+  const k = kernelsFor(backend);
+  if (!k) return false;
+  const xo = offsetOf(k.b, x), bo = offsetOf(k.b, b), o = offsetOf(k.b, out);
+  if (xo === null || bo === null || o === null) return false;
+  k.exports.addRow(xo, bo, o, n, m);
   return true;
 }
