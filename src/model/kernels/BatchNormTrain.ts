@@ -22,6 +22,137 @@ export const BN_TRAIN_GRAD = 'SerBatchNormTrainGrad';
 // ---- the arithmetic, shared by both backends --------------------------------------------------------
 
 /**
+ * Every pass walks x in blocks of about BLOCK values (they stay in L1) and, inside a block, four
+ * channels at a time with their constants and accumulators in locals, striding over the pixels. In
+ * V8 this is 2–3× faster than one flat loop with a running channel counter (`s[ch] += …` per value;
+ * measured 8–9 ms vs 3–4 ms per pass over [8,128,256,16]): fewer bounds checks and no accumulator
+ * loads/stores. Channels beyond a multiple of 4 take a one-channel loop.
+ */
+const BLOCK = 2048;
+
+/** Values per block: whole pixels, at least 64 of them so wide layers still amortise each group's setup. */
+function blockSize(c: number): number {
+  return Math.max(64, Math.floor(BLOCK / c)) * c;
+}
+
+/** s1[ch] += Σ(x − k[ch]), s2[ch] += Σ(x − k[ch])² over the channel's values of x [..., C]. */
+function sumsShifted(x: Float32Array, k: Float64Array, s1: Float64Array, s2: Float64Array): void {
+  const c = k.length;
+  const len = x.length;
+  const blk = blockSize(c);
+  const c4 = c - (c % 4);
+  for (let start = 0; start < len; start += blk) {
+    const end = Math.min(len, start + blk);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const k0 = k[ch], k1 = k[ch + 1], k2 = k[ch + 2], k3 = k[ch + 3];
+      let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      for (let i = start + ch; i < end; i += c) {
+        const d0 = x[i] - k0, d1 = x[i + 1] - k1, d2 = x[i + 2] - k2, d3 = x[i + 3] - k3;
+        p0 += d0; p1 += d1; p2 += d2; p3 += d3;
+        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+      }
+      s1[ch] += p0; s1[ch + 1] += p1; s1[ch + 2] += p2; s1[ch + 3] += p3;
+      s2[ch] += q0; s2[ch + 1] += q1; s2[ch + 2] += q2; s2[ch + 3] += q3;
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const k0 = k[ch];
+      let p0 = 0, q0 = 0;
+      for (let i = start + ch; i < end; i += c) {
+        const d0 = x[i] - k0;
+        p0 += d0;
+        q0 += d0 * d0;
+      }
+      s1[ch] += p0;
+      s2[ch] += q0;
+    }
+  }
+}
+
+/** s1[ch] += Σdy, s2[ch] += Σ dy·(x − m[ch]) over the channel's values. */
+function sumsDot(dy: Float32Array, x: Float32Array, m: Float64Array, s1: Float64Array, s2: Float64Array): void {
+  const c = m.length;
+  const len = x.length;
+  const blk = blockSize(c);
+  const c4 = c - (c % 4);
+  for (let start = 0; start < len; start += blk) {
+    const end = Math.min(len, start + blk);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const m0 = m[ch], m1 = m[ch + 1], m2 = m[ch + 2], m3 = m[ch + 3];
+      let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      for (let i = start + ch; i < end; i += c) {
+        const g0 = dy[i], g1 = dy[i + 1], g2 = dy[i + 2], g3 = dy[i + 3];
+        p0 += g0; p1 += g1; p2 += g2; p3 += g3;
+        q0 += g0 * (x[i] - m0); q1 += g1 * (x[i + 1] - m1); q2 += g2 * (x[i + 2] - m2); q3 += g3 * (x[i + 3] - m3);
+      }
+      s1[ch] += p0; s1[ch + 1] += p1; s1[ch + 2] += p2; s1[ch + 3] += p3;
+      s2[ch] += q0; s2[ch + 1] += q1; s2[ch + 2] += q2; s2[ch + 3] += q3;
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const m0 = m[ch];
+      let p0 = 0, q0 = 0;
+      for (let i = start + ch; i < end; i += c) {
+        const g0 = dy[i];
+        p0 += g0;
+        q0 += g0 * (x[i] - m0);
+      }
+      s1[ch] += p0;
+      s2[ch] += q0;
+    }
+  }
+}
+
+/** out = x·a[ch] + b[ch]. */
+function affine(x: Float32Array, a: Float64Array, b: Float64Array, out: Float32Array): void {
+  const c = a.length;
+  const len = x.length;
+  const blk = blockSize(c);
+  const c4 = c - (c % 4);
+  for (let start = 0; start < len; start += blk) {
+    const end = Math.min(len, start + blk);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const a0 = a[ch], a1 = a[ch + 1], a2 = a[ch + 2], a3 = a[ch + 3];
+      const b0 = b[ch], b1 = b[ch + 1], b2 = b[ch + 2], b3 = b[ch + 3];
+      for (let i = start + ch; i < end; i += c) {
+        out[i] = x[i] * a0 + b0;
+        out[i + 1] = x[i + 1] * a1 + b1;
+        out[i + 2] = x[i + 2] * a2 + b2;
+        out[i + 3] = x[i + 3] * a3 + b3;
+      }
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const a0 = a[ch], b0 = b[ch];
+      for (let i = start + ch; i < end; i += c) out[i] = x[i] * a0 + b0;
+    }
+  }
+}
+
+/** out = u·a[ch] + v·b[ch] + d[ch]. */
+function affine2(u: Float32Array, v: Float32Array, a: Float64Array, b: Float64Array, d: Float64Array, out: Float32Array): void {
+  const c = a.length;
+  const len = v.length;
+  const blk = blockSize(c);
+  const c4 = c - (c % 4);
+  for (let start = 0; start < len; start += blk) {
+    const end = Math.min(len, start + blk);
+    for (let ch = 0; ch < c4; ch += 4) {
+      const a0 = a[ch], a1 = a[ch + 1], a2 = a[ch + 2], a3 = a[ch + 3];
+      const b0 = b[ch], b1 = b[ch + 1], b2 = b[ch + 2], b3 = b[ch + 3];
+      const d0 = d[ch], d1 = d[ch + 1], d2 = d[ch + 2], d3 = d[ch + 3];
+      for (let i = start + ch; i < end; i += c) {
+        out[i] = u[i] * a0 + v[i] * b0 + d0;
+        out[i + 1] = u[i + 1] * a1 + v[i + 1] * b1 + d1;
+        out[i + 2] = u[i + 2] * a2 + v[i + 2] * b2 + d2;
+        out[i + 3] = u[i + 3] * a3 + v[i + 3] * b3 + d3;
+      }
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const a0 = a[ch], b0 = b[ch], d0 = d[ch];
+      for (let i = start + ch; i < end; i += c) out[i] = u[i] * a0 + v[i] * b0 + d0;
+    }
+  }
+}
+
+/**
  * Batch statistics and y. `mean`/`variance` receive the float32 statistics; y is computed from those
  * same rounded values so that the gradient (which only sees them) matches the forward exactly.
  */
@@ -30,20 +161,14 @@ export function bnTrainForward(
   y: Float32Array, mean: Float32Array, variance: Float32Array,
 ): void {
   const c = gamma.length;
-  const len = x.length;
-  const n = len / c;
+  const n = x.length / c;
   // Σ(x − K) and Σ(x − K)² with K = the channel's first value: one pass, without the cancellation of
   // E[x²] − E[x]² when |mean| ≫ std
   const k = new Float64Array(c);
   const s1 = new Float64Array(c);
   const s2 = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) k[ch] = x[ch];
-  for (let i = 0, ch = 0; i < len; i++) {
-    const d = x[i] - k[ch];
-    s1[ch] += d;
-    s2[ch] += d * d;
-    if (++ch === c) ch = 0;
-  }
+  sumsShifted(x, k, s1, s2);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) {
@@ -55,10 +180,7 @@ export function bnTrainForward(
     scale[ch] = sc;
     shift[ch] = beta[ch] - mean[ch] * sc;
   }
-  for (let i = 0, ch = 0; i < len; i++) {
-    y[i] = x[i] * scale[ch] + shift[ch];
-    if (++ch === c) ch = 0;
-  }
+  affine(x, scale, shift, y);
 }
 
 /** dx, dgamma, dbeta of bnTrainForward given dy and the direct gradients of its mean/variance outputs. */
@@ -68,18 +190,12 @@ export function bnTrainBackward(
   dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
 ): void {
   const c = gamma.length;
-  const len = x.length;
-  const n = len / c;
+  const n = x.length / c;
   const sdy = new Float64Array(c);
   const sdyx = new Float64Array(c); // Σ dy·(x − mean)
   const m = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) m[ch] = mean[ch];
-  for (let i = 0, ch = 0; i < len; i++) {
-    const g = dy[i];
-    sdy[ch] += g;
-    sdyx[ch] += g * (x[i] - m[ch]);
-    if (++ch === c) ch = 0;
-  }
+  sumsDot(dy, x, m, sdy, sdyx);
   // dx = A·dy + B·x + D per channel (the standard formula with x̂ = (x − mean)·invstd expanded)
   const a = new Float64Array(c);
   const b = new Float64Array(c);
@@ -96,10 +212,7 @@ export function bnTrainBackward(
     b[ch] = bb;
     d[ch] = -kk * (sdy[ch] / n) + dmean[ch] / n - bb * m[ch];
   }
-  for (let i = 0, ch = 0; i < len; i++) {
-    dx[i] = a[ch] * dy[i] + b[ch] * x[i] + d[ch];
-    if (++ch === c) ch = 0;
-  }
+  affine2(dy, x, a, b, d, dx);
 }
 
 // ---- backends ---------------------------------------------------------------------------------------
