@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/model/backend.js';
 import { SerBatchNorm } from '../../src/model/batchnorm.js';
-import { BN_TRAIN } from '../../src/model/kernels/BatchNormTrain.js';
+import { BN_TRAIN, BN_TRAIN_GRAD, bnSimdCalls } from '../../src/model/kernels/BatchNormTrain.js';
+import { setSimdKernelsEnabled, simdAvailable, simdBnSums } from '../../src/model/kernels/simd/index.js';
 
 /** Deterministic pseudo-random floats in [-1, 1). */
 function rand(n: number, seed: number): Float32Array {
@@ -29,6 +30,11 @@ const cases: Case[] = [
   { shape: [3, 5, 7, 4], seed: 1 },
   { shape: [8, 16, 12, 16], seed: 2 },
   { shape: [1, 2, 3, 1], seed: 3 },
+  // C % 4 == 0 takes the SIMD kernels on wasm: a lone 4-lane group, 8, 16-wide groups, a large tensor
+  { shape: [2, 6, 5, 4], seed: 4 },
+  { shape: [3, 4, 7, 8], seed: 5 },
+  { shape: [2, 5, 3, 64], seed: 6 },
+  { shape: [8, 64, 64, 16], seed: 8 },
 ];
 
 interface Data { x: Float32Array; r: Float32Array; weights: Float32Array[] }
@@ -158,5 +164,90 @@ describe('SerBatchNorm serialisation', () => {
     const a = (await (model.predict(x) as tf.Tensor).data()) as Float32Array;
     const b = (await (loaded.predict(x) as tf.Tensor).data()) as Float32Array;
     expect(maxRelErr(b, a)).toBe(0);
+  });
+});
+
+describe('SerBatchNormTrain SIMD kernels (wasm, C % 4 == 0)', () => {
+  /** Forward and gradient outputs of the two kernels, run directly. */
+  function kernels(shape: number[], d: Data): Float32Array[] {
+    const c = shape[3];
+    const x = tf.tensor(d.x, shape);
+    const dy = tf.tensor(d.r, shape);
+    const gamma = tf.tensor1d(d.weights[0]);
+    const beta = tf.tensor1d(d.weights[1]);
+    // nonzero direct gradients of mean/variance exercise every term of D and B
+    const dmean = tf.tensor1d(rand(c, 51));
+    const dvariance = tf.tensor1d(rand(c, 52));
+    const fwd = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { epsilon: 1e-5 } as never) as tf.Tensor[];
+    const bwd = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x, gamma, mean: fwd[1], variance: fwd[2], dmean, dvariance },
+      { epsilon: 1e-5 } as never) as tf.Tensor[];
+    const out = [...fwd, ...bwd].map((t) => t.dataSync() as Float32Array);
+    tf.dispose([x, dy, gamma, beta, dmean, dvariance, ...fwd, ...bwd]);
+    return out;
+  }
+  const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+
+  for (const shape of [[2, 6, 5, 4], [3, 4, 7, 8], [2, 5, 3, 64], [1, 3, 3, 20], [8, 64, 64, 16]]) {
+    it(`[${shape}] matches the JS loops and the cpu backend`, async () => {
+      const d = makeData(shape, 60 + shape[3]);
+      await initBackend('cpu');
+      const cpu = kernels(shape, d);
+      await initBackend('wasm');
+      expect(simdAvailable(tf.backend())).toBe(true);
+      let js: Float32Array[];
+      setSimdKernelsEnabled(false);
+      try {
+        js = kernels(shape, d);
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
+      const before = { ...bnSimdCalls };
+      const simd = kernels(shape, d);
+      // the SIMD path really ran, once each
+      expect(bnSimdCalls.forward - before.forward).toBe(1);
+      expect(bnSimdCalls.backward - before.backward).toBe(1);
+      for (let i = 0; i < names.length; i++) {
+        const eJs = maxRelErr(simd[i], js[i]);
+        const eCpu = maxRelErr(simd[i], cpu[i]);
+        expect(eJs, `${names[i]} vs JS: ${eJs}`).toBeLessThanOrEqual(1e-5);
+        expect(eCpu, `${names[i]} vs cpu: ${eCpu}`).toBeLessThanOrEqual(1e-5);
+      }
+    });
+  }
+
+  it('C % 4 != 0 keeps the JS loops', async () => {
+    await initBackend('wasm');
+    const before = { ...bnSimdCalls };
+    kernels([2, 3, 4, 6], makeData([2, 3, 4, 6], 70));
+    expect(bnSimdCalls).toEqual(before);
+  });
+
+  it('bnSums: mean and variance within 1e-5 of float64 on [8,128,256,16] (mean ~3, std ~1)', async () => {
+    await initBackend('wasm');
+    const c = 16;
+    const n = 8 * 128 * 256;
+    const xs = rand(n * c, 81);
+    // uniform [-√3, √3) has std 1; channel means spread around 3
+    for (let i = 0; i < xs.length; i++) xs[i] = 3 + 0.05 * (i % c) + Math.sqrt(3) * xs[i];
+    const x = tf.tensor2d(xs, [n, c]);
+    // a shift away from the mean (first row), as a worse case than the kernel's own
+    const k = Array.from(xs.subarray(0, c), (v) => Math.fround(v));
+    const s1 = new Float64Array(c);
+    const s2 = new Float64Array(c);
+    expect(simdBnSums(tf.backend(), x, k, n, c, s1, s2)).toBe(true);
+    x.dispose();
+    const mean = new Float64Array(c);
+    const m2 = new Float64Array(c);
+    for (let i = 0; i < xs.length; i++) mean[i % c] += xs[i];
+    for (let ch = 0; ch < c; ch++) mean[ch] /= n;
+    for (let i = 0; i < xs.length; i++) m2[i % c] += (xs[i] - mean[i % c]) ** 2;
+    for (let ch = 0; ch < c; ch++) {
+      const mu = k[ch] + s1[ch] / n;
+      const variance = s2[ch] / n - (s1[ch] / n) ** 2;
+      const eMean = Math.abs(mu - mean[ch]) / Math.abs(mean[ch]);
+      const eVar = Math.abs(variance - m2[ch] / n) / (m2[ch] / n);
+      expect(eMean, `mean[${ch}]`).toBeLessThanOrEqual(1e-5);
+      expect(eVar, `variance[${ch}]`).toBeLessThanOrEqual(1e-5);
+    }
   });
 });

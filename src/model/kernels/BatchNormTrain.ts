@@ -9,12 +9,16 @@
  *   in two passes: the per-channel sums, then dx as one multiply-add per element.
  *
  * They replace tfjs-layers' training path (moments + FusedBatchNorm, whose gradient is a chain of
- * broadcasting Multiply/Sum/Sub/Mean ops, slow on tfjs-wasm). Inner loops are plain JS over
- * Float32Array views (tfjs-wasm's heap, or the cpu backend's arrays); sums are kept in float64.
+ * broadcasting Multiply/Sum/Sub/Mean ops, slow on tfjs-wasm). On wasm with C % 4 == 0 the four
+ * passes run as WebAssembly SIMD (simd/batchnorm.wat, channels in v128 lanes; float32 sums in blocks
+ * of 128 rows, float64 across blocks); otherwise, and on cpu, the inner loops are plain JS over
+ * Float32Array views with float64 sums. The per-channel constants between the passes are computed
+ * here in float64 by the same functions for both paths.
  */
 import { engine, getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
+import { simdAvailable, simdBnApply, simdBnApply2, simdBnDotSums, simdBnSums } from './simd/index.js';
 
 export const BN_TRAIN = 'SerBatchNormTrain';
 export const BN_TRAIN_GRAD = 'SerBatchNormTrainGrad';
@@ -153,9 +157,26 @@ function affine2(u: Float32Array, v: Float32Array, a: Float64Array, b: Float64Ar
 }
 
 /**
- * Batch statistics and y. `mean`/`variance` receive the float32 statistics; y is computed from those
- * same rounded values so that the gradient (which only sees them) matches the forward exactly.
+ * Per-channel results of the forward statistics s1 = Σ(x − k), s2 = Σ(x − k)² over n values: the
+ * float32 mean and variance, and y = x·scale + shift computed from those same rounded values so that
+ * the gradient (which only sees them) matches the forward exactly.
  */
+function forwardConstants(
+  k: Float64Array, s1: Float64Array, s2: Float64Array, n: number, gamma: Float32Array, beta: Float32Array, eps: number,
+  mean: Float32Array, variance: Float32Array, scale: Float64Array, shift: Float64Array,
+): void {
+  for (let ch = 0; ch < k.length; ch++) {
+    const m1 = s1[ch] / n;
+    const v = Math.max(s2[ch] / n - m1 * m1, 0);
+    mean[ch] = k[ch] + m1;
+    variance[ch] = v;
+    const sc = gamma[ch] / Math.sqrt(variance[ch] + eps);
+    scale[ch] = sc;
+    shift[ch] = beta[ch] - mean[ch] * sc;
+  }
+}
+
+/** Batch statistics (into `mean`, `variance`, float32) and y. */
 export function bnTrainForward(
   x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number,
   y: Float32Array, mean: Float32Array, variance: Float32Array,
@@ -171,16 +192,31 @@ export function bnTrainForward(
   sumsShifted(x, k, s1, s2);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
-  for (let ch = 0; ch < c; ch++) {
-    const m1 = s1[ch] / n;
-    const v = Math.max(s2[ch] / n - m1 * m1, 0);
-    mean[ch] = k[ch] + m1;
-    variance[ch] = v;
-    const sc = gamma[ch] / Math.sqrt(variance[ch] + eps);
-    scale[ch] = sc;
-    shift[ch] = beta[ch] - mean[ch] * sc;
-  }
+  forwardConstants(k, s1, s2, n, gamma, beta, eps, mean, variance, scale, shift);
   affine(x, scale, shift, y);
+}
+
+/**
+ * dgamma, dbeta and the per-channel A, B, D of dx = A·dy + B·x + D from sdy = Σdy and
+ * sdyx = Σ dy·(x − m) over n values (the standard formula with x̂ = (x − mean)·invstd expanded).
+ */
+function backwardConstants(
+  sdy: Float64Array, sdyx: Float64Array, m: Float64Array, n: number, gamma: Float32Array, variance: Float32Array,
+  dmean: Float32Array, dvariance: Float32Array, eps: number,
+  dgamma: Float32Array, dbeta: Float32Array, a: Float64Array, b: Float64Array, d: Float64Array,
+): void {
+  for (let ch = 0; ch < m.length; ch++) {
+    const invstd = 1 / Math.sqrt(variance[ch] + eps);
+    const dg = sdyx[ch] * invstd; // Σ dy·x̂
+    dgamma[ch] = dg;
+    dbeta[ch] = sdy[ch];
+    const kk = gamma[ch] * invstd;
+    // x̂ term of the formula plus ∂var/∂x = 2(x − mean)/N for a direct variance gradient
+    const bb = -kk * (dg / n) * invstd + (2 * dvariance[ch]) / n;
+    a[ch] = kk;
+    b[ch] = bb;
+    d[ch] = -kk * (sdy[ch] / n) + dmean[ch] / n - bb * m[ch];
+  }
 }
 
 /** dx, dgamma, dbeta of bnTrainForward given dy and the direct gradients of its mean/variance outputs. */
@@ -196,22 +232,10 @@ export function bnTrainBackward(
   const m = new Float64Array(c);
   for (let ch = 0; ch < c; ch++) m[ch] = mean[ch];
   sumsDot(dy, x, m, sdy, sdyx);
-  // dx = A·dy + B·x + D per channel (the standard formula with x̂ = (x − mean)·invstd expanded)
   const a = new Float64Array(c);
   const b = new Float64Array(c);
   const d = new Float64Array(c);
-  for (let ch = 0; ch < c; ch++) {
-    const invstd = 1 / Math.sqrt(variance[ch] + eps);
-    const dg = sdyx[ch] * invstd; // Σ dy·x̂
-    dgamma[ch] = dg;
-    dbeta[ch] = sdy[ch];
-    const kk = gamma[ch] * invstd;
-    // x̂ term of the formula plus ∂var/∂x = 2(x − mean)/N for a direct variance gradient
-    const bb = -kk * (dg / n) * invstd + (2 * dvariance[ch]) / n;
-    a[ch] = kk;
-    b[ch] = bb;
-    d[ch] = -kk * (sdy[ch] / n) + dmean[ch] / n - bb * m[ch];
-  }
+  backwardConstants(sdy, sdyx, m, n, gamma, variance, dmean, dvariance, eps, dgamma, dbeta, a, b, d);
   affine2(dy, x, a, b, d, dx);
 }
 
@@ -240,6 +264,56 @@ function epsilon(attrs: NamedAttrMap): number {
   return typeof e === 'number' ? e : 1e-3;
 }
 
+/** How often the wasm kernels took the SIMD path (tests check that it is really used). */
+export const bnSimdCalls = { forward: 0, backward: 0 };
+
+/**
+ * The forward on the wasm backend with the SIMD kernels (C % 4 == 0): sums in wasm, the C constants
+ * here, y in wasm. False (nothing written) when SIMD is unavailable, so the caller runs the JS loops.
+ */
+function forwardSimd(
+  backend: WasmBackendLike, x: TensorInfo, gammaT: TensorInfo, betaT: TensorInfo, eps: number,
+  y: TensorInfo, meanT: TensorInfo, varianceT: TensorInfo, c: number,
+): boolean {
+  if (c % 4 !== 0 || !simdAvailable(backend)) return false;
+  const xv = f32(backend, x);
+  const n = xv.length / c;
+  // shift: the float32 mean of the first (up to) 64 rows, close to the batch mean, so that the
+  // float32 sums of (x − k)² do not lose the variance to cancellation
+  const k = new Float64Array(c);
+  const rows = Math.min(n, 64);
+  for (let i = 0; i < rows; i++) for (let ch = 0; ch < c; ch++) k[ch] += xv[i * c + ch];
+  for (let ch = 0; ch < c; ch++) k[ch] = Math.fround(k[ch] / rows);
+  const s1 = new Float64Array(c);
+  const s2 = new Float64Array(c);
+  if (!simdBnSums(backend, x, k, n, c, s1, s2)) return false;
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  // views after the scratch allocation inside simdBnSums (heap growth detaches older ones)
+  forwardConstants(k, s1, s2, n, f32(backend, gammaT), f32(backend, betaT), eps, f32(backend, meanT), f32(backend, varianceT), scale, shift);
+  if (!simdBnApply(backend, x, scale, shift, y, n, c)) affine(f32(backend, x), scale, shift, f32(backend, y));
+  bnSimdCalls.forward++;
+  return true;
+}
+
+/** The gradient with the SIMD kernels (C % 4 == 0); false (nothing written) when unavailable. */
+function backwardSimd(backend: WasmBackendLike, inp: GradInputs, eps: number, dx: TensorInfo, dgammaT: TensorInfo, dbetaT: TensorInfo, c: number): boolean {
+  if (c % 4 !== 0 || !simdAvailable(backend)) return false;
+  const v = (t: TensorInfo): Float32Array => f32(backend, t);
+  const n = v(inp.x).length / c;
+  const m = Float64Array.from(v(inp.mean));
+  const sdy = new Float64Array(c);
+  const sdyx = new Float64Array(c);
+  if (!simdBnDotSums(backend, inp.dy, inp.x, m, n, c, sdy, sdyx)) return false;
+  const a = new Float64Array(c);
+  const b = new Float64Array(c);
+  const d = new Float64Array(c);
+  backwardConstants(sdy, sdyx, m, n, v(inp.gamma), v(inp.variance), v(inp.dmean), v(inp.dvariance), eps, v(dgammaT), v(dbetaT), a, b, d);
+  if (!simdBnApply2(backend, inp.dy, inp.x, a, b, d, dx, n, c)) affine2(v(inp.dy), v(inp.x), a, b, d, v(dx));
+  bnSimdCalls.backward++;
+  return true;
+}
+
 function trainWasm(args: Args<TrainInputs>): TensorInfo[] {
   const { x, gamma, beta } = args.inputs;
   const c = channels(BN_TRAIN, x, [gamma, beta]);
@@ -248,8 +322,11 @@ function trainWasm(args: Args<TrainInputs>): TensorInfo[] {
   const y = backend.makeOutput(x.shape.slice(), 'float32');
   const mean = backend.makeOutput([c], 'float32');
   const variance = backend.makeOutput([c], 'float32');
-  bnTrainForward(f32(backend, x), f32(backend, gamma), f32(backend, beta), epsilon(args.attrs),
-    f32(backend, y), f32(backend, mean), f32(backend, variance));
+  const eps = epsilon(args.attrs);
+  if (!forwardSimd(backend, x, gamma, beta, eps, y, mean, variance, c)) {
+    bnTrainForward(f32(backend, x), f32(backend, gamma), f32(backend, beta), eps,
+      f32(backend, y), f32(backend, mean), f32(backend, variance));
+  }
   return [y, mean, variance];
 }
 
@@ -260,9 +337,12 @@ function gradWasm(args: Args<GradInputs>): TensorInfo[] {
   const dx = backend.makeOutput(x.shape.slice(), 'float32');
   const dgamma = backend.makeOutput([c], 'float32');
   const dbeta = backend.makeOutput([c], 'float32');
-  const v = (t: TensorInfo): Float32Array => f32(backend, t);
-  bnTrainBackward(v(dy), v(x), v(gamma), v(mean), v(variance), v(dmean), v(dvariance), epsilon(args.attrs),
-    v(dx), v(dgamma), v(dbeta));
+  const eps = epsilon(args.attrs);
+  if (!backwardSimd(backend, args.inputs, eps, dx, dgamma, dbeta, c)) {
+    const v = (t: TensorInfo): Float32Array => f32(backend, t);
+    bnTrainBackward(v(dy), v(x), v(gamma), v(mean), v(variance), v(dmean), v(dvariance), eps,
+      v(dx), v(dgamma), v(dbeta));
+  }
   return [dx, dgamma, dbeta];
 }
 

@@ -184,3 +184,121 @@ export function simdAddRow(backend: unknown, x: TensorInfo, b: TensorInfo, out: 
   k.exports.addRow(xo, bo, o, n, m);
   return true;
 }
+
+// ---- batch normalisation (batchnorm.wat) -------------------------------------------------------------
+
+/** The batchnorm.wat exports (kept apart from SimdExports so this section only appends to the file). */
+interface BnExports {
+  bnSums(x: number, k: number, out: number, n: number, m: number): void;
+  bnDotSums(dy: number, x: number, k: number, out: number, n: number, m: number): void;
+  bnApply(x: number, a: number, b: number, y: number, n: number, m: number): void;
+  bnApply2(u: number, v: number, a: number, b: number, d: number, out: number, n: number, m: number): void;
+}
+
+/** The scratch-tensor calls the batch-norm wrappers need (BackendWasm has them publicly). */
+interface ScratchBackend {
+  makeOutput?(shape: number[], dtype: 'float32'): TensorInfo;
+  disposeData?(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * Runs `body` with the kernels, a scratch float32 tensor of `floats` values (the per-channel vectors the
+ * wasm functions read or write; its offset is 16-aligned by tfjs's malloc, checked) and the offsets
+ * of `tensors`. Returns false, having run nothing, when any of them is unavailable.
+ */
+function withBnScratch(
+  backend: unknown, floats: number, tensors: TensorInfo[],
+  body: (e: BnExports, heap: ArrayBuffer, scratch: number, offsets: number[]) => void,
+): boolean {
+  const k = kernelsFor(backend);
+  const sb = backend as ScratchBackend;
+  if (!k || !sb.makeOutput || !sb.disposeData) return false;
+  const offsets: number[] = [];
+  for (const t of tensors) {
+    const o = offsetOf(k.b, t);
+    if (o === null) return false;
+    offsets.push(o);
+  }
+  const scratch = sb.makeOutput([floats], 'float32');
+  try {
+    const so = offsetOf(k.b, scratch);
+    // Float64Array views of the sums need 8-byte alignment
+    const mem = findMemory(k.b);
+    if (so === null || so % 8 !== 0 || !mem) return false;
+    // the allocation may have grown the heap: take the buffer only now
+    body(k.exports as unknown as BnExports, mem.buffer as ArrayBuffer, so, offsets);
+    return true;
+  } finally {
+    sb.disposeData(scratch.dataId);
+  }
+}
+
+function bnShapeOk(n: number, m: number): boolean {
+  return n > 0 && m > 0 && m % 4 === 0 && Number.isInteger(n) && n * m * 4 <= 0x7fffffff;
+}
+
+/**
+ * Batch-norm forward statistics of x viewed as [n, m] (m % 4 == 0) around a per-channel shift k
+ * (used as float32): s1[j] = Σ_i (x[i,j] − k[j]), s2[j] = Σ_i (x[i,j] − k[j])². Float32 within blocks
+ * of 128 rows, float64 across them. Returns false (s1, s2 untouched) when the SIMD module cannot run this.
+ */
+export function simdBnSums(
+  backend: unknown, x: TensorInfo, k: ArrayLike<number>, n: number, m: number, s1: Float64Array, s2: Float64Array,
+): boolean {
+  if (!bnShapeOk(n, m) || k.length !== m || s1.length !== m || s2.length !== m) return false;
+  // scratch: float64 sums [2, m] (4m floats), then k (m floats)
+  return withBnScratch(backend, 5 * m, [x], (e, heap, so, [xo]) => {
+    new Float32Array(heap, so + 16 * m, m).set(k);
+    e.bnSums(xo, so + 16 * m, so, n, m);
+    const s = new Float64Array(heap, so, 2 * m);
+    s1.set(s.subarray(0, m));
+    s2.set(s.subarray(m));
+  });
+}
+
+/**
+ * Batch-norm gradient statistics over [n, m] views (m % 4 == 0): s1[j] = Σ_i dy[i,j],
+ * s2[j] = Σ_i dy[i,j]·(x[i,j] − k[j]) with k (used as float32) the batch mean. False when not possible here.
+ */
+export function simdBnDotSums(
+  backend: unknown, dy: TensorInfo, x: TensorInfo, k: ArrayLike<number>, n: number, m: number,
+  s1: Float64Array, s2: Float64Array,
+): boolean {
+  if (!bnShapeOk(n, m) || k.length !== m || s1.length !== m || s2.length !== m) return false;
+  return withBnScratch(backend, 5 * m, [dy, x], (e, heap, so, [go, xo]) => {
+    new Float32Array(heap, so + 16 * m, m).set(k);
+    e.bnDotSums(go, xo, so + 16 * m, so, n, m);
+    const s = new Float64Array(heap, so, 2 * m);
+    s1.set(s.subarray(0, m));
+    s2.set(s.subarray(m));
+  });
+}
+
+/** y[i,j] = x[i,j]·a[j] + b[j] over [n, m] views (m % 4 == 0; a, b used as float32); false when not possible. */
+export function simdBnApply(
+  backend: unknown, x: TensorInfo, a: ArrayLike<number>, b: ArrayLike<number>, y: TensorInfo, n: number, m: number,
+): boolean {
+  if (!bnShapeOk(n, m) || a.length !== m || b.length !== m) return false;
+  return withBnScratch(backend, 2 * m, [x, y], (e, heap, so, [xo, yo]) => {
+    new Float32Array(heap, so, m).set(a);
+    new Float32Array(heap, so + 4 * m, m).set(b);
+    e.bnApply(xo, so, so + 4 * m, yo, n, m);
+  });
+}
+
+/**
+ * out[i,j] = u[i,j]·a[j] + v[i,j]·b[j] + d[j] over [n, m] views (m % 4 == 0; a, b, d used as float32):
+ * the batch-norm dx. False when not possible here.
+ */
+export function simdBnApply2(
+  backend: unknown, u: TensorInfo, v: TensorInfo, a: ArrayLike<number>, b: ArrayLike<number>, d: ArrayLike<number>,
+  out: TensorInfo, n: number, m: number,
+): boolean {
+  if (!bnShapeOk(n, m) || a.length !== m || b.length !== m || d.length !== m) return false;
+  return withBnScratch(backend, 3 * m, [u, v, out], (e, heap, so, [uo, vo, oo]) => {
+    new Float32Array(heap, so, m).set(a);
+    new Float32Array(heap, so + 4 * m, m).set(b);
+    new Float32Array(heap, so + 8 * m, m).set(d);
+    e.bnApply2(uo, vo, so, so + 4 * m, so + 8 * m, oo, n, m);
+  });
+}
