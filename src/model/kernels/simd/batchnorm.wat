@@ -3,10 +3,11 @@
 ;; and two per-channel affine passes, four channels per v128. The per-channel constants between them
 ;; (mean, variance, scale, ...) are computed in JS in float64; they are C values only.
 ;;
-;; Every pass walks the rows in blocks of 128 and, inside a block, the columns in groups of 16 floats
-;; (one cache line of each row) with the group's constants and accumulators in locals, then single
-;; groups of 4. Sums are float32 within a block (the error grows with 128, not n) and float64 across
-;; blocks: each block's sums are added into a float64 [2, m] output, so n does not limit accuracy.
+;; Every pass walks the rows in blocks (128 rows for the sums, 64 for the affine passes) and, inside a
+;; block, the columns in groups of 16 floats (one cache line of each row; 8 in bnSums) with the group's
+;; constants and accumulators in locals, then single groups of 4. Sums are float32 within a block (the
+;; error grows with 128, not n) and float64 across blocks: each block's sums are added into a float64
+;; [2, m] output, so n does not limit accuracy.
 ;; Pointers are byte offsets into the imported heap (tfjs-backend-wasm's memory), as in channel_ops.wat.
 (module
   (import "env" "memory" (memory 1))
@@ -22,13 +23,15 @@
 
   ;; Forward statistics around a per-channel shift k (near the mean, so E[d²] − E[d]² does not cancel):
   ;; out[j] = Σ_i (x[i,j] − k[j]), out[m + j] = Σ_i (x[i,j] − k[j])², out float64 [2, m] (8-aligned).
+  ;; Groups of 8 channels, not 16: 16 would need 16 live v128 (shifts, two sums, differences) and V8
+  ;; spills on x64; 8 is ~25% faster on [262144, 16].
   (func (export "bnSums") (param $x i32) (param $k i32) (param $out i32) (param $n i32) (param $m i32)
     (local $rowB i32) (local $i i32) (local $cnt i32) (local $p i32) (local $j i32) (local $q i32)
     (local $r i32) (local $o i32)
-    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $k3 v128)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $d3 v128)
+    (local $k0 v128) (local $k1 v128)
+    (local $a0 v128) (local $a1 v128)
+    (local $s0 v128) (local $s1 v128)
+    (local $d0 v128) (local $d1 v128)
     (local.set $rowB (i32.shl (local.get $m) (i32.const 2)))
     (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $rowB) (i32.const 2)))
     (local.set $p (local.get $x))
@@ -41,34 +44,22 @@
         (local.set $j (i32.const 0))
         (block $wide_done
           (loop $wide
-            (br_if $wide_done (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $rowB)))
+            (br_if $wide_done (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $rowB)))
             (local.set $k0 (v128.load (i32.add (local.get $k) (local.get $j))))
             (local.set $k1 (v128.load offset=16 (i32.add (local.get $k) (local.get $j))))
-            (local.set $k2 (v128.load offset=32 (i32.add (local.get $k) (local.get $j))))
-            (local.set $k3 (v128.load offset=48 (i32.add (local.get $k) (local.get $j))))
             (local.set $a0 (v128.const i32x4 0 0 0 0))
             (local.set $a1 (v128.const i32x4 0 0 0 0))
-            (local.set $a2 (v128.const i32x4 0 0 0 0))
-            (local.set $a3 (v128.const i32x4 0 0 0 0))
             (local.set $s0 (v128.const i32x4 0 0 0 0))
             (local.set $s1 (v128.const i32x4 0 0 0 0))
-            (local.set $s2 (v128.const i32x4 0 0 0 0))
-            (local.set $s3 (v128.const i32x4 0 0 0 0))
             (local.set $q (i32.add (local.get $p) (local.get $j)))
             (local.set $r (local.get $cnt))
             (loop $wrows
               (local.set $d0 (f32x4.sub (v128.load (local.get $q)) (local.get $k0)))
               (local.set $d1 (f32x4.sub (v128.load offset=16 (local.get $q)) (local.get $k1)))
-              (local.set $d2 (f32x4.sub (v128.load offset=32 (local.get $q)) (local.get $k2)))
-              (local.set $d3 (f32x4.sub (v128.load offset=48 (local.get $q)) (local.get $k3)))
               (local.set $a0 (f32x4.add (local.get $a0) (local.get $d0)))
               (local.set $a1 (f32x4.add (local.get $a1) (local.get $d1)))
-              (local.set $a2 (f32x4.add (local.get $a2) (local.get $d2)))
-              (local.set $a3 (f32x4.add (local.get $a3) (local.get $d3)))
               (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $d0) (local.get $d0))))
               (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $d1) (local.get $d1))))
-              (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $d2) (local.get $d2))))
-              (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $d3) (local.get $d3))))
               (local.set $q (i32.add (local.get $q) (local.get $rowB)))
               (local.set $r (i32.sub (local.get $r) (i32.const 1)))
               (br_if $wrows (local.get $r)))
@@ -76,14 +67,10 @@
             (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 1))))
             (call $bnAcc64 (local.get $o) (local.get $a0))
             (call $bnAcc64 (i32.add (local.get $o) (i32.const 32)) (local.get $a1))
-            (call $bnAcc64 (i32.add (local.get $o) (i32.const 64)) (local.get $a2))
-            (call $bnAcc64 (i32.add (local.get $o) (i32.const 96)) (local.get $a3))
             (local.set $o (i32.add (local.get $o) (i32.shl (local.get $rowB) (i32.const 1))))
             (call $bnAcc64 (local.get $o) (local.get $s0))
             (call $bnAcc64 (i32.add (local.get $o) (i32.const 32)) (local.get $s1))
-            (call $bnAcc64 (i32.add (local.get $o) (i32.const 64)) (local.get $s2))
-            (call $bnAcc64 (i32.add (local.get $o) (i32.const 96)) (local.get $s3))
-            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (local.set $j (i32.add (local.get $j) (i32.const 32)))
             (br $wide)))
         (block $narrow_done
           (loop $narrow
