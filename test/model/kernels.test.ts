@@ -216,3 +216,21 @@ describe('per-channel SIMD paths (Sum / Mean over leading axes, bias Add) match 
     for (const v of got) expect(Math.abs(v - rows * 0.1) / (rows * 0.1)).toBeLessThan(1e-5);
   });
 });
+
+describe('SerReluGrad (the Relu gradient) matches dy · step(x)', () => {
+  for (const shape of [[3, 5, 7, 16], [2, 3, 5, 6], [7], [4, 33]]) {
+    it(`[${shape}]`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xv = rand(n, 41).map((v, i) => (i % 7 === 0 ? 0 : v)); // exact zeros: no gradient, as step(0) = 0
+      const dyv = rand(n, 42);
+      const expected = await on('cpu', () => tf.mul(tf.tensor(dyv, shape), tf.step(tf.tensor(xv, shape))));
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const g = await on(backend, () => {
+          const dy = tf.tensor(dyv, shape);
+          return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.relu(x), dy)))(tf.tensor(xv, shape));
+        });
+        expect(Array.from(g, (v) => v + 0)).toEqual(Array.from(expected, (v) => v + 0));
+      }
+    });
+  }
+});

@@ -13,6 +13,7 @@ import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
 import { tileConfig } from './Tile.js';
 import { addConfig } from './Add.js';
+import { reluGradConfig, reluGradCpuConfig, reluGradientConfig } from './ReluGrad.js';
 import { maskTimeConfig, maskTimeCpuConfig, maskTimeGradConfig } from './MaskTime.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
@@ -28,6 +29,7 @@ export const wasmKernels: KernelConfig[] = [
   maskTimeConfig,
   tileConfig,
   addConfig,
+  reluGradConfig,
 ];
 
 let registered = false;
@@ -64,4 +66,7 @@ export function registerCustomOps(): void {
   opsRegistered = true;
   if (!getKernel(maskTimeCpuConfig.kernelName, 'cpu')) registerKernel(maskTimeCpuConfig);
   registerGradient(maskTimeGradConfig);
+  if (!getKernel(reluGradCpuConfig.kernelName, 'cpu')) registerKernel(reluGradCpuConfig);
+  // replaces tfjs's Relu gradient (dy · step(x)) with one SerReluGrad kernel where it exists
+  registerGradient(reluGradientConfig);
 }

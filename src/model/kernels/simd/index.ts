@@ -22,6 +22,7 @@ interface WasmBackendInternals {
 }
 
 interface SimdExports {
+  reluGrad(dy: number, x: number, dx: number, n: number): void;
   sumRows(x: number, out: number, n: number, m: number): void;
   addRow(x: number, b: number, out: number, n: number, m: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number): void;
@@ -301,4 +302,15 @@ export function simdBnApply2(
     new Float32Array(heap, so + 8 * m, m).set(d);
     e.bnApply2(uo, vo, so, so + 4 * m, so + 8 * m, oo, n, m);
   });
+}
+
+/** dx = x > 0 ? dy : 0 over `n` float32 values; false (nothing written) when the SIMD module cannot run. */
+export function simdReluGrad(backend: unknown, dy: TensorInfo, x: TensorInfo, out: TensorInfo, n: number): boolean {
+  if (!(n > 0) || n * 4 > 0x7fffffff) return false;
+  const k = kernelsFor(backend);
+  if (!k) return false;
+  const g = offsetOf(k.b, dy), xo = offsetOf(k.b, x), o = offsetOf(k.b, out);
+  if (g === null || xo === null || o === null) return false;
+  k.exports.reluGrad(g, xo, o, n);
+  return true;
 }
