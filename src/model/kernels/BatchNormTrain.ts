@@ -26,133 +26,57 @@ export const BN_TRAIN_GRAD = 'SerBatchNormTrainGrad';
 // ---- the arithmetic, shared by both backends --------------------------------------------------------
 
 /**
- * Every pass walks x in blocks of about BLOCK values (they stay in L1) and, inside a block, four
- * channels at a time with their constants and accumulators in locals, striding over the pixels. In
- * V8 this is 2–3× faster than one flat loop with a running channel counter (`s[ch] += …` per value;
- * measured 8–9 ms vs 3–4 ms per pass over [8,128,256,16]): fewer bounds checks and no accumulator
- * loads/stores. Channels beyond a multiple of 4 take a one-channel loop.
+ * The JS passes (the cpu backend, and wasm when channels are not a multiple of 4 or SIMD is missing):
+ * one channel at a time, striding over the pixels, constants and sums in locals. The wasm fast path is
+ * simd/batchnorm.wat.
  */
-const BLOCK = 2048;
-
-/** Values per block: whole pixels, at least 64 of them so wide layers still amortise each group's setup. */
-function blockSize(c: number): number {
-  return Math.max(64, Math.floor(BLOCK / c)) * c;
-}
-
 /** s1[ch] += Σ(x − k[ch]), s2[ch] += Σ(x − k[ch])² over the channel's values of x [..., C]. */
 function sumsShifted(x: Float32Array, k: Float64Array, s1: Float64Array, s2: Float64Array): void {
   const c = k.length;
-  const len = x.length;
-  const blk = blockSize(c);
-  const c4 = c - (c % 4);
-  for (let start = 0; start < len; start += blk) {
-    const end = Math.min(len, start + blk);
-    for (let ch = 0; ch < c4; ch += 4) {
-      const k0 = k[ch], k1 = k[ch + 1], k2 = k[ch + 2], k3 = k[ch + 3];
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-      for (let i = start + ch; i < end; i += c) {
-        const d0 = x[i] - k0, d1 = x[i + 1] - k1, d2 = x[i + 2] - k2, d3 = x[i + 3] - k3;
-        p0 += d0; p1 += d1; p2 += d2; p3 += d3;
-        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
-      }
-      s1[ch] += p0; s1[ch + 1] += p1; s1[ch + 2] += p2; s1[ch + 3] += p3;
-      s2[ch] += q0; s2[ch + 1] += q1; s2[ch + 2] += q2; s2[ch + 3] += q3;
+  for (let ch = 0; ch < c; ch++) {
+    const k0 = k[ch] as number;
+    let p = 0, q = 0;
+    for (let i = ch; i < x.length; i += c) {
+      const d = (x[i] as number) - k0;
+      p += d;
+      q += d * d;
     }
-    for (let ch = c4; ch < c; ch++) {
-      const k0 = k[ch];
-      let p0 = 0, q0 = 0;
-      for (let i = start + ch; i < end; i += c) {
-        const d0 = x[i] - k0;
-        p0 += d0;
-        q0 += d0 * d0;
-      }
-      s1[ch] += p0;
-      s2[ch] += q0;
-    }
+    s1[ch] += p;
+    s2[ch] += q;
   }
 }
 
 /** s1[ch] += Σdy, s2[ch] += Σ dy·(x − m[ch]) over the channel's values. */
 function sumsDot(dy: Float32Array, x: Float32Array, m: Float64Array, s1: Float64Array, s2: Float64Array): void {
   const c = m.length;
-  const len = x.length;
-  const blk = blockSize(c);
-  const c4 = c - (c % 4);
-  for (let start = 0; start < len; start += blk) {
-    const end = Math.min(len, start + blk);
-    for (let ch = 0; ch < c4; ch += 4) {
-      const m0 = m[ch], m1 = m[ch + 1], m2 = m[ch + 2], m3 = m[ch + 3];
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-      for (let i = start + ch; i < end; i += c) {
-        const g0 = dy[i], g1 = dy[i + 1], g2 = dy[i + 2], g3 = dy[i + 3];
-        p0 += g0; p1 += g1; p2 += g2; p3 += g3;
-        q0 += g0 * (x[i] - m0); q1 += g1 * (x[i + 1] - m1); q2 += g2 * (x[i + 2] - m2); q3 += g3 * (x[i + 3] - m3);
-      }
-      s1[ch] += p0; s1[ch + 1] += p1; s1[ch + 2] += p2; s1[ch + 3] += p3;
-      s2[ch] += q0; s2[ch + 1] += q1; s2[ch + 2] += q2; s2[ch + 3] += q3;
+  for (let ch = 0; ch < c; ch++) {
+    const m0 = m[ch] as number;
+    let p = 0, q = 0;
+    for (let i = ch; i < x.length; i += c) {
+      const g = dy[i] as number;
+      p += g;
+      q += g * ((x[i] as number) - m0);
     }
-    for (let ch = c4; ch < c; ch++) {
-      const m0 = m[ch];
-      let p0 = 0, q0 = 0;
-      for (let i = start + ch; i < end; i += c) {
-        const g0 = dy[i];
-        p0 += g0;
-        q0 += g0 * (x[i] - m0);
-      }
-      s1[ch] += p0;
-      s2[ch] += q0;
-    }
+    s1[ch] += p;
+    s2[ch] += q;
   }
 }
 
 /** out = x·a[ch] + b[ch]. */
 function affine(x: Float32Array, a: Float64Array, b: Float64Array, out: Float32Array): void {
   const c = a.length;
-  const len = x.length;
-  const blk = blockSize(c);
-  const c4 = c - (c % 4);
-  for (let start = 0; start < len; start += blk) {
-    const end = Math.min(len, start + blk);
-    for (let ch = 0; ch < c4; ch += 4) {
-      const a0 = a[ch], a1 = a[ch + 1], a2 = a[ch + 2], a3 = a[ch + 3];
-      const b0 = b[ch], b1 = b[ch + 1], b2 = b[ch + 2], b3 = b[ch + 3];
-      for (let i = start + ch; i < end; i += c) {
-        out[i] = x[i] * a0 + b0;
-        out[i + 1] = x[i + 1] * a1 + b1;
-        out[i + 2] = x[i + 2] * a2 + b2;
-        out[i + 3] = x[i + 3] * a3 + b3;
-      }
-    }
-    for (let ch = c4; ch < c; ch++) {
-      const a0 = a[ch], b0 = b[ch];
-      for (let i = start + ch; i < end; i += c) out[i] = x[i] * a0 + b0;
-    }
+  for (let ch = 0; ch < c; ch++) {
+    const a0 = a[ch] as number, b0 = b[ch] as number;
+    for (let i = ch; i < x.length; i += c) out[i] = (x[i] as number) * a0 + b0;
   }
 }
 
 /** out = u·a[ch] + v·b[ch] + d[ch]. */
 function affine2(u: Float32Array, v: Float32Array, a: Float64Array, b: Float64Array, d: Float64Array, out: Float32Array): void {
   const c = a.length;
-  const len = v.length;
-  const blk = blockSize(c);
-  const c4 = c - (c % 4);
-  for (let start = 0; start < len; start += blk) {
-    const end = Math.min(len, start + blk);
-    for (let ch = 0; ch < c4; ch += 4) {
-      const a0 = a[ch], a1 = a[ch + 1], a2 = a[ch + 2], a3 = a[ch + 3];
-      const b0 = b[ch], b1 = b[ch + 1], b2 = b[ch + 2], b3 = b[ch + 3];
-      const d0 = d[ch], d1 = d[ch + 1], d2 = d[ch + 2], d3 = d[ch + 3];
-      for (let i = start + ch; i < end; i += c) {
-        out[i] = u[i] * a0 + v[i] * b0 + d0;
-        out[i + 1] = u[i + 1] * a1 + v[i + 1] * b1 + d1;
-        out[i + 2] = u[i + 2] * a2 + v[i + 2] * b2 + d2;
-        out[i + 3] = u[i + 3] * a3 + v[i + 3] * b3 + d3;
-      }
-    }
-    for (let ch = c4; ch < c; ch++) {
-      const a0 = a[ch], b0 = b[ch], d0 = d[ch];
-      for (let i = start + ch; i < end; i += c) out[i] = u[i] * a0 + v[i] * b0 + d0;
-    }
+  for (let ch = 0; ch < c; ch++) {
+    const a0 = a[ch] as number, b0 = b[ch] as number, d0 = d[ch] as number;
+    for (let i = ch; i < v.length; i += c) out[i] = (u[i] as number) * a0 + (v[i] as number) * b0 + d0;
   }
 }
 
