@@ -1,34 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
-
-/** Deterministic pseudo-random floats in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
-
-/** Run `f` on a backend with fresh tensors built from the given arrays; returns the output values. */
-async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Float32Array> {
-  await initBackend(backend);
-  const out = tf.tidy(f);
-  const v = (await out.data()) as Float32Array;
-  out.dispose();
-  return v;
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let scale = 0, err = 0;
-  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]));
-  return err / Math.max(scale, 1e-12);
-}
+import { rand, on, maxRelErr } from './helpers.js';
 
 interface ConvCase { b: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: 'same' | 'valid' }
 const convCases: ConvCase[] = [

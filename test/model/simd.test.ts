@@ -4,17 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import { setSimdKernelsEnabled, simdAvailable } from '../../src/model/kernels/simd/index.js';
 import { SIMD_WASM_BASE64 } from '../../src/model/kernels/simd/module.js';
-
-/** Deterministic xorshift floats in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    a[i] = (s / 4294967296) * 2 - 1;
-  }
-  return a;
-}
+import { rand } from './helpers.js';
 
 type Kind = 'relu' | 'quantised' | 'uniform' | 'constant';
 

@@ -1,0 +1,33 @@
+/** Shared helpers of the kernel tests: seeded inputs, running a computation on a backend, relative error. */
+import { expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/model/backend.js';
+
+/** Deterministic xorshift floats in [-1, 1). */
+export function rand(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = (s / 4294967296) * 2 - 1;
+  }
+  return a;
+}
+
+/** Run `f` on a backend with fresh tensors built from the given arrays; returns the output values. */
+export async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Float32Array> {
+  await initBackend(backend);
+  const out = tf.tidy(f);
+  const v = (await out.data()) as Float32Array;
+  out.dispose();
+  return v;
+}
+
+/** max |a − b| / max |b| (lengths must match). */
+export function maxRelErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let scale = 0, err = 0;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(b[i] as number));
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
+  return err / Math.max(scale, 1e-12);
+}
