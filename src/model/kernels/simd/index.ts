@@ -103,6 +103,19 @@ function offsetOf(b: WasmBackendInternals, t: TensorInfo): number | null {
   return typeof off === 'number' && off > 0 ? off : null;
 }
 
+/** The kernels and the heap offsets of `tensors`, or null when the module or any offset is unavailable. */
+function locate(backend: unknown, tensors: TensorInfo[]): { exports: SimdExports; b: WasmBackendInternals; offsets: number[] } | null {
+  const k = kernelsFor(backend);
+  if (!k) return null;
+  const offsets: number[] = [];
+  for (const t of tensors) {
+    const o = offsetOf(k.b, t);
+    if (o === null) return null;
+    offsets.push(o);
+  }
+  return { ...k, offsets };
+}
+
 /** Whether the SIMD kernels can run on this backend (compiles/instantiates on first call). */
 export function simdAvailable(backend: unknown): boolean {
   return kernelsFor(backend) !== null;
@@ -124,10 +137,9 @@ export function simdMaxPoolGrad2x2(
   if (channels <= 0 || channels % 4 !== 0 || batch <= 0 || height <= 0 || width <= 0) return false;
   // byte sizes are i32 in the module
   if (batch * height * width * channels * 4 > 0x7fffffff) return false;
-  const k = kernelsFor(backend);
+  const k = locate(backend, [input, dy, out]);
   if (!k) return false;
-  const x = offsetOf(k.b, input), g = offsetOf(k.b, dy), dx = offsetOf(k.b, out);
-  if (x === null || g === null || dx === null) return false;
+  const [x, g, dx] = k.offsets as [number, number, number];
   k.exports.maxPoolGrad2x2(x, g, dx, batch, height, width, channels);
   return true;
 }
@@ -152,10 +164,9 @@ export function simdConv2DBackpropFilterS1(backend: unknown, x: TensorInfo, dy: 
   const maxBytes = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels,
     d.filterHeight * d.filterWidth * d.inChannels * d.outChannels) * 4;
   if (maxBytes > 0x7fffffff) return false;
-  const k = kernelsFor(backend);
+  const k = locate(backend, [x, dy, out]);
   if (!k) return false;
-  const xo = offsetOf(k.b, x), g = offsetOf(k.b, dy), w = offsetOf(k.b, out);
-  if (xo === null || g === null || w === null) return false;
+  const [xo, g, w] = k.offsets as [number, number, number];
   k.exports.conv2dBackpropFilterS1(xo, g, w, d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth,
     d.outChannels, d.filterHeight, d.filterWidth, d.padTop, d.padLeft);
   return true;
@@ -167,10 +178,9 @@ export function simdConv2DBackpropFilterS1(backend: unknown, x: TensorInfo, dy: 
  */
 export function simdSumRows(backend: unknown, x: TensorInfo, out: TensorInfo, n: number, m: number): boolean {
   if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return false;
-  const k = kernelsFor(backend);
+  const k = locate(backend, [x, out]);
   if (!k) return false;
-  const xo = offsetOf(k.b, x), o = offsetOf(k.b, out);
-  if (xo === null || o === null) return false;
+  const [xo, o] = k.offsets as [number, number];
   k.exports.sumRows(xo, o, n, m);
   return true;
 }
@@ -178,10 +188,9 @@ export function simdSumRows(backend: unknown, x: TensorInfo, out: TensorInfo, n:
 /** out[i·m + j] = x[i·m + j] + b[j] (x viewed as [n, m], b [m], m % 4 == 0); false when not possible here. */
 export function simdAddRow(backend: unknown, x: TensorInfo, b: TensorInfo, out: TensorInfo, n: number, m: number): boolean {
   if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return false;
-  const k = kernelsFor(backend);
+  const k = locate(backend, [x, b, out]);
   if (!k) return false;
-  const xo = offsetOf(k.b, x), bo = offsetOf(k.b, b), o = offsetOf(k.b, out);
-  if (xo === null || bo === null || o === null) return false;
+  const [xo, bo, o] = k.offsets as [number, number, number];
   k.exports.addRow(xo, bo, o, n, m);
   return true;
 }
@@ -211,15 +220,10 @@ function withBnScratch(
   backend: unknown, floats: number, tensors: TensorInfo[],
   body: (e: BnExports, heap: ArrayBuffer, scratch: number, offsets: number[]) => void,
 ): boolean {
-  const k = kernelsFor(backend);
+  const k = locate(backend, tensors);
   const sb = backend as ScratchBackend;
   if (!k || !sb.makeOutput || !sb.disposeData) return false;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    const o = offsetOf(k.b, t);
-    if (o === null) return false;
-    offsets.push(o);
-  }
+  const { offsets } = k;
   const scratch = sb.makeOutput([floats], 'float32');
   try {
     const so = offsetOf(k.b, scratch);
@@ -307,10 +311,9 @@ export function simdBnApply2(
 /** dx = x > 0 ? dy : 0 over `n` float32 values; false (nothing written) when the SIMD module cannot run. */
 export function simdReluGrad(backend: unknown, dy: TensorInfo, x: TensorInfo, out: TensorInfo, n: number): boolean {
   if (!(n > 0) || n * 4 > 0x7fffffff) return false;
-  const k = kernelsFor(backend);
+  const k = locate(backend, [dy, x, out]);
   if (!k) return false;
-  const g = offsetOf(k.b, dy), xo = offsetOf(k.b, x), o = offsetOf(k.b, out);
-  if (g === null || xo === null || o === null) return false;
+  const [g, xo, o] = k.offsets as [number, number, number];
   k.exports.reluGrad(g, xo, o, n);
   return true;
 }
