@@ -24,7 +24,8 @@ import { carveValidation, leaveOneSpeakerOut, speakersOf, stratifiedSplit } from
 import { featureParams, type FeatureParams } from '../features/params.js';
 import { featureKey } from '../features/pipeline.js';
 import { defaultCacheDir, featuresOf, labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs, type FeatureItem } from '../train/dataset.js';
-import { train, CHECKPOINT_FILE, type EpochRecord, type TrainerFactory } from '../train/loop.js';
+import { train, CHECKPOINT_FILE, type EpochRecord } from '../train/loop.js';
+import type { TrainerFactory } from '../train/trainer.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import type { Spectrogram } from '../features/types.js';
 import { getRecipe, type Recipe } from '../train/recipes.js';

@@ -1,4 +1,4 @@
-/** Public API of the model module: backend, architectures, masked layers, trainer, metadata, save/load. */
+/** Public API of the model module: backend, architectures, masked layers, metadata, save/load (the trainer is in src/train). */
 export { initBackend, type BackendName, type BackendOptions } from './backend.js';
 export { registerWasmKernels, unregisterWasmKernels, wasmKernels } from './kernels/index.js';
 export {
@@ -6,10 +6,6 @@ export {
   type ArchName, type ArchOptions, type ResolvedArchOptions, type BatchArrays,
 } from './architectures.js';
 export { MaskTime, MaskedGlobalPool, SampleDropout, downsampleMask, type PoolMode } from './layers.js';
-export {
-  createTrainer, GradientEngine, adamUpdate, sampleSeed, shardRanges,
-  type Trainer, type TrainerOptions, type TrainerState, type GradientPool, type ShardInput, type ShardResult,
-} from './trainer.js';
 export { MODEL_FORMAT_VERSION, TOOLKIT_VERSION, validateMetadata, completeMetadata, type ModelMetadata, type MetadataInput, type WeightsIntegrity } from './metadata.js';
 export { loadModelFromUrl, modelToFiles, modelFromFiles, sha256Hex, type LoadedModel, type ModelFiles } from './files.js';
 export { startKernelProfile, cpuNow, type KernelTime, type KernelProfiler } from './profile.js';

@@ -24,37 +24,10 @@ import type { Recipe } from './recipes.js';
 import { lengthBucketedBatches } from './batches.js';
 import { featureStandardization } from './standardization.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { createTrainer, saveTrainedModel, type Trainer, type TrainerFactory } from './trainer.js';
 import {
   augmentOffline, augmentOnline, mixSpectrograms, normalize, resizeFrames, sampleBeta, softTargets,
 } from './input.js';
-
-/** What the loop needs from a model trainer (src/model's `Trainer` has this shape). */
-export interface TrainerLike {
-  /** One optimisation step on a batch; `targets` is b × numClasses soft targets; returns the mean loss. */
-  trainBatch(specs: Spectrogram[], targets: Float32Array): Promise<number>;
-  /** Class probabilities, one array per spectrogram. */
-  predict(specs: Spectrogram[]): Promise<Float32Array[]>;
-  /** Everything needed to continue training exactly (weights, optimizer moments and step, rng). */
-  getState(): Promise<unknown>;
-  setState(state: unknown): Promise<void>;
-  setLearningRate(lr: number): void;
-  dispose(): void;
-}
-
-/** Options a trainer factory receives (mirrors src/model `createTrainer`). */
-export interface TrainerSpec {
-  arch: string;
-  archOptions: Record<string, unknown>;
-  lr: number;
-  seed: number;
-  weightDecay: number;
-  numClasses: number;
-  rows: number;
-  threads?: number;
-  backend?: string;
-}
-
-export type TrainerFactory = (spec: TrainerSpec) => Promise<TrainerLike>;
 
 /** Spectrograms (dB, un-normalised, as the feature cache gives them) with integer labels. */
 export interface LabeledSpecs {
@@ -105,12 +78,13 @@ export interface TrainOptions {
   onEpoch?: (rec: EpochRecord) => void | Promise<void>;
   /** Progress bar on stderr (default true). */
   progress?: boolean | NodeJS.WritableStream;
-  /** How to build the trainer; default: src/model's createTrainer. */
+  /** How to build the trainer; default: `createTrainer` (trainer.ts). */
   createTrainer?: TrainerFactory;
   /** Save the model folder (+ metadata.json) into `out` at the end (default true when `out` is set). */
-  saveModel?: (dir: string, trainer: TrainerLike, metadata: Record<string, unknown>) => Promise<void>;
+  saveModel?: (dir: string, trainer: Trainer, metadata: Record<string, unknown>) => Promise<void>;
   /** Extra metadata fields (feature params, data summary, ...). */
   metadata?: Record<string, unknown>;
+  /** Trainer replicas (default: the machine's cores, see `createTrainer`). */
   threads?: number;
   backend?: string;
   /** Audio-based pitch shift for offline augmentation (see `expandOffline`); without it the mel axis is warped. */
@@ -120,7 +94,7 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
-  trainer: TrainerLike;
+  trainer: Trainer;
   history: EpochRecord[];
   /** Epoch whose weights the trainer holds (best on validation, or the last without validation). */
   selectedEpoch: number;
@@ -211,7 +185,7 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
 
 /** Predicts `set` in chunks and computes loss (cross-entropy) and metrics. */
 export async function evaluateSet(
-  trainer: TrainerLike,
+  trainer: Trainer,
   set: LabeledSpecs,
   recipe: Recipe,
   numClasses: number,
@@ -265,7 +239,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   if (opts.valData) checkData(opts.valData, 'validation data', numClasses);
   const rows = (data.specs[0] as Spectrogram).nMels;
 
-  const factory = opts.createTrainer ?? (await import('./model-adapter.js')).defaultTrainerFactory;
+  const factory = opts.createTrainer ?? createTrainer;
   const trainSet = await expandOffline(data, recipe, seed, opts.pitchSource);
   const archOptions = {
     ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}),
@@ -278,8 +252,6 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
     lr: baseLr,
     seed,
     weightDecay: recipe.optimizer.weightDecay,
-    numClasses,
-    rows,
     threads: opts.threads,
     backend: opts.backend,
   });
@@ -442,7 +414,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   if (opts.out && finished) {
     await writeJsonAtomic(join(opts.out, 'log.json'), { recipe: recipe.name, seed, selectedEpoch, stoppedEarly, seconds, history });
     await writeFileAtomic(join(opts.out, 'training-curves.svg'), trainingCurves(history, recipe.name));
-    const save = opts.saveModel ?? (await import('./model-adapter.js')).defaultSaveModel;
+    const save = opts.saveModel ?? saveTrainedModel;
     await save(opts.out, trainer, metadata);
   }
   return { trainer, history, selectedEpoch, stoppedEarly, epochsRun: history.length, seconds, metadata };

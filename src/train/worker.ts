@@ -1,10 +1,10 @@
 /**
  * A gradient worker thread: one tfjs (wasm) model replica. Receives the current weights and a shard
- * of a batch, returns the shard's loss and gradients (see src/train/parallel.ts). Runs from dist/.
+ * of a batch, returns the shard's loss and gradients (see pool.ts). Runs from dist/.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendName } from '../model/backend.js';
-import { GradientEngine, type ShardInput, type ShardResult } from '../model/trainer.js';
+import { GradientEngine, type ShardInput, type ShardResult } from './engine.js';
 import type { ArchName, ArchOptions } from '../model/architectures.js';
 
 export interface WorkerInit {

@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import { buildModel, batchArrays, makeBatch, poolFactor, fixedFrames, type ArchName, type ArchOptions } from '../../src/model/architectures.js';
-import { GradientEngine, createTrainer, sampleSeed } from '../../src/model/trainer.js';
+import { GradientEngine, sampleSeed } from '../../src/train/engine.js';
+import { createTrainer } from '../../src/train/trainer.js';
 import type { Spectrogram } from '../../src/features/types.js';
 
 function spec(rows: number, frames: number, seed: number): Spectrogram {
@@ -126,7 +127,7 @@ describe('training engine', () => {
   });
 
   it('is reproducible and resumes exactly from getState/setState', async () => {
-    const opts = { arch: 'cnn3' as const, archOptions: { rows: 16 }, lr: 1e-2, seed: 7 };
+    const opts = { arch: 'cnn3' as const, archOptions: { rows: 16 }, lr: 1e-2, seed: 7, threads: 1 };
     const specs = [spec(16, 20, 1), spec(16, 28, 2), spec(16, 12, 3)];
     const targets = new Float32Array(15);
     targets[0] = 1; targets[6] = 1; targets[14] = 1;

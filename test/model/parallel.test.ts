@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createTrainer, resolveWorkerFile } from '../../src/train/parallel.js';
-import { createTrainer as createLocal } from '../../src/model/trainer.js';
+import { availableParallelism } from 'node:os';
+import { createTrainer } from '../../src/train/trainer.js';
+import { defaultThreads, resolveWorkerFile } from '../../src/train/pool.js';
 import type { Spectrogram } from '../../src/features/types.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
@@ -23,6 +24,16 @@ describe.skipIf(!BUILT)('worker-parallel trainer', () => {
     expect(resolveWorkerFile()).toMatch(/dist[\\/]train[\\/]worker\.js$/);
   });
 
+  it('defaults to one replica per core (at most 4)', async () => {
+    expect(defaultThreads()).toBe(Math.max(1, Math.min(4, availableParallelism())));
+    const t = await createTrainer({ arch: 'cnn3', archOptions: { rows: 8, channels: [2, 2, 2] }, lr: 1e-3, seed: 1 });
+    try {
+      expect(t.threads).toBe(defaultThreads()); // workers start lazily: nothing spawned here
+    } finally {
+      t.dispose();
+    }
+  });
+
   // without batch norm the sharded step equals the single-thread step; with batch norm each shard
   // normalises with its own statistics (ghost batch norm), so only run-to-run equality holds
   it.each([false, true])('2 threads (batchNorm %s) repeat exactly and match one thread without BN', async (batchNorm) => {
@@ -30,7 +41,7 @@ describe.skipIf(!BUILT)('worker-parallel trainer', () => {
     const specs = [spec(16, 20, 1), spec(16, 31, 2), spec(16, 12, 3), spec(16, 25, 4), spec(16, 9, 5)];
     const targets = new Float32Array(25);
     specs.forEach((_, i) => (targets[i * 5 + (i % 5)] = 1));
-    const local = await createLocal({ ...opts, threads: 1 });
+    const local = await createTrainer({ ...opts, threads: 1 });
     const p1 = await createTrainer({ ...opts, threads: 2 });
     const p2 = await createTrainer({ ...opts, threads: 2 });
     try {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import { buildModel, makeBatch, poolFactor, fixedFrames } from '../../src/model/architectures.js';
-import { createTrainer } from '../../src/model/trainer.js';
+import { createTrainer } from '../../src/train/trainer.js';
 import { saveModelFolder, loadModelFolder } from '../../src/model/io.js';
 import { featureParams } from '../../src/features/params.js';
 import { featureStandardization } from '../../src/train/standardization.js';
@@ -79,7 +79,7 @@ describe('ser-mlp', () => {
   it('trains to separate a tiny data set, and predicts the same after save / load', async () => {
     const { specs, labels } = dataset(64);
     const archOptions = { rows: D, numClasses: 2, hidden: 16, ...featureStandardization(specs) };
-    const t = await createTrainer({ arch: 'ser-mlp', archOptions, lr: 0.01, seed: 1, backend: 'wasm' });
+    const t = await createTrainer({ arch: 'ser-mlp', archOptions, lr: 0.01, seed: 1, backend: 'wasm', threads: 1 });
     const targets = new Float32Array(labels.flatMap((l) => (l ? [0, 1] : [1, 0])));
     let first = 0;
     let last = 0;

@@ -1,6 +1,7 @@
 /** Small generated data and a tiny deterministic pure-JS trainer for loop tests. */
 import type { Spectrogram } from '../../src/features/types.js';
-import type { TrainData, TrainerFactory, TrainerLike } from '../../src/train/loop.js';
+import type { TrainData } from '../../src/train/loop.js';
+import type { Trainer, TrainerFactory } from '../../src/train/trainer.js';
 import { createRng } from '../../src/util/rng.js';
 
 /** `perClass` spectrograms per class: class c has energy in band c (plus noise), lengths 6..20 frames. */
@@ -22,8 +23,8 @@ export function toyData(k = 3, perClass = 6, nMels = 8, seed = 1): TrainData {
 
 /** Softmax regression on the time-mean of each band, plain SGD. Deterministic. */
 export const linearTrainerFactory: TrainerFactory = async (spec) => {
-  const k = spec.numClasses;
-  const d = spec.rows;
+  const k = spec.archOptions.numClasses!;
+  const d = spec.archOptions.rows!;
   const rng = createRng(spec.seed);
   let W = Float32Array.from({ length: k * d }, () => 0.01 * rng.normal());
   let b = new Float32Array(k);
@@ -51,7 +52,8 @@ export const linearTrainerFactory: TrainerFactory = async (spec) => {
     for (let c = 0; c < k; c++) z[c] = z[c]! / s;
     return z;
   };
-  const t: TrainerLike = {
+  const t: Trainer = {
+    threads: 1,
     async trainBatch(specs, targets) {
       const gW = new Float32Array(W.length);
       const gb = new Float32Array(k);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { expandOffline, train, type PitchShiftSource, type TrainerFactory } from '../../src/train/loop.js';
+import { expandOffline, train, type PitchShiftSource } from '../../src/train/loop.js';
+import type { TrainerFactory } from '../../src/train/trainer.js';
 import { getRecipe } from '../../src/train/recipes.js';
 import { featureStandardization } from '../../src/train/standardization.js';
 import type { Spectrogram } from '../../src/features/types.js';

@@ -82,7 +82,7 @@ export function register(program: Command): void {
     .option('--val-fraction <f>', 'validation share carved from the data for early stopping (0 = none; default: the recipe\'s)', numFlag('val-fraction', 0, 0.9))
     .option('--val-by-speaker', 'hold out whole speakers for validation instead of a stratified sample of files')
     .option('--patience <n>', 'early-stopping patience in epochs (default: the recipe\'s)', intFlag('patience'))
-    .option('--threads <n>', 'threads for training', intFlag('threads'))
+    .option('--threads <n>', 'trainer replicas (worker threads) per batch (default: the machine\'s cores, at most 4)', intFlag('threads'))
     .option('--backend <name>', 'tfjs backend: wasm, cpu or tensorflow', 'wasm')
     .option('--format <name>', 'corpus format (default: auto-detect)')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')

@@ -15,8 +15,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SerError } from '../../../util/errors.js';
-import { createTrainer } from '../../../train/parallel.js';
-import { checkArch, batchArrays, GradientEngine, initBackend, startKernelProfile, type ArchName, type BackendName } from '../../../model/index.js';
+import { createTrainer } from '../../../train/trainer.js';
+import { GradientEngine } from '../../../train/engine.js';
+import { defaultThreads } from '../../../train/pool.js';
+import { checkArch, batchArrays, initBackend, startKernelProfile, type ArchName, type BackendName } from '../../../model/index.js';
 import type { Spectrogram } from '../../../features/types.js';
 
 export interface TrainBenchLine {
@@ -119,7 +121,7 @@ export function registerBench(bench: Command): void {
     .option('--model <names...>', 'architectures: cnn3 cnn4', ['cnn3'])
     .option('--frames <n>', 'frames per spectrogram', parseIntArg, 300)
     .option('--batch <n...>', 'batch sizes', ['1', '8'])
-    .option('--threads <n>', 'gradient workers (1 = this thread)', parseIntArg, 2)
+    .option('--threads <n>', `trainer replicas per batch (1 = this thread; default: the machine's cores, at most 4 = ${defaultThreads()})`, parseIntArg, defaultThreads())
     .option('--backend <name>', 'wasm | cpu | tensorflow', 'wasm')
     .option('--reps <n>', 'timed repetitions', parseIntArg, 10)
     .option('--profile', 'print the time per tfjs kernel of a training step')

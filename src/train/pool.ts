@@ -5,7 +5,7 @@
  * are summed in shard order, so results never depend on timing. Batches of 1 run on the calling
  * thread. Workers start lazily, on the first batch that needs them.
  *
- * `createTrainer` here is the trainer API for the training loop (src/model/trainer.ts + this pool).
+ * `createTrainer` (trainer.ts) starts a pool when `threads` > 1.
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { SerError } from '../util/errors.js';
-import { createTrainer as createModelTrainer, type GradientPool, type ShardInput, type ShardResult, type Trainer, type TrainerOptions } from '../model/trainer.js';
+import type { GradientPool, ShardInput, ShardResult } from './engine.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
 /** Finds the compiled worker: beside this file when running from dist/, else <package>/dist/train/worker.js. */
@@ -126,18 +126,4 @@ export function createWorkerPool(size: number, init: WorkerInit): GradientPool {
 /** Default replica count: the machine's cores (at most 4). */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
-}
-
-/**
- * The trainer API: `threads` gradient workers (default: the machine's cores) for batches of ≥ 2,
- * the calling thread otherwise. Same seed + settings + threads → same weights.
- */
-export async function createTrainer(opts: TrainerOptions): Promise<Trainer> {
-  const threads = opts.threads ?? defaultThreads();
-  if (threads <= 1) return createModelTrainer({ ...opts, threads: 1 });
-  // the calling thread computes one shard itself, so `threads` replicas need threads − 1 workers
-  const pool = createWorkerPool(threads - 1, {
-    arch: opts.arch, archOptions: opts.archOptions, seed: opts.seed, backend: opts.backend ?? 'wasm',
-  });
-  return createModelTrainer({ ...opts, threads }, pool);
 }
