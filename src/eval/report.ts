@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { confusionMatrix as confusionSvg, lineChart, escapeXml, barChart } from '../util/plot/index.js';
 import { formatDuration } from '../util/progress.js';
-import type { ConfigSummary, ExperimentSummary } from './experiments.js';
-import { STUDY_RESULTS, STUDY_UNSEEN_SPEAKER } from './experiments.js';
+import type { ConfigSummary, ExperimentSummary } from './summary.js';
+import { STUDY_RESULTS, STUDY_UNSEEN_SPEAKER } from './study.js';
 
 type Block =
   | { kind: 'h'; level: 1 | 2 | 3; text: string }

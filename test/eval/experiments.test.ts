@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { experimentGrid, GRID_EPOCHS, planJobs, runExperiments, summarizeResults, type JobResult } from '../../src/eval/experiments.js';
+import { join } from 'node:path';
+import { runExperiments } from '../../src/eval/experiments.js';
+import { experimentGrid, planJobs } from '../../src/eval/grid.js';
+import { GRID_EPOCHS } from '../../src/eval/study.js';
+import type { JobResult } from '../../src/eval/job.js';
+import { summarizeResults } from '../../src/eval/summary.js';
+import { runJob } from '../../src/eval/job.js';
+import { writePackedFeatures } from '../../src/eval/packed-features.js';
+import type { Trainer, TrainerFactory } from '../../src/train/trainer.js';
+import { toyData } from '../train/helpers.js';
 import { featureParams } from '../../src/features/params.js';
 import { writeToyCorpus } from '../train/helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const TINY = { features: { preprocess: 'none' as const, nMels: 16, nFft: 256, hopLength: 64, fmax: 4000 }, archOptions: { channels: [2, 4, 4] } };
 
 describe('experiment planning', () => {
@@ -51,7 +58,89 @@ describe('experiment planning', () => {
   });
 });
 
-describe('ser experiments (tiny, parallel child processes)', () => {
+/**
+ * A scripted trainer: in epoch e it classifies the first `correct[e][set]` samples of each predict
+ * call right (the toy data's class is its loudest band) and the rest wrong. The loop evaluates the
+ * validation set, then the test set, once per epoch.
+ */
+function scriptedFactory(correct: Array<{ val: number; test: number }>): TrainerFactory {
+  return async (o) => {
+    const k = o.archOptions.numClasses!;
+    let epoch = -1;
+    let call = 0;
+    const t: Trainer = {
+      threads: 1,
+      async trainBatch() { return 1; },
+      async predict(specs) {
+        const n = call++ % 2 === 0 ? correct[epoch]!.val : correct[epoch]!.test;
+        return specs.map((s, i) => {
+          const band = (m: number) => s.data.subarray(m * s.frames, (m + 1) * s.frames).reduce((a, b) => a + b, 0);
+          let c = 0;
+          for (let m = 1; m < k; m++) if (band(m) > band(c)) c = m;
+          const p = new Float32Array(k).fill(0.1 / (k - 1));
+          p[i < n ? c : (c + 1) % k] = 0.9;
+          return p;
+        });
+      },
+      async getState() { return { epoch }; },
+      async setState() {},
+      setLearningRate() { epoch++; call = 0; },
+      dispose() {},
+    };
+    return t;
+  };
+}
+
+describe('runJob: honest and optimistic epochs', () => {
+  it('honest = best validation accuracy (ties: lower validation loss); OPTIMISTIC = best test accuracy', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ser-job-'));
+    try {
+      const data = toyData(3, 6, 8, 2); // 18 spectrograms, classes in bands 0..2
+      const items = data.specs.map((spec, i) => ({ path: `/toy/${i}.wav`, label: data.labelNames[data.labels[i]!]!, speaker: '1', spec }));
+      const featuresFile = join(tmp, 'features.bin');
+      await writePackedFeatures(featuresFile, items);
+      const strip = (xs: typeof items) => xs.map(({ path, label, speaker }) => ({ path, label, speaker }));
+      const job = {
+        id: 'j', entry: { recipe: 'seed-cnn3', lr: 0.001, epochs: 4 }, offlineCopies: null, protocol: 'study' as const, fold: 'f', seed: 1,
+        featureParams: featureParams(), archOptions: null, cacheDir: join(tmp, 'cache'), backend: null, labelNames: data.labelNames,
+        train: strip(items.slice(0, 6)), validation: strip(items.slice(6, 12)), test: strip(items.slice(12)), dir: join(tmp, 'run'), featuresFile,
+      };
+      // epoch:      1       2       3       4
+      // val acc:  2/6     5/6     5/6     3/6     → best 5/6 at epochs 2 and 3 (same loss too)
+      // test acc: 6/6     1/6     3/6     2/6     → optimistic epoch 1
+      const r = await runJob(job, scriptedFactory([{ val: 2, test: 6 }, { val: 5, test: 1 }, { val: 5, test: 3 }, { val: 3, test: 2 }]));
+      expect(r.curves.map((c) => c.valAccuracy)).toEqual([2 / 6, 5 / 6, 5 / 6, 3 / 6]);
+      expect(r.honest.epoch).toBe(2); // equal accuracy and loss at 2 and 3: the earlier epoch
+      expect(r.honest.accuracy).toBe(1 / 6);
+      expect(r.optimistic.epoch).toBe(1);
+      expect(r.optimistic.accuracy).toBe(1);
+      expect(r.last.epoch).toBe(4);
+      expect(JSON.parse(readFileSync(join(tmp, 'run', 'result.json'), 'utf8')).honest.epoch).toBe(2);
+      // a tie in validation accuracy goes to the lower validation loss
+      const r2 = await runJob({ ...job, dir: join(tmp, 'run2') }, async (o) => {
+        const base = await scriptedFactory([{ val: 2, test: 6 }, { val: 4, test: 1 }, { val: 4, test: 3 }, { val: 3, test: 2 }])(o);
+        let epoch = 0;
+        return {
+          ...base,
+          setLearningRate(lr: number) { epoch++; base.setLearningRate(lr); },
+          // epoch 3 is less sure (0.6 / 0.2 / 0.2 instead of 0.9 / 0.05 / 0.05): its 2 wrong answers cost
+          // less than the 4 right ones gain, so its validation loss is lower (5.2 against 6.4)
+          async predict(specs: Parameters<Trainer['predict']>[0]) {
+            const out = await base.predict(specs);
+            return epoch === 3 ? out.map((p) => p.map((v) => (v > 0.5 ? 0.6 : 0.2))) : out;
+          },
+        };
+      });
+      expect(r2.honest.epoch).toBe(3);
+      expect(r2.honest.accuracy).toBe(3 / 6);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ser experiments (tiny, parallel child processes)'
+, () => {
   it('runs both protocols with --jobs 2 and writes REPORT.md + report.html; a re-run reuses finished runs', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ser-exp-'));
     try {
@@ -60,7 +149,7 @@ describe('ser experiments (tiny, parallel child processes)', () => {
       writeToyCorpus(data, (p, b) => writeFileSync(p, b), [1, 2], 2);
       const opts = {
         data, out: join(tmp, 'out'), quick: true, jobs: 2, recipes: ['seed-cnn3'], epochs: 1, cacheDir: join(tmp, 'cache'),
-        backend: 'cpu', progress: false, selfCommand: [process.execPath, '--import', 'tsx', join(ROOT, 'test/train/ser-entry.ts')], ...TINY,
+        backend: 'cpu', progress: false, ...TINY, // children: the library entry dist/eval/job-entry.js
       };
       const s = await runExperiments(opts);
       expect(s.failed).toEqual([]);

@@ -2,11 +2,13 @@
  * `ser experiments --data DIR --out DIR [--quick] [--jobs N]`: the study's whole comparison under
  * its own protocol (random 80/20, reported OPTIMISTIC and honest) and leave-one-speaker-out,
  * jobs in parallel child processes, REPORT.md + report.html in --out. Re-running with the same
- * --out skips finished runs. (`--job FILE` is the internal entry of a child process.)
+ * --out skips finished runs; Ctrl-C (SIGINT) or SIGTERM stops the running children, and a re-run continues.
  */
 import type { Command } from 'commander';
 import type { CorpusFormat } from '../../data/corpus.js';
-import { EXPERIMENT_RECIPES, GRID_EPOCHS, GRID_MIN_BATCH, runExperiments, runJobFile, type Protocol } from '../../eval/experiments.js';
+import { runExperiments } from '../../eval/experiments.js';
+import type { Protocol } from '../../eval/grid.js';
+import { EXPERIMENT_RECIPES, GRID_EPOCHS, GRID_MIN_BATCH } from '../../eval/study.js';
 import { SerError } from '../../util/errors.js';
 import { intFlag, jsonFlag } from './train.js';
 
@@ -27,7 +29,6 @@ interface ExperimentFlags {
   features?: Record<string, unknown>;
   archOptions?: Record<string, unknown>;
   backend?: string;
-  job?: string;
   progress: boolean;
 }
 
@@ -55,13 +56,8 @@ export function register(program: Command): void {
     .option('--features <json>', 'feature parameter overrides as JSON', jsonFlag('features'))
     .option('--arch-options <json>', 'architecture option overrides for every recipe, as JSON', jsonFlag('arch-options'))
     .option('--backend <name>', 'tfjs backend for training: wasm, cpu or tensorflow')
-    .option('--job <file>', 'internal: run one job file (used by the parallel children)')
     .option('--no-progress', 'no progress bars')
     .action(async (f: ExperimentFlags) => {
-      if (f.job) {
-        await runJobFile(f.job);
-        return;
-      }
       if (!f.data || !f.out) throw new SerError('cli/missing-option', 'experiments needs --data DIR and --out DIR');
       const lrs = list(f.lrs)?.map((x) => {
         const n = Number(x);
@@ -70,10 +66,21 @@ export function register(program: Command): void {
       });
       const protocols = list(f.protocols) as Protocol[] | undefined;
       for (const p of protocols ?? []) if (p !== 'study' && p !== 'loso') throw new SerError('cli/bad-option', `--protocols: unknown protocol "${p}" (use study, loso)`);
+      // children die with the parent: a signal aborts the run (killing the running children), then exits
+      const abort = new AbortController();
+      const onSignal = (): void => {
+        abort.abort();
+        process.exit(130);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       const s = await runExperiments({
         data: f.data, out: f.out, quick: f.quick, jobs: f.jobs, recipes: list(f.recipes), lrs, epochs: f.epochs,
         offlineCopies: f.copies, batchSize: f.batch, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
-        features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress,
+        features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress, signal: abort.signal,
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
       const runs = s.configs.reduce((a, c) => a + c.results.length, 0);
       process.stderr.write(`experiments: ${runs} runs (${s.failed.length} failed) in ${s.totalSeconds.toFixed(0)} s → ${f.out}/REPORT.md, ${f.out}/report.html\n`);

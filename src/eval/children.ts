@@ -1,0 +1,47 @@
+/**
+ * Child processes of an experiment: each runs one job file through the library entry
+ * `job-entry.ts` (`node dist/eval/job-entry.js FILE`), at most `n` at a time. An abort signal kills
+ * the running children (finished jobs keep their results; a re-run continues). No signal handlers
+ * and no `process.exit` here: the CLI turns SIGINT / SIGTERM into an abort.
+ */
+import { spawn } from 'node:child_process';
+import { describeError, SerError } from '../util/errors.js';
+import { compiledScript } from '../util/package.js';
+
+/** How a child job starts: `[node, job-entry.js]`; the job file's path is appended. */
+export function jobEntryCommand(): string[] {
+  return [process.execPath, compiledScript(import.meta.url, 'dist/eval/job-entry.js')];
+}
+
+/** Runs `[...cmd, ...args]` with stderr captured (its last 10–20 kB); resolves with the exit code. */
+export function runChild(cmd: readonly string[], args: readonly string[], signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((res) => {
+    if (signal?.aborted) {
+      res({ code: null, stderr: 'aborted' });
+      return;
+    }
+    const child = spawn(cmd[0] as string, [...cmd.slice(1), ...args], { stdio: ['ignore', 'ignore', 'pipe'], signal, killSignal: 'SIGTERM' });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      if (stderr.length > 20000) stderr = stderr.slice(-10000);
+    });
+    child.on('exit', (code) => res({ code, stderr }));
+    child.on('error', (e) => res({ code: -1, stderr: describeError(e) }));
+  });
+}
+
+/** Runs `tasks` with at most `n` at a time (results in task order); stops starting tasks once `signal` aborts. */
+export async function runLimited<T>(tasks: Array<() => Promise<T>>, n: number, signal?: AbortSignal): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length && !signal?.aborted) {
+      const i = next++;
+      out[i] = await (tasks[i] as () => Promise<T>)();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, tasks.length)) }, worker));
+  if (signal?.aborted) throw new SerError('eval/aborted', 'experiments interrupted: finished runs are kept; run again with the same --out to continue');
+  return out;
+}
