@@ -1,6 +1,7 @@
 /** Mel scale and mel filterbank, matching librosa (`hz_to_mel`, `mel_frequencies`, `filters.mel`). */
 import { SerError } from '../util/errors.js';
 import type { Spectrogram } from './types.js';
+import type { FeatureParams } from './params.js';
 
 const F_SP = 200 / 3;
 const MIN_LOG_HZ = 1000;
@@ -127,4 +128,18 @@ export function applyMelFilterbank(fb: MelFilterbank, power: Float32Array, frame
     }
   }
   return { data, nMels, frames };
+}
+
+/**
+ * The frequency range (Hz) the mel bands of `params` span: `fmin` to `fmax`, where `fmax: null`
+ * means the Nyquist frequency of the rate the features are computed at (`params.sampleRate`, or the
+ * file's own rate `fileRate` when sampleRate is null). Throws when that rate is unknown.
+ */
+export function melRange(params: Pick<FeatureParams, 'fmin' | 'fmax' | 'sampleRate'>, fileRate?: number): { fmin: number; fmax: number } {
+  const rate = params.sampleRate ?? fileRate;
+  if (params.fmax !== null) return { fmin: params.fmin, fmax: params.fmax };
+  if (rate === undefined) {
+    throw new SerError('features/bad-param', 'fmax null (Nyquist) with sampleRate null: the mel range depends on each file\'s rate; set features.sampleRate or features.fmax');
+  }
+  return { fmin: params.fmin, fmax: rate / 2 };
 }

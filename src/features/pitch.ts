@@ -1,7 +1,7 @@
 /**
  * Frame-wise pitch (F0) by normalised autocorrelation, with the same framing as the log-mel
  * (centred frames, zero padding, periodic Hann), plus frame RMS — a port of the research
- * prototype (`/work/research/feats.py`, `pitch`).
+ * prototype (its `pitch`, not part of this repository).
  */
 import { RealFft } from '../dsp/rfft.js';
 import { hannWindow } from '../dsp/window.js';

@@ -1,7 +1,7 @@
 /**
  * Per-utterance statistics of a log-mel spectrogram plus pitch / energy statistics — one fixed
  * length vector per file, the input of the `ser-mlp` model. A port of the research prototype
- * (`/work/research/stats.py` `utt_feats`, `exp3.py` `aug_d`): mel-axis warp (augmentation),
+ * (its `utt_feats` and `aug_d`, not part of this repository): mel-axis warp (augmentation),
  * band pooling, active frames, per-utterance level normalisation, per-band statistics.
  */
 import { SerError } from '../util/errors.js';

@@ -82,7 +82,7 @@ export function maskTime(s: Spectrogram, start: number, width: number, value = 0
 }
 
 /** Centre frequencies (Hz) of `nMels` Slaney mel bands between fmin and fmax. */
-export function melCenters(nMels: number, fmin = 0, fmax = 8000): Float64Array {
+export function melCenters(nMels: number, fmin: number, fmax: number): Float64Array {
   const lo = hzToMel(fmin);
   const hi = hzToMel(fmax);
   const c = new Float64Array(nMels);
@@ -95,7 +95,7 @@ export function melCenters(nMels: number, fmin = 0, fmax = 8000): Float64Array {
  * at frequency centre(m) / ratio, linearly interpolated between bands (edges held). A
  * spectrogram-domain stand-in for pitch shifting / vocal-tract-length perturbation.
  */
-export function warpMel(s: Spectrogram, ratio: number, fmin = 0, fmax = 8000): Spectrogram {
+export function warpMel(s: Spectrogram, ratio: number, fmin: number, fmax: number): Spectrogram {
   const { nMels, frames, data } = s;
   const centres = melCenters(nMels, fmin, fmax);
   const lo = hzToMel(fmin);
@@ -127,7 +127,7 @@ export function addBandOffsets(s: Spectrogram, offsets: ArrayLike<number>): Spec
 }
 
 /** Spectral tilt: slope dB per octave around 1 kHz, as per-band offsets. */
-export function tiltOffsets(nMels: number, dbPerOctave: number, fmin = 0, fmax = 8000): Float32Array {
+export function tiltOffsets(nMels: number, dbPerOctave: number, fmin: number, fmax: number): Float32Array {
   const c = melCenters(nMels, fmin, fmax);
   const out = new Float32Array(nMels);
   for (let m = 0; m < nMels; m++) out[m] = dbPerOctave * Math.log2(Math.max(c[m] as number, 50) / 1000);
@@ -148,7 +148,7 @@ export async function augmentOffline(
   s: Spectrogram,
   aug: OfflineAugment,
   rng: Rng,
-  fmax = 8000,
+  fmax: number,
   shifted?: (semitones: number) => Promise<Spectrogram>,
 ): Promise<Spectrogram> {
   let x = cloneSpectrogram(s);
@@ -178,7 +178,7 @@ function studyOps(x: Spectrogram, aug: Pick<OfflineAugment, 'p' | 'noiseStd' | '
 }
 
 /** One on-the-fly augmented copy (a new array; the input is not touched). */
-export function augmentOnline(s: Spectrogram, aug: OnlineAugment, rng: Rng, fmax = 8000): Spectrogram {
+export function augmentOnline(s: Spectrogram, aug: OnlineAugment, rng: Rng, fmax: number): Spectrogram {
   let x = cloneSpectrogram(s);
   if (aug.study) {
     const semis = rng.chance(aug.study.p) ? drawSemitones(aug.study.pitchSemitones, rng) : 0;

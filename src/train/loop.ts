@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Spectrogram } from '../features/types.js';
 import { featureParams } from '../features/params.js';
+import { melRange } from '../features/mel.js';
 import { SerError } from '../util/errors.js';
 import { ensureDir, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { createProgress, type Progress } from '../util/progress.js';
@@ -164,7 +165,7 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
   if (warp !== undefined && !pitchSource) {
     throw new SerError('train/no-audio', `recipe '${recipe.name}': offlineAugment.melWarp recomputes features from the audio and needs a pitchSource (train with the corpus files)`);
   }
-  const fmax = recipe.features.fmax ?? 8000;
+  const { fmax } = melRange(featureParams(recipe.features));
   const specs = [...data.specs];
   const labels = [...data.labels];
   const ids = data.ids ? [...data.ids] : undefined;
@@ -264,6 +265,8 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   }
   // without augmentation the inputs are the same every epoch: prepare them once
   const staticInputs = recipe.onlineAugment ? null : trainSet.specs.map((s) => prepareInput(s, recipe));
+  // top of the mel axis for the mel-domain augmentations (fmax, or Nyquist when fmax is null)
+  const melTop = recipe.onlineAugment ? melRange(featureParams(recipe.features)).fmax : null;
 
   const ckptPath = opts.out ? join(opts.out, CHECKPOINT_FILE) : null;
   let history: EpochRecord[] = [];
@@ -311,8 +314,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
     const rng = epochRng(seed, epoch);
     const lr = learningRateAt(recipe, baseLr, epoch, epochs);
     trainer.setLearningRate(lr);
-    const fmax = recipe.features.fmax ?? 8000;
-    const inputs = staticInputs ?? trainSet.specs.map((s) => prepareInput(augmentOnline(s, recipe.onlineAugment!, rng, fmax), recipe));
+    const inputs = staticInputs ?? trainSet.specs.map((s) => prepareInput(augmentOnline(s, recipe.onlineAugment!, rng, melTop!), recipe));
     const batches = lengthBucketedBatches(inputs.map((s) => s.frames), recipe.batchSize, rng);
     let lossSum = 0;
     let count = 0;

@@ -30,7 +30,7 @@ describe('input transforms', () => {
     expect(Array.from(maskTime(spec([[1, 2, 3], [4, 5, 6]]), 1, 1).data)).toEqual([1, 0, 3, 4, 0, 6]);
     expect(Array.from(maskFrequency(spec([[1, 2], [4, 5]]), 1, 5, -1).data)).toEqual([1, 2, -1, -1]);
     const s = spec([[1, 2], [3, 4], [5, 6], [7, 8]]);
-    const w = warpMel(s, 1);
+    const w = warpMel(s, 1, 0, 8000);
     w.data.forEach((v, i) => expect(v).toBeCloseTo(s.data[i]!, 4));
     expect(Array.from(mixSpectrograms(spec([[2, 2]]), spec([[0]]), 0.25).data)).toEqual([0.5, 0.5]);
     expect(Array.from(softTargets([1, 0], 2, 0.2))).toEqual([Math.fround(0.1), Math.fround(0.9), Math.fround(0.9), Math.fround(0.1)]);
@@ -39,8 +39,8 @@ describe('input transforms', () => {
   it('online augmentation is a pure function of the rng state', () => {
     const r = getRecipe('ser-best');
     const s = spec(Array.from({ length: 16 }, (_, m) => Array.from({ length: 30 }, (_, t) => Math.sin(m + t))));
-    const a = augmentOnline(s, r.onlineAugment!, createRng(5));
-    const b = augmentOnline(s, r.onlineAugment!, createRng(5));
+    const a = augmentOnline(s, r.onlineAugment!, createRng(5), 8000);
+    const b = augmentOnline(s, r.onlineAugment!, createRng(5), 8000);
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
   });
 });

@@ -161,7 +161,7 @@ export function registerBench(bench: Command): void {
   bench
     .command('features')
     .description('feature extraction speed: decode, log-mel, noise reduction, cache, worker threads (files/s, real-time factor)')
-    .option('--data <dir>', 'corpus folder (WAV/FLAC files)', '../shared/aesdd')
+    .requiredOption('--data <dir>', 'corpus folder (WAV/FLAC files)')
     .option('--limit <n>', 'only the first N files (sorted)')
     .option('--repeat <n>', 'run each single-thread feature phase N times, keep the least-CPU pass', '1')
     .option('--workers <n>', 'worker threads for the parallel run (default: one per core)')

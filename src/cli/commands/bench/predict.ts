@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
@@ -81,7 +81,7 @@ export function registerBench(bench: Command): void {
   bench
     .command('predict')
     .description('inference speed: files/s, real-time factor, ms per 6-s clip (decode, features, model timed apart)')
-    .option('--data <dir>', 'folder of audio files (default: ../shared/aesdd if present, else generated clips)')
+    .option('--data <dir>', 'folder of audio files (default: generated clips)')
     .option('--model <dir>', 'model folder (default: the bundled model, else an untrained cnn4)')
     .option('--arch <name>', 'architecture of the untrained stand-in model', 'cnn4')
     .option('--limit <n>', 'files to time', (v) => Number(v), 60)
@@ -91,8 +91,7 @@ export function registerBench(bench: Command): void {
       if (!(opts.limit >= 1) || !(opts.repeats >= 1)) throw new SerError('cli/bad-option', '--limit and --repeats must be ≥ 1');
       const { clf, note } = await benchClassifier(opts.model, opts.arch);
       const backend = await ensureBackend();
-      const shared = resolve(process.cwd(), '../shared/aesdd');
-      const dataDir = opts.data ?? (existsSync(shared) ? shared : null);
+      const dataDir = opts.data ?? null;
       let audios: Array<() => Promise<AudioData>>;
       if (dataDir) {
         const files = listAudio(dataDir, opts.limit);

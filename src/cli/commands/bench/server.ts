@@ -5,8 +5,8 @@
  * answers, health-check latency under load, and the server's peak RSS.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { encodeWav } from '../../../audio/wav.js';
 import { packageRoot } from '../../../infer/classifier.js';
@@ -62,7 +62,7 @@ export function registerBench(bench: Command): void {
     .command('server')
     .description('HTTP server under concurrent load on loopback: throughput, p50/p95 latency, errors, peak RSS')
     .option('--model <dir>', 'model folder (default: the bundled model, else an untrained cnn4)')
-    .option('--data <dir>', 'audio files to upload (default: ../shared/aesdd if present, else generated clips)')
+    .option('--data <dir>', 'audio files to upload (default: generated clips)')
     .option('--requests <n>', 'total requests', (v) => Number(v), 200)
     .option('--concurrency <n>', 'concurrent clients', (v) => Number(v), 8)
     .option('--max-seconds <n>', 'stop sending after this long', (v) => Number(v), 60)
@@ -76,8 +76,7 @@ export function registerBench(bench: Command): void {
       }
       const { clf, note, dir } = await benchClassifier(opts.model);
       clf.dispose();
-      const shared = resolve(process.cwd(), '../shared/aesdd');
-      const dataDir = opts.data ?? (existsSync(shared) ? shared : null);
+      const dataDir = opts.data ?? null;
       const all = payloads(dataDir, 40);
       const valid = all.filter((p) => p.kind === 'valid');
       const invalid = all.filter((p) => p.kind !== 'valid');

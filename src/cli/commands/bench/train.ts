@@ -1,8 +1,8 @@
 /**
  * `ser bench train [--json] [--model cnn3 cnn4] [--frames N] [--batch N…] [--threads N] [--backend B]
- * [--reps N] [--profile] [--torch]`: training and inference speed of the study's CNNs on random
- * log-mel-shaped input, one JSON line per configuration in the exact form of
- * ../shared/reference/torch_train_step.py. `--torch` runs that script in the same invocation and adds
+ * [--reps N] [--profile] [--torch SCRIPT [--python CMD]]`: training and inference speed of the study's CNNs on random
+ * log-mel-shaped input, one JSON line per configuration in the exact form of the PyTorch reference
+ * script torch_train_step.py. `--torch SCRIPT` runs that script in the same invocation and adds
  * a ratio line per configuration (absolute times drift on a shared machine; ratios are what count).
  * `--profile` prints where the training time goes per tfjs kernel (on the calling thread). Never
  * asserts anything: figures go to BENCHMARKS.md.
@@ -11,8 +11,6 @@ import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SerError } from '../../../util/errors.js';
 import { createTrainer } from '../../../train/trainer.js';
@@ -94,14 +92,12 @@ export async function benchTrainConfig(o: { model: ArchName; frames: number; bat
   }
 }
 
-/** Runs ../shared/reference/torch_train_step.py with the same settings; null if python/torch are missing. */
-export function runTorchReference(o: { models: string[]; frames: number; batches: number[]; threads: number; reps: number }): TrainBenchLine[] | null {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.env.SER_SHARED_DIR, resolve(here, '../../../../../shared'), resolve(here, '../../../../shared'), resolve(process.cwd(), '../shared')]
-    .filter((d): d is string => !!d).map((d) => resolve(d, 'reference/torch_train_step.py'));
-  const script = candidates.find((p) => existsSync(p));
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  if (!script) return null;
+/**
+ * Runs the PyTorch reference script (the shared folder's reference/torch_train_step.py) with the same
+ * settings through `python`; null if it fails (python or torch missing).
+ */
+export function runTorchReference(script: string, python: string, o: { models: string[]; frames: number; batches: number[]; threads: number; reps: number }): TrainBenchLine[] | null {
+  if (!existsSync(script)) throw new SerError('cli/bad-option', `--torch ${script}: no such file`);
   const r = spawnSync(python, [script, '--threads', String(o.threads), '--frames', String(o.frames), '--batch', ...o.batches.map(String), '--model', ...o.models, '--reps', String(o.reps)], { encoding: 'utf8' });
   if (r.status !== 0) return null;
   return r.stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as TrainBenchLine);
@@ -125,8 +121,9 @@ export function registerBench(bench: Command): void {
     .option('--backend <name>', 'wasm | cpu | tensorflow', 'wasm')
     .option('--reps <n>', 'timed repetitions', parseIntArg, 10)
     .option('--profile', 'print the time per tfjs kernel of a training step')
-    .option('--torch', 'also run ../shared/reference/torch_train_step.py and print ratios')
-    .action(async (opts: { json?: boolean; model: string[]; frames: number; batch: string[]; threads: number; backend: string; reps: number; profile?: boolean; torch?: boolean }) => {
+    .option('--torch <script>', 'also run this PyTorch reference script (torch_train_step.py) with the same settings and print ratios')
+    .option('--python <cmd>', 'the Python interpreter for --torch', 'python3')
+    .action(async (opts: { json?: boolean; model: string[]; frames: number; batch: string[]; threads: number; backend: string; reps: number; profile?: boolean; torch?: string; python: string }) => {
       const models = opts.model.map((m) => {
         const a = checkArch(m);
         if (a !== 'cnn3' && a !== 'cnn4') throw new SerError('cli/bad-option', `--model ${m}: the benchmark covers cnn3 and cnn4 (the reference script's models)`);
@@ -150,9 +147,9 @@ export function registerBench(bench: Command): void {
       const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
       console.error(`peak RSS of this process (workers included) ${peakRssMB} MB`);
       if (opts.torch) {
-        const torch = runTorchReference({ models, frames: opts.frames, batches, threads: opts.threads, reps: opts.reps });
+        const torch = runTorchReference(opts.torch, opts.python, { models, frames: opts.frames, batches, threads: opts.threads, reps: opts.reps });
         if (!torch) {
-          console.error('torch reference not run: need /usr/bin/python3 with torch and ../shared/reference/torch_train_step.py');
+          console.error(`torch reference failed: ${opts.python} ${opts.torch} (needs python with torch, e.g. Debian python3-torch)`);
           return;
         }
         for (const t of torch) {
