@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SerError } from '../util/errors.js';
-import { registerWasmKernels } from './kernels/index.js';
+import { registerKernels } from './kernels/index.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -34,8 +34,8 @@ async function nodeWasmDir(): Promise<string> {
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 /**
- * Select and initialise a tfjs backend; returns the active backend's name. Registers our custom
- * kernels for wasm. Idempotent.
+ * Select and initialise a tfjs backend; returns the active backend's name. Registers our kernels
+ * and gradients (kernels/index.ts, once). Idempotent.
  */
 export async function initBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<string> {
   if (name === 'wasm') {
@@ -63,7 +63,7 @@ export async function initBackend(name: BackendName = 'wasm', options: BackendOp
     if (!ok) throw new SerError('model/backend-unavailable', `could not initialise the tfjs '${name}' backend`);
   }
   await tf.ready();
-  if (name === 'wasm') registerWasmKernels();
+  registerKernels(name);
   if (name === 'cpu') {
     // silence tfjs's one-time "install tfjs-node" console banner on the cpu backend
     const b = tf.backend() as unknown as { firstUse?: boolean };

@@ -9,9 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BN_TRAIN, registerBatchNormKernels } from './kernels/BatchNormTrain.js';
-
-registerBatchNormKernels();
+import { BN_TRAIN } from './kernels/batchnorm-math.js';
 
 type Kwargs = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 /** Public API of the model module: backend, architectures, masked layers, metadata, save/load (the trainer is in src/train). */
 export { initBackend, type BackendName, type BackendOptions } from './backend.js';
-export { registerWasmKernels, unregisterWasmKernels, wasmKernels } from './kernels/index.js';
+export { registerKernels, unregisterWasmKernels, wasmKernels, cpuKernels, gradients } from './kernels/index.js';
 export {
   ARCH_NAMES, buildModel, batchArrays, makeBatch, poolFactor, fixedFrames, checkArch, resolveArchOptions,
   type ArchName, type ArchOptions, type ResolvedArchOptions, type BatchArrays,

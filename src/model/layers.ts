@@ -9,10 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRng } from '../util/rng.js';
-import { registerCustomOps } from './kernels/index.js';
 import { MASK_TIME } from './kernels/MaskTime.js';
-
-registerCustomOps();
 
 type Kwargs = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/model/backend.js';
 import { SerBatchNorm } from '../../src/model/batchnorm.js';
-import { BN_TRAIN, BN_TRAIN_GRAD, bnSimdCalls } from '../../src/model/kernels/BatchNormTrain.js';
+import { BN_TRAIN, BN_TRAIN_GRAD, bnSimdCalls } from '../../src/model/kernels/batchnorm-math.js';
 import { setSimdKernelsEnabled, simdAvailable, simdBnSums } from '../../src/model/kernels/simd/index.js';
 import { rand, maxRelErr } from './helpers.js';
 

@@ -3,10 +3,10 @@
  * where the batch mask [b, T0] is 0 (T0 = f·T; frame t of x reads mask[b, t·f], the first frame of
  * its pooled block). Replaces `x · reshape(mask, [b,1,T,1])`: tfjs-wasm's broadcasting Multiply took
  * 6.6 ms on [8,128,300,16], while this copies x once and fills the padded tails (and, for a batch
- * without padding, shares x's memory and costs nothing). Its gradient is the same op on dy.
+ * without padding, shares x's memory and costs nothing). Its gradient is the same op on dy
+ * (gradients/MaskTime_grad.ts); cpu/MaskTime.ts is the cpu twin.
  */
-import { engine, zerosLike } from '@tensorflow/tfjs-core';
-import type { GradConfig, KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
 
 export const MASK_TIME = 'SerMaskTime';
@@ -33,7 +33,7 @@ export function maskedRuns(mask: ArrayLike<number>, b: number, t0: number, t: nu
 }
 
 /** Fills the masked frames of `out` (a copy of x, [b, rows, T, C] starting at `base`) with 0. */
-function zeroRuns(out: Float32Array, base: number, runs: Array<Array<[number, number]>>, rows: number, t: number, c: number): void {
+export function zeroRuns(out: Float32Array, base: number, runs: Array<Array<[number, number]>>, rows: number, t: number, c: number): void {
   const img = rows * t * c;
   runs.forEach((r, s) => {
     for (const [a, e] of r) {
@@ -45,7 +45,7 @@ function zeroRuns(out: Float32Array, base: number, runs: Array<Array<[number, nu
   });
 }
 
-function dims(x: TensorInfo, mask: TensorInfo): [number, number, number, number, number] {
+export function dims(x: TensorInfo, mask: TensorInfo): [number, number, number, number, number] {
   if (x.shape.length !== 4 || mask.shape.length !== 2 || mask.shape[0] !== x.shape[0]) {
     throw new Error(`${MASK_TIME}: expected x [b, rows, T, C] and mask [b, T0], got [${x.shape}] and [${mask.shape}]`);
   }
@@ -73,37 +73,4 @@ function maskTimeWasm(args: { inputs: { x: TensorInfo; mask: TensorInfo }; backe
   return out;
 }
 
-interface CpuBackendLike extends RefCounting {
-  data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
-function maskTimeCpu(args: { inputs: { x: TensorInfo; mask: TensorInfo }; backend: unknown }): TensorInfo {
-  const { x, mask } = args.inputs;
-  const backend = args.backend as CpuBackendLike;
-  const [b, rows, t, c, t0] = dims(x, mask);
-  const runs = maskedRuns(backend.data.get(mask.dataId).values as Float32Array, b, t0, t);
-  if (!runs) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
-  }
-  const out = new Float32Array(backend.data.get(x.dataId).values as Float32Array);
-  zeroRuns(out, 0, runs, rows, t, c);
-  return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
-}
-
 export const maskTimeConfig: KernelConfig = { kernelName: MASK_TIME, backendName: 'wasm', kernelFunc: maskTimeWasm as unknown as KernelFunc };
-export const maskTimeCpuConfig: KernelConfig = { kernelName: MASK_TIME, backendName: 'cpu', kernelFunc: maskTimeCpu as unknown as KernelFunc };
-
-/** d/dx = the same mask applied to dy; the mask gets no gradient. */
-export const maskTimeGradConfig: GradConfig = {
-  kernelName: MASK_TIME,
-  inputsToSave: ['mask'],
-  gradFunc: ((dy: Tensor, saved: Tensor[]) => {
-    const [mask] = saved;
-    return {
-      x: () => engine().runKernel(MASK_TIME, { x: dy, mask }, {}) as Tensor,
-      mask: () => zerosLike(mask),
-    };
-  }) as GradConfig['gradFunc'],
-};

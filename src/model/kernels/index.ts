@@ -1,9 +1,13 @@
 /**
- * Our wasm training kernels, registered from this one list (one kernel per file, like tfjs's wasm
- * backend). Call after the wasm backend is initialised so tfjs's originals can be kept as fallbacks.
+ * Every kernel and gradient of ours, registered from these lists and nowhere else (one kernel per
+ * file, one config per file, like tfjs's wasm backend): `registerKernels(backend)`, called by
+ * `initBackend` once the backend is ready (tfjs's wasm kernels run their setup when the wasm backend
+ * initialises, so ours replace them only after that). Our wasm kernels replace tfjs's (whose originals are kept, for composing and
+ * for A/B benchmarks); our own ops (SerMaskTime, SerReluGrad, SerBatchNormTrain(Grad)) also get cpu
+ * kernels, so the models run and train on the cpu backend too.
  */
-import { registerKernel, registerGradient, unregisterKernel, getKernel } from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { getKernel, registerGradient, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -13,11 +17,20 @@ import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
 import { tileConfig } from './Tile.js';
 import { addConfig } from './Add.js';
-import { reluGradConfig, reluGradCpuConfig, reluGradientConfig } from './ReluGrad.js';
-import { maskTimeConfig, maskTimeCpuConfig, maskTimeGradConfig } from './MaskTime.js';
+import { reluGradConfig } from './ReluGrad.js';
+import { maskTimeConfig } from './MaskTime.js';
+import { batchNormTrainConfig } from './BatchNormTrain.js';
+import { batchNormTrainGradConfig } from './BatchNormTrainGrad.js';
+import { maskTimeCpuConfig } from './cpu/MaskTime.js';
+import { reluGradCpuConfig } from './cpu/ReluGrad.js';
+import { batchNormTrainCpuConfig } from './cpu/BatchNormTrain.js';
+import { batchNormTrainGradCpuConfig } from './cpu/BatchNormTrainGrad.js';
+import { maskTimeGradConfig } from './gradients/MaskTime_grad.js';
+import { reluGradientConfig } from './gradients/Relu_grad.js';
+import { batchNormTrainGradientConfig } from './gradients/BatchNormTrain_grad.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
-/** Every custom wasm kernel. */
+/** Our wasm kernels: replacements of tfjs's and our own ops. */
 export const wasmKernels: KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
@@ -30,14 +43,31 @@ export const wasmKernels: KernelConfig[] = [
   tileConfig,
   addConfig,
   reluGradConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
 ];
 
-let registered = false;
+/** cpu kernels of our own ops (tfjs's cpu kernels are kept as they are). */
+export const cpuKernels: KernelConfig[] = [maskTimeCpuConfig, reluGradCpuConfig, batchNormTrainCpuConfig, batchNormTrainGradCpuConfig];
 
-/** Register (once) our kernels over tfjs's wasm ones. */
-export function registerWasmKernels(): void {
-  if (registered) return;
-  registered = true;
+/** Gradients of our own ops, and tfjs's Relu gradient through SerReluGrad. */
+export const gradients: GradConfig[] = [maskTimeGradConfig, reluGradientConfig, batchNormTrainGradientConfig];
+
+let registered = false;
+let wasmRegistered = false;
+
+/**
+ * Registers the cpu kernels and gradients above (once), and with `backend` 'wasm' (an initialised
+ * wasm backend) the wasm kernels (once; again after `unregisterWasmKernels`).
+ */
+export function registerKernels(backend: string): void {
+  if (!registered) {
+    registered = true;
+    for (const k of cpuKernels) if (!getKernel(k.kernelName, k.backendName)) registerKernel(k);
+    for (const g of gradients) registerGradient(g);
+  }
+  if (backend !== 'wasm' || wasmRegistered) return;
+  wasmRegistered = true;
   for (const k of wasmKernels) {
     captureOriginal(k.kernelName);
     if (getKernel(k.kernelName, 'wasm')) unregisterKernel(k.kernelName, 'wasm');
@@ -45,28 +75,12 @@ export function registerWasmKernels(): void {
   }
 }
 
-/** Put tfjs's own kernels back (for A/B benchmarks). */
+/** Puts tfjs's own wasm kernels back (for A/B benchmarks); ops tfjs does not have fall back to tfjs ops. */
 export function unregisterWasmKernels(): void {
-  if (!registered) return;
-  registered = false;
+  if (!wasmRegistered) return;
+  wasmRegistered = false;
   for (const k of wasmKernels) {
     unregisterKernel(k.kernelName, 'wasm');
     if (hasOriginal(k.kernelName)) registerKernel({ kernelName: k.kernelName, backendName: 'wasm', kernelFunc: original(k.kernelName) });
   }
-}
-
-let opsRegistered = false;
-
-/**
- * Our own ops (kernels tfjs does not have, e.g. SerMaskTime): their cpu kernels and gradients.
- * Idempotent; done on import of model/layers.ts so any backend can run and differentiate them.
- */
-export function registerCustomOps(): void {
-  if (opsRegistered) return;
-  opsRegistered = true;
-  if (!getKernel(maskTimeCpuConfig.kernelName, 'cpu')) registerKernel(maskTimeCpuConfig);
-  registerGradient(maskTimeGradConfig);
-  if (!getKernel(reluGradCpuConfig.kernelName, 'cpu')) registerKernel(reluGradCpuConfig);
-  // replaces tfjs's Relu gradient (dy · step(x)) with one SerReluGrad kernel where it exists
-  registerGradient(reluGradientConfig);
 }
