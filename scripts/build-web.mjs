@@ -19,8 +19,10 @@ await build({
   target: ['es2022'],
   minify: true,
   sourcemap: true,
-  // node-only branches (e.g. locating the wasm files in node_modules) never run in the page
-  external: ['node:*'],
+  // node-only branches (e.g. locating the wasm files in node_modules) never run in the page; the page
+  // decodes WAV/FLAC with audio/decode.ts's decodeAudioSync and other formats with WebAudio, so
+  // decodeAudio's lazy audio-decode import (unused there) stays out of the bundle
+  external: ['node:*', 'audio-decode'],
   logLevel: 'warning',
 });
 for (const f of ['index.html', 'app.css']) copyFileSync(join(root, 'src', 'web', f), join(out, f));

@@ -8,7 +8,8 @@
  * The building blocks follow the data flow (see ARCHITECTURE.md).
  */
 export { Classifier, ClassifierCore, type Prediction, type TimelineWindow } from './infer/index.js';
-export { loadAudio, decodeAudio } from './audio/load.js';
+export { loadAudio } from './audio/load.js';
+export { decodeAudio } from './audio/decode.js';
 export type { AudioData } from './audio/types.js';
 export { resample } from './audio/resample.js';
 export { reduceNoise } from './audio/denoise.js';

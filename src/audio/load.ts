@@ -1,13 +1,21 @@
 /**
  * Loading audio files from disk: `loadAudio(path)` reads the file and decodes it (any supported
- * format, sniffed from the bytes). Re-exports the in-memory decoders from decode.ts.
+ * format, sniffed from the bytes). The in-memory decoders are in decode.ts.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { SerError } from '../util/errors.js';
 import type { AudioData } from './types.js';
 
-export { decodeAudio, decodeAudioSync, sniffFormat, type AudioFormat } from './decode.js';
 import { decodeAudio, decodeAudioSync } from './decode.js';
+
+/** File extensions (lower case, no dot) taken for audio when a folder is scanned (the bytes decide the format). */
+export const AUDIO_EXTENSIONS: readonly string[] = ['wav', 'wave', 'flac', 'mp3', 'ogg', 'oga', 'opus', 'm4a', 'aac', 'aif', 'aiff', 'webm'];
+
+/** Whether a file name has one of `AUDIO_EXTENSIONS` (any case). */
+export function isAudioFileName(name: string): boolean {
+  return AUDIO_EXTENSIONS.includes(extname(name).slice(1).toLowerCase());
+}
 
 /** Reads a file's bytes, turning file-system failures into `SerError`s naming the path. */
 export async function readAudioBytes(path: string): Promise<Uint8Array> {

@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { AUDIO_EXTENSIONS } from '../audio/load.js';
 import { SerError } from '../util/errors.js';
 import { EMOTIONS } from '../util/labels.js';
 
@@ -66,8 +67,6 @@ export interface ScanOptions {
   extensions?: readonly string[];
 }
 
-/** Audio file extensions a scan picks up by default. */
-export const AUDIO_EXTENSIONS: readonly string[] = ['wav', 'flac', 'mp3', 'ogg', 'oga', 'opus', 'm4a', 'aac', 'aif', 'aiff', 'webm', 'wave'];
 
 /** Parses `neutral=skip,calm=skip,ps=happy` into a map (keys lowercased). */
 export function parseLabelMap(spec: string): Record<string, string> {

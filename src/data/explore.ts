@@ -17,7 +17,7 @@ import { escapeXml, niceTicks, colorAt } from '../util/plot/svg.js';
 import { Progress } from '../util/progress.js';
 import { EMOTIONS } from '../util/labels.js';
 import { scanCorpus, type Corpus, type ScanOptions } from './corpus.js';
-import { loadAudioFile } from './audio.js';
+import { loadAudio } from '../audio/load.js';
 import { probeCorpus, type ProbedCorpus, type ProbedItem } from './probe.js';
 import { compareIds } from './splits.js';
 import { addNoise, frequencyMask, melWarp, pitchShift, randomEq, reverb, speedPerturb, timeMask } from './augment.js';
@@ -205,7 +205,7 @@ function table(head: string[], rows: string[][], leftCols = 1): string {
 export async function exploreCorpus(dataDir: string, outDir: string, opts: ExploreOptions = {}): Promise<ExploreResult> {
   const scanned: Corpus = scanCorpus(dataDir, opts);
   const bar = new Progress({ total: scanned.items.length, label: 'decoding', unit: 'files', enabled: opts.progress ?? true });
-  const load = opts.load ?? loadAudioFile;
+  const load = opts.load ?? loadAudio;
   const corpus = await probeCorpus(scanned, { load, onProgress: (done) => bar.update(done) });
   bar.finish();
   const items = corpus.items;

@@ -5,7 +5,7 @@
 import type { AudioData } from '../audio/types.js';
 import { describeError, isSerError } from '../util/errors.js';
 import type { Corpus, CorpusItem, ScanProblem } from './corpus.js';
-import { loadAudioFile } from './audio.js';
+import { loadAudio } from '../audio/load.js';
 
 /** A corpus item with what decoding it told us. */
 export interface ProbedItem extends CorpusItem {
@@ -35,7 +35,7 @@ export interface ProbeOptions {
  * `zero-duration`) become problems. Returns a new corpus; the input is not changed.
  */
 export async function probeCorpus(corpus: Corpus, opts: ProbeOptions = {}): Promise<ProbedCorpus> {
-  const load = opts.load ?? loadAudioFile;
+  const load = opts.load ?? loadAudio;
   const total = corpus.items.length;
   const results: Array<ProbedItem | ScanProblem> = new Array(total);
   let next = 0;

@@ -14,11 +14,13 @@ import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
-import { decodeAudio, readAudioBytes } from '../audio/load.js';
+import { decodeAudio } from '../audio/decode.js';
+import { readAudioBytes } from '../audio/load.js';
 import { SerError } from '../util/errors.js';
 import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import { extractFeatures, featureKey } from './pipeline.js';
 import type { Spectrogram } from './types.js';
+import { sha256Hex } from '../util/hash.js';
 
 /** File magic: "SERF" (speech-emotion features). */
 export const CACHE_MAGIC = 0x46524553;
@@ -26,13 +28,8 @@ export const CACHE_MAGIC = 0x46524553;
 export const CACHE_FORMAT_VERSION = 1;
 export const CACHE_HEADER_BYTES = 64;
 
-/** SHA-256 hex of some bytes. */
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** The cache key of (file content, params): SHA-256 over the file's digest and `featureKey`. */
-export function cacheKey(fileSha256: string, params: FeatureParams): string {
+export function cacheKey(fileSha256: string, params: FeatureParams): Promise<string> {
   return sha256Hex(`${fileSha256}\n${featureKey(params)}`);
 }
 
@@ -231,7 +228,7 @@ export class FeatureCache {
    */
   async getOrCompute(path: string, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Promise<Spectrogram> {
     const bytes = await readAudioBytes(path);
-    const key = cacheKey(sha256Hex(bytes), params);
+    const key = await cacheKey(await sha256Hex(bytes), params);
     const hit = this.get(key);
     if (hit) return hit;
     const spec = extractFeatures(await decodeAudio(bytes, path), params);

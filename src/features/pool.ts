@@ -1,13 +1,12 @@
 /**
  * `FeaturePool`: feature extraction of many files over worker threads (one per core by
- * default), files handed out one at a time so uneven lengths balance. Works from the built
- * dist/ (worker.js) and under tsx/vitest (worker.ts, loaded with tsx).
+ * default), files handed out one at a time so uneven lengths balance. The workers run the compiled
+ * dist/features/worker.js (util/package.ts finds it, as for every pool).
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SerError } from '../util/errors.js';
+import { compiledScript } from '../util/package.js';
 import type { FeatureParams } from './params.js';
 import type { Spectrogram } from './types.js';
 import type { FeatureReply, FeatureTask } from './worker.js';
@@ -22,17 +21,9 @@ export interface PooledResult {
   featureMs: number;
 }
 
-/**
- * The built worker.js beside this file, or (running from sources under tsx/vitest) a small
- * bootstrap that registers tsx in the worker thread and imports worker.ts.
- */
+/** A feature worker thread running the compiled dist/features/worker.js. */
 function spawnWorker(): Worker {
-  const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  const ts = new URL('./worker.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true });
+  return new Worker(compiledScript(import.meta.url, 'dist/features/worker.js'));
 }
 
 /** A fixed set of feature workers; `close()` when done. */

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
-import { decodeAudio } from '../audio/load.js';
+import { decodeAudio } from '../audio/decode.js';
 import { describeError, isSerError } from '../util/errors.js';
 import { extractFeatures } from './pipeline.js';
 import type { FeatureParams } from './params.js';

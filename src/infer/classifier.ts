@@ -7,25 +7,16 @@
  * The prediction code itself is browser-safe and lives in core.ts; this file adds loading from disk.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { AudioData } from '../audio/types.js';
 import { SerError } from '../util/errors.js';
+import { packageRoot } from '../util/package.js';
 import { ClassifierCore, type Prediction, type TimelineOptions, type TimelineWindow } from './core.js';
-import { initBackend } from './deps.js';
-import { loadAudio, loadModelFolder } from './node-deps.js';
+import { loadAudio } from '../audio/load.js';
+import { initBackend } from '../model/backend.js';
+import { loadModelFolder } from '../model/io.js';
 
 export type { Prediction, TimelineOptions, TimelineWindow } from './core.js';
-
-/** The package root (the folder holding package.json), from src/ or dist/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(resolve(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-}
 
 /** The bundled model folder: `<package root>/models/default`. */
 export function defaultModelDir(): string {

@@ -9,7 +9,10 @@ import type { AudioData } from '../audio/types.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
-import { endsInSoftmax, extractFeatures, isSilent, makeModelInput, normalizeSpectrogram, type InferMetadata } from './deps.js';
+import { isSilent } from '../audio/normalize.js';
+import { extractFeatures } from '../features/pipeline.js';
+import { normalizeSpectrogram } from '../features/normalize.js';
+import { endsInSoftmax, makeModelInput, type InferMetadata } from './deps.js';
 
 /** One prediction: the most probable emotion and every label's probability. */
 export interface Prediction {

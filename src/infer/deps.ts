@@ -1,25 +1,13 @@
 /**
- * What inference needs from the modules below it (audio, features, model), in one place.
- * Browser-safe: no node: imports here (the web bundle uses this file).
+ * The model side of inference: what a model folder's metadata holds for inference, and the input
+ * tensors a model takes. Browser-safe: no node: imports here (the web bundle uses this file).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { AudioData } from '../audio/types.js';
-import { decodeWav, isWav } from '../audio/wav.js';
-import { decodeFlac, isFlac } from '../audio/flac.js';
-import { isSilent } from '../audio/normalize.js';
-import { extractFeatures } from '../features/pipeline.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { ARCH_NAMES, makeBatch, type ArchOptions } from '../model/architectures.js';
 import '../model/layers.js'; // registers the custom layers so saved models deserialize
-import { initBackend } from '../model/backend.js';
-import { SerError } from '../util/errors.js';
-
-export { extractFeatures, isSilent, initBackend };
-
-/** How training normalised each spectrogram (metadata.normalization; default the study's per-utterance). */
-export { normalizeSpectrogram, type Normalization } from '../features/normalize.js';
 import type { Normalization } from '../features/normalize.js';
 
 /** The part of a model folder's metadata.json inference reads. */
@@ -36,17 +24,6 @@ export interface InferMetadata {
 export interface LoadedModel {
   model: LayersModel;
   metadata: InferMetadata;
-}
-
-/**
- * Decodes WAV or FLAC bytes (the project's plain-TS decoders, so Node and the browser read files
- * identically) into mono AudioData. Other formats: SerError `audio/unsupported-encoding`.
- */
-export async function decodeAudioBrowserSafe(bytes: Uint8Array, source: string): Promise<AudioData> {
-  if (bytes.length === 0) throw new SerError('audio/empty', `${source}: the file is empty`);
-  if (isWav(bytes)) return decodeWav(bytes, source);
-  if (isFlac(bytes)) return decodeFlac(bytes, source);
-  throw new SerError('audio/not-audio', `${source}: not a WAV or FLAC file`);
 }
 
 // ---------------------------------------------------------------------------------------------

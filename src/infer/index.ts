@@ -8,6 +8,9 @@
  *
  * Browser code imports `ClassifierCore` from './core.js' (no node: imports) instead.
  */
-export { Classifier, defaultModelDir, ensureBackend, packageRoot } from './classifier.js';
+export { Classifier, defaultModelDir, ensureBackend } from './classifier.js';
+export { packageRoot } from '../util/package.js';
 export { ClassifierCore, checkAudio, SILENCE_DB, type Prediction, type TimelineOptions, type TimelineWindow } from './core.js';
-export { decodeAudioBrowserSafe, normalizeSpectrogram, type InferMetadata, type Normalization } from './deps.js';
+export type { InferMetadata } from './deps.js';
+export { normalizeSpectrogram, type Normalization } from '../features/normalize.js';
+export { decodeAudio } from '../audio/decode.js';

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { SerError } from '../util/errors.js';
 import './layers.js'; // registers the custom layers for deserialisation
 import { completeMetadata, validateMetadata, type MetadataInput, type ModelMetadata } from './metadata.js';
+import { sha256Hex } from '../util/hash.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -18,12 +19,6 @@ export interface ModelFiles {
   modelJson: string;
   weights: Uint8Array;
   metadataJson: string;
-}
-
-/** SHA-256 hex digest (Web Crypto: Node ≥ 20 and browsers). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as unknown as ArrayBuffer);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Serialises a model and its metadata into the three files (weights checksum recorded in metadata). */

@@ -7,5 +7,5 @@ export {
 } from './architectures.js';
 export { MaskTime, MaskedGlobalPool, SampleDropout, downsampleMask, type PoolMode } from './layers.js';
 export { MODEL_FORMAT_VERSION, TOOLKIT_VERSION, validateMetadata, completeMetadata, type ModelMetadata, type MetadataInput, type WeightsIntegrity } from './metadata.js';
-export { loadModelFromUrl, modelToFiles, modelFromFiles, sha256Hex, type LoadedModel, type ModelFiles } from './files.js';
+export { loadModelFromUrl, modelToFiles, modelFromFiles, type LoadedModel, type ModelFiles } from './files.js';
 export { startKernelProfile, cpuNow, type KernelTime, type KernelProfiler } from './profile.js';

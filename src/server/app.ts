@@ -15,7 +15,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import { sniffFormat } from '../audio/decode.js';
 import { Classifier } from '../infer/classifier.js';
-import { decodeAudio } from '../infer/node-deps.js';
+import { decodeAudio } from '../audio/decode.js';
 import { describeError, isSerError } from '../util/errors.js';
 import { Gate } from './limiter.js';
 import { WorkerPool } from './pool.js';

@@ -3,21 +3,14 @@
  * layer's Gate bounds how many run). A job past its deadline is cancelled by terminating its worker,
  * which is replaced at once, so a stuck request cannot hold a core.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { packageRoot } from '../infer/classifier.js';
 import { SerError } from '../util/errors.js';
+import { compiledScript } from '../util/package.js';
 import type { PredictJob, PredictLineResult } from './predict-line.js';
 
-/** The compiled worker script: beside this file when running from dist/, else dist/server/worker.js. */
+/** The compiled worker script (dist/server/worker.js). */
 export function workerScript(): string {
-  const here = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const dist = join(packageRoot(), 'dist', 'server', 'worker.js');
-  if (existsSync(dist)) return dist;
-  throw new SerError('server/no-worker', `worker script not found (${here}, ${dist}); run npm run build`);
+  return compiledScript(import.meta.url, 'dist/server/worker.js');
 }
 
 interface Slot {

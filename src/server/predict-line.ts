@@ -1,6 +1,6 @@
 /** One upload → the JSON line of `ser predict --json`; shared by the in-process path and the workers. */
 import type { ClassifierCore, TimelineWindow } from '../infer/core.js';
-import { decodeAudio } from '../infer/node-deps.js';
+import { decodeAudio } from '../audio/decode.js';
 import { SerError } from '../util/errors.js';
 
 /** What a prediction request asks for. */

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { packageRoot } from '../infer/classifier.js';
+import { packageRoot } from '../util/package.js';
 
 /** One servable file: where it is on disk and its content type. */
 export interface StaticFile {

@@ -5,10 +5,11 @@
  */
 import { join, resolve } from 'node:path';
 import type { CorpusItem } from '../data/corpus.js';
-import { loadAudioFile } from '../data/audio.js';
 import { extractFeatures, featureKey, utteranceFeatures, utteranceInputs, type UtteranceInputs } from '../features/pipeline.js';
-import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
-import { decodeAudio, readAudioBytes } from '../audio/load.js';
+import { FeatureCache, cacheKey } from '../features/cache.js';
+import { sha256Hex } from '../util/hash.js';
+import { decodeAudio } from '../audio/decode.js';
+import { loadAudio, readAudioBytes } from '../audio/load.js';
 import { pitchShift } from '../data/augment.js';
 import type { PitchShiftSource } from './loop.js';
 import type { FeatureParams } from '../features/params.js';
@@ -38,7 +39,7 @@ const caches = new Map<string, FeatureCache>();
 
 /** Features of one file through src/features' on-disk cache (keyed by content hash + params). null cacheDir: no cache. */
 export async function featuresOf(path: string, params: FeatureParams, cacheDir: string | null = defaultCacheDir()): Promise<Spectrogram> {
-  if (cacheDir === null) return extractFeatures(await loadAudioFile(path), params);
+  if (cacheDir === null) return extractFeatures(await loadAudio(path), params);
   const dir = resolve(cacheDir);
   let cache = caches.get(dir);
   if (!cache) caches.set(dir, (cache = new FeatureCache({ dir })));
@@ -60,7 +61,7 @@ export function pitchShiftSource(items: readonly { path: string }[], params: Fea
     const item = items[index];
     if (!item) throw new Error(`pitchShiftSource: no item ${index}`);
     const bytes = await readAudioBytes(item.path);
-    const key = cacheKey(sha256Hex(`${sha256Hex(bytes)}|pitch|${semitones}`), params);
+    const key = await cacheKey(await sha256Hex(`${await sha256Hex(bytes)}|pitch|${semitones}`), params);
     const hit = cache?.get(key);
     if (hit) return hit;
     const audio = await decodeAudio(bytes, item.path);
@@ -87,7 +88,7 @@ export function utteranceWarpSource(items: readonly { path: string }[], params: 
     const k = `${resolve(item.path)}|${key}`;
     let inputs = utteranceMemo.get(k);
     if (!inputs) {
-      inputs = utteranceInputs(await loadAudioFile(item.path), base);
+      inputs = utteranceInputs(await loadAudio(item.path), base);
       if (utteranceMemo.size >= 4000) utteranceMemo.clear();
       utteranceMemo.set(k, inputs);
     }

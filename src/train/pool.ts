@@ -8,29 +8,15 @@
  * `createTrainer` (trainer.ts) starts a pool when `threads` > 1.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { SerError } from '../util/errors.js';
+import { compiledScript } from '../util/package.js';
 import type { GradientPool, ShardInput, ShardResult } from './engine.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
-/** Finds the compiled worker: beside this file when running from dist/, else <package>/dist/train/worker.js. */
+/** The compiled gradient worker (dist/train/worker.js). */
 export function resolveWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const beside = join(dirname(here), 'worker.js');
-  if (here.endsWith('.js') && existsSync(beside)) return beside;
-  let dir = dirname(here);
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) {
-      const built = join(dir, 'dist', 'train', 'worker.js');
-      if (existsSync(built)) return built;
-      break;
-    }
-    dir = resolve(dir, '..');
-  }
-  throw new SerError('train/worker-missing', `the compiled gradient worker (dist/train/worker.js) was not found near ${here}; run \`npm run build\` first, or use threads: 1`);
+  return compiledScript(import.meta.url, 'dist/train/worker.js');
 }
 
 interface Slot {

@@ -7,7 +7,8 @@
 import { encodeWav } from '../audio/wav.js';
 import type { AudioData } from '../audio/types.js';
 import type { ClassifierCore, TimelineWindow } from '../infer/core.js';
-import { decodeAudioBrowserSafe, extractFeatures } from '../infer/deps.js';
+import { decodeAudioSync } from '../audio/decode.js';
+import { extractFeatures } from '../features/pipeline.js';
 import { describeError, SerError } from '../util/errors.js';
 import { backendName, loadBrowserClassifier } from './model.js';
 import { drawSpectrogram, drawWaveform, emotionColor, renderBars, renderTimeline } from './render.js';
@@ -62,12 +63,15 @@ function showError(msg: string): void {
   el.classList.remove('hidden');
 }
 
-/** Decodes with the project's WAV/FLAC decoders; other formats through WebAudio (resampled). */
+/**
+ * Decodes with the project's WAV/FLAC decoders (audio/decode.ts, as the CLI does); other formats
+ * through WebAudio (resampled) instead of bundling audio-decode.
+ */
 async function decode(bytes: Uint8Array, name: string): Promise<AudioData> {
   try {
-    return await decodeAudioBrowserSafe(bytes, name);
+    return decodeAudioSync(bytes, name);
   } catch (e) {
-    if (!(e instanceof SerError) || e.code !== 'audio/not-audio') throw e;
+    if (!(e instanceof SerError) || (e.code !== 'audio/not-audio' && e.code !== 'audio/unsupported-encoding')) throw e;
   }
   const ctx = new OfflineAudioContext(1, 1, 44100);
   let buf: AudioBuffer;

@@ -1,7 +1,7 @@
 /** Loading the classifier in the browser: model files and metadata over HTTP, tfjs wasm backend. */
 import * as tf from '@tensorflow/tfjs-core';
 import { ClassifierCore } from '../infer/core.js';
-import { initBackend } from '../infer/deps.js';
+import { initBackend } from '../model/backend.js';
 import { loadModelFromUrl } from '../model/files.js';
 
 /**

@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio } from '../../src/audio/load.js';
+import { decodeAudio } from '../../src/audio/decode.js';
 import { decodeFlac } from '../../src/audio/flac.js';
 import { encodeWav, type WavEncoding } from '../../src/audio/wav.js';
 import type { AudioData } from '../../src/audio/types.js';

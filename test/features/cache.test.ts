@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FeatureCache, cacheKey, decodeEntry, encodeEntry, sha256Hex, isFsError, CACHE_HEADER_BYTES, NODE_CACHE_WRITE_FS, type CacheWriteFs } from '../../src/features/cache.js';
+import { sha256Hex } from '../../src/util/hash.js';
+import { FeatureCache, cacheKey, decodeEntry, encodeEntry, isFsError, CACHE_HEADER_BYTES, NODE_CACHE_WRITE_FS, type CacheWriteFs } from '../../src/features/cache.js';
 import { SerError } from '../../src/util/errors.js';
 import { featureParams } from '../../src/features/params.js';
 import { encodeWav } from '../../src/audio/wav.js';
@@ -19,7 +20,7 @@ let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'ser-cache-')); });
 afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
 
-const KEY = sha256Hex('some key');
+const KEY = await sha256Hex('some key');
 
 describe('cache entry encoding', () => {
   it('round-trips header and payload exactly', () => {
@@ -35,9 +36,9 @@ describe('cache entry encoding', () => {
     }
   });
 
-  it('rejects another key, a flipped payload byte, a truncation, a bad magic and another version', () => {
+  it('rejects another key, a flipped payload byte, a truncation, a bad magic and another version', async () => {
     const bytes = encodeEntry(KEY, spec());
-    expect(decodeEntry(sha256Hex('other'), bytes)).toEqual({ ok: false, reason: 'entry belongs to another key' });
+    expect(decodeEntry(await sha256Hex('other'), bytes)).toEqual({ ok: false, reason: 'entry belongs to another key' });
     const flipped = bytes.slice(); flipped[CACHE_HEADER_BYTES + 7]! ^= 0x10;
     expect(decodeEntry(KEY, flipped)).toEqual({ ok: false, reason: 'payload checksum mismatch' });
     expect(decodeEntry(KEY, bytes.subarray(0, bytes.length - 4)).ok).toBe(false);
@@ -117,7 +118,7 @@ describe('FeatureCache', () => {
     const b = await c.getOrCompute(wav, params);
     expect(c.stats).toMatchObject({ hits: 1, writes: 1 });
     expect(Array.from(b.data)).toEqual(Array.from(a.data));
-    const key = cacheKey(sha256Hex(readFileSync(wav)), params);
+    const key = await cacheKey(await sha256Hex(readFileSync(wav)), params);
     const p = c.pathFor(key);
     const bytes = readFileSync(p); bytes[CACHE_HEADER_BYTES + 1]! ^= 0xff; writeFileSync(p, bytes);
     const d = await c.getOrCompute(wav, params);
@@ -245,13 +246,13 @@ describe('FeatureCache: disk full and other write failures are not fatal', () =>
     expect(filesUnder(join(dir, 'full'))).toEqual([]);
   });
 
-  it('without onWriteError, one warning goes to stderr for the whole process', () => {
+  it('without onWriteError, one warning goes to stderr for the whole process', async () => {
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const a = new FeatureCache({ dir: join(dir, 'a'), fs: failingFs('openSync', 'ENOSPC') });
       const b = new FeatureCache({ dir: join(dir, 'b'), fs: failingFs('writeSync', 'EDQUOT') });
       expect(a.put(KEY, spec())).toBe(false);
-      expect(a.put(sha256Hex('k2'), spec())).toBe(false);
+      expect(a.put(await sha256Hex('k2'), spec())).toBe(false);
       expect(b.put(KEY, spec())).toBe(false);
       const lines = spy.mock.calls.map((c) => String(c[0]));
       expect(lines).toHaveLength(1);

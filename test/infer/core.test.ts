@@ -1,7 +1,7 @@
 /** ClassifierCore and its helpers, in-process: normalisation, labels, timeline windows, refusals. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Classifier } from '../../src/infer/classifier.js';
-import { normalizeSpectrogram } from '../../src/infer/deps.js';
+import { normalizeSpectrogram } from '../../src/features/normalize.js';
 import { isSerError } from '../../src/util/errors.js';
 import { makeTinyModelFolder, speechLike } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildModel } from '../../src/model/architectures.js';
 import { featureParams } from '../../src/features/params.js';
 import { EMOTIONS } from '../../src/util/labels.js';
-import { saveModelFolder } from '../../src/infer/node-deps.js';
+import { saveModelFolder } from '../../src/model/io.js';
 import { ensureBackend } from '../../src/infer/classifier.js';
 
 /** Builds and saves a tiny randomly initialised cnn3 (channels 4/8/8, masked variable length); returns the folder. */

@@ -4,14 +4,13 @@
  * 1 when any input failed.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Classifier, type Prediction, type TimelineWindow } from '../../infer/classifier.js';
-import { loadAudio } from '../../infer/node-deps.js';
+import { AUDIO_EXTENSIONS, isAudioFileName, loadAudio } from '../../audio/load.js';
 import { describeError, SerError } from '../../util/errors.js';
 
 /** File extensions treated as audio when a directory is expanded. */
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.aif', '.aiff', '.webm'];
 
 /** One input after expansion: a file to predict, or an error to report as-is. */
 export type PredictInput = { file: string } | { file: string; error: string };
@@ -32,10 +31,10 @@ export async function expandInputs(paths: string[]): Promise<PredictInput[]> {
       continue;
     }
     const names = (await readdir(p, { withFileTypes: true }))
-      .filter((d) => d.isFile() && AUDIO_EXTENSIONS.includes(extname(d.name).toLowerCase()))
+      .filter((d) => d.isFile() && isAudioFileName(d.name))
       .map((d) => d.name)
       .sort();
-    if (names.length === 0) out.push({ file: p, error: `${p}: directory holds no audio files (${AUDIO_EXTENSIONS.join(' ')})` });
+    if (names.length === 0) out.push({ file: p, error: `${p}: directory holds no audio files (${AUDIO_EXTENSIONS.map((e) => `.${e}`).join(' ')})` });
     for (const n of names) out.push({ file: join(p, n) });
   }
   return out;

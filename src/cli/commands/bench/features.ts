@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { decodeAudioSync } from '../../../audio/load.js';
+import { decodeAudioSync } from '../../../audio/decode.js';
 import { reduceNoise } from '../../../audio/denoise.js';
 import type { AudioData } from '../../../audio/types.js';
 import { FeatureCache } from '../../../features/cache.js';

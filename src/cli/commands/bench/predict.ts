@@ -5,16 +5,16 @@
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
-import { loadAudio, saveModelFolder } from '../../../infer/node-deps.js';
+import { isAudioFileName, loadAudio } from '../../../audio/load.js';
+import { saveModelFolder } from '../../../model/io.js';
 import { buildModel, checkArch } from '../../../model/architectures.js';
 import { EMOTIONS } from '../../../util/labels.js';
 import { SerError } from '../../../util/errors.js';
 import type { AudioData } from '../../../audio/types.js';
-import { AUDIO_EXTENSIONS } from '../predict.js';
 
 /**
  * The classifier to benchmark: `dir`, else the bundled model, else an untrained `arch` model
@@ -56,7 +56,7 @@ function median(xs: number[]): number {
 /** Audio files of a folder (sorted), first `limit`. */
 function listAudio(dir: string, limit: number): string[] {
   return readdirSync(dir)
-    .filter((n) => AUDIO_EXTENSIONS.includes(extname(n).toLowerCase()))
+    .filter((n) => isAudioFileName(n))
     .sort()
     .slice(0, limit)
     .map((n) => join(dir, n));

@@ -6,12 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { encodeWav } from '../../../audio/wav.js';
-import { packageRoot } from '../../../infer/classifier.js';
+import { packageRoot } from '../../../util/package.js';
 import { SerError } from '../../../util/errors.js';
-import { AUDIO_EXTENSIONS } from '../predict.js';
+import { isAudioFileName } from '../../../audio/load.js';
 import { benchClassifier, syntheticClip } from './predict.js';
 
 interface Payload {
@@ -41,7 +41,7 @@ function peakRssMb(pid: number): number | null {
 function payloads(dataDir: string | null, count: number): Payload[] {
   const valid: Payload[] = [];
   if (dataDir) {
-    const files = readdirSync(dataDir).filter((n) => AUDIO_EXTENSIONS.includes(extname(n).toLowerCase())).sort().slice(0, count);
+    const files = readdirSync(dataDir).filter((n) => isAudioFileName(n)).sort().slice(0, count);
     for (const f of files) valid.push({ kind: 'valid', body: new Uint8Array(readFileSync(join(dataDir, f))), type: 'application/octet-stream', ok: [200] });
   }
   for (let i = 0; valid.length < Math.max(1, Math.min(count, 4)); i++) {
