@@ -5,7 +5,10 @@
  * mixup, normalisation and early stopping. The training loop (`loop.ts`) is generic and only
  * reads these fields; a new experiment is a new object, not new code.
  */
-import type { FeatureParams } from '../features/params.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_FEATURE_PARAMS, featureParams, type FeatureParams } from '../features/params.js';
+import { validateFeatureParams } from '../features/pipeline.js';
+import { checkArch } from '../model/architectures.js';
 import { SerError } from '../util/errors.js';
 
 /** How spectrograms enter the network. */
@@ -271,4 +274,139 @@ export function validateRecipe(r: Recipe): void {
   const p = r.earlyStopping.patience;
   if (p !== null && (!Number.isInteger(p) || p < 1)) bad('earlyStopping.patience', `must be a positive integer or null, got ${p}`);
   if (r.labelSmoothing < 0 || r.labelSmoothing >= 1) bad('labelSmoothing', `must be in [0, 1), got ${r.labelSmoothing}`);
+}
+
+// ---- recipes as files ------------------------------------------------------------------------------
+
+type Shape = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'null' | 'array';
+const AUGMENT_KEYS = {
+  offline: ['copies', 'p', 'noiseStd', 'pitchSemitones', 'pitchShift', 'freqMask', 'timeMask', 'melWarp'],
+  online: ['specAugment', 'tilt', 'eq', 'warp', 'speed', 'noise', 'gain', 'study'],
+};
+/** Every top-level field of a recipe and the JSON types it takes. */
+const RECIPE_FIELDS: Readonly<Record<keyof Recipe, Shape[]>> = {
+  name: ['string'], description: ['string'], arch: ['string'], archOptions: ['object'], features: ['object'],
+  input: ['object'], normalization: ['string'], batchSize: ['integer'], lr: ['number'], epochs: ['integer'],
+  optimizer: ['object'], offlineAugment: ['object', 'null'], onlineAugment: ['object', 'null'], mixup: ['object', 'null'],
+  labelSmoothing: ['number'], earlyStopping: ['object'], valFraction: ['number'],
+};
+
+function shapeOf(v: unknown): Shape {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v as Shape;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return shapeOf(v) === 'object';
+}
+
+/** `over` merged into `base`: objects field by field, everything else (arrays, null, values) replaced. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  return out;
+}
+
+/**
+ * A recipe from parsed JSON (`source` names it in errors): a whole recipe, or `"extends": "<built-in
+ * name>"` plus the fields that differ (objects merge field by field; arrays and values replace). Every
+ * field is checked — unknown fields (typos), wrong types, unknown architectures, enums, feature
+ * parameters — and the result is a complete `Recipe`. Throws `recipe/invalid` naming the field.
+ */
+export function parseRecipe(value: unknown, source: string): Recipe {
+  const bad = (field: string, why: string): never => {
+    throw new SerError('recipe/invalid', `${source}: ${field} ${why}`);
+  };
+  if (!isPlainObject(value)) return bad('the recipe', 'must be a JSON object');
+  const { extends: parent, ...fields } = value;
+  let merged: Record<string, unknown> = fields;
+  if (parent !== undefined) {
+    if (typeof parent !== 'string') return bad('extends', `must be the name of a built-in recipe, got ${JSON.stringify(parent)}`);
+    if (!RECIPES[parent]) return bad('extends', `'${parent}' is not a built-in recipe (known: ${recipeNames().join(', ')})`);
+    merged = deepMerge(structuredClone(RECIPES[parent]), fields) as Record<string, unknown>;
+    if (fields.name === undefined) merged.name = `${parent}+${source.replace(/^.*[\\/]/, '').replace(/\.json$/i, '')}`;
+  }
+  for (const k of Object.keys(merged)) if (!(k in RECIPE_FIELDS)) bad(k, `is not a recipe field (fields: extends, ${Object.keys(RECIPE_FIELDS).join(', ')})`);
+  for (const [k, shapes] of Object.entries(RECIPE_FIELDS)) {
+    if (!(k in merged)) bad(k, 'is missing (give it, or start from a built-in recipe with "extends")');
+    const s = shapeOf(merged[k]);
+    if (!shapes.includes(s) && !(s === 'integer' && shapes.includes('number'))) bad(k, `must be ${shapes.join(' or ')}, got ${JSON.stringify(merged[k])}`);
+  }
+  const r = merged as unknown as Recipe;
+  const oneOf = (field: string, v: unknown, allowed: readonly unknown[]): void => {
+    if (!allowed.includes(v)) bad(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+  };
+  const keysIn = (field: string, o: object, allowed: readonly string[]): void => {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${field}.${k}`, `is not a field of ${field} (fields: ${allowed.join(', ')})`);
+  };
+  try {
+    checkArch(r.arch);
+  } catch (e) {
+    bad('arch', (e as Error).message);
+  }
+  keysIn('input', r.input, ['mode', 'frames']);
+  oneOf('input.mode', r.input.mode, ['variable', 'resized']);
+  oneOf('normalization', r.normalization, ['utterance', 'utterance-band', 'none']);
+  keysIn('optimizer', r.optimizer, ['name', 'weightDecay', 'schedule', 'warmupEpochs']);
+  oneOf('optimizer.name', r.optimizer.name, ['adam', 'adamw']);
+  oneOf('optimizer.schedule', r.optimizer.schedule, ['constant', 'cosine']);
+  if (!(r.optimizer.weightDecay >= 0)) bad('optimizer.weightDecay', `must be a number >= 0, got ${JSON.stringify(r.optimizer.weightDecay)}`);
+  if (!(Number.isInteger(r.optimizer.warmupEpochs) && r.optimizer.warmupEpochs >= 0)) bad('optimizer.warmupEpochs', `must be an integer >= 0, got ${JSON.stringify(r.optimizer.warmupEpochs)}`);
+  keysIn('earlyStopping', r.earlyStopping, ['patience', 'monitor']);
+  oneOf('earlyStopping.monitor', r.earlyStopping.monitor, ['accuracy', 'uar', 'loss']);
+  if (r.offlineAugment) {
+    keysIn('offlineAugment', r.offlineAugment, AUGMENT_KEYS.offline);
+    oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
+    for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
+    for (const k of ['freqMask', 'timeMask'] as const) {
+      const v = r.offlineAugment[k] as unknown;
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number')) bad(`offlineAugment.${k}`, `must be [lo, hi], got ${JSON.stringify(v)}`);
+    }
+  }
+  if (r.onlineAugment) {
+    keysIn('onlineAugment', r.onlineAugment, AUGMENT_KEYS.online);
+    for (const [k, v] of Object.entries(r.onlineAugment)) if (!isPlainObject(v) || typeof v.p !== 'number') bad(`onlineAugment.${k}`, 'must be an object with a probability p');
+  }
+  if (r.mixup) {
+    keysIn('mixup', r.mixup, ['alpha', 'p']);
+    if (!(r.mixup.alpha > 0) || !(r.mixup.p >= 0 && r.mixup.p <= 1)) bad('mixup', `needs alpha > 0 and p in [0, 1], got ${JSON.stringify(r.mixup)}`);
+  }
+  try {
+    validateFeatureParams(featureParams(r.features));
+  } catch (e) {
+    bad('features', (e as Error).message);
+  }
+  keysIn('features', r.features, [...Object.keys(DEFAULT_FEATURE_PARAMS), 'representation', 'statsBands', 'statsLevelNorm', 'melWarp']);
+  try {
+    validateRecipe(r);
+  } catch (e) {
+    bad('the recipe', (e as Error).message);
+  }
+  return r;
+}
+
+/** Reads a recipe JSON file (see `parseRecipe`); throws `recipe/not-found`, `recipe/bad-json` or `recipe/invalid`. */
+export function loadRecipeFile(path: string): Recipe {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SerError('recipe/not-found', `${path}: cannot read the recipe file (${(e as Error).message})`, { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new SerError('recipe/bad-json', `${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  return parseRecipe(value, path);
+}
+
+/** A built-in recipe by name, or a recipe file when `nameOrPath` ends in .json; overrides applied. */
+export function resolveRecipe(nameOrPath: string, overrides: RecipeOverrides = {}): Recipe {
+  if (/\.json$/i.test(nameOrPath)) return applyOverrides(loadRecipeFile(nameOrPath), overrides);
+  return getRecipe(nameOrPath, overrides);
 }

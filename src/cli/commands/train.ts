@@ -1,5 +1,5 @@
 /**
- * `ser train --data DIR --recipe NAME --out DIR [--epochs N --lr X --seed N --batch N --resume
+ * `ser train --data DIR --recipe NAME|FILE.json --out DIR [--epochs N --lr X --seed N --batch N --resume
  * --val-fraction F --threads N --backend NAME]`: scans the corpus, computes features through the
  * cache, carves a stratified validation set from the data (never used for training), trains the
  * recipe with checkpoints every epoch, and writes the model folder to --out.
@@ -12,7 +12,7 @@ import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '..
 import { train, CHECKPOINT_FILE } from '../../train/loop.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
+import { RECIPES, recipeNames, resolveRecipe, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
 /** Parses a positive integer flag or throws a SerError naming it. */
@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .description('train a model from a labelled corpus folder with a named recipe (checkpoints every epoch; --resume continues)')
     .requiredOption('--data <dir>', 'corpus folder (AESDD, folder-per-label, CSV manifest, ...)')
     .requiredOption('--out <dir>', 'output model folder (checkpoint, log.json, training-curves.svg, model + metadata)')
-    .option('--recipe <name>', `training recipe: ${recipeNames().join(', ')}`, 'seed-cnn3')
+    .option('--recipe <name|file.json>', 'a built-in recipe (listed below) or a recipe JSON file: a whole recipe, or {"extends": "<built-in>", ...the fields that differ}', 'seed-cnn3')
     .option('--epochs <n>', 'override the recipe\'s epochs', intFlag('epochs'))
     .option('--lr <x>', 'override the recipe\'s learning rate', numFlag('lr', 1e-12, 10))
     .option('--seed <n>', 'random seed (split, batches, augmentation, weights)', intFlag('seed', 0), 42)
@@ -89,6 +89,7 @@ export function register(program: Command): void {
     .option('--features <json>', 'feature parameter overrides as JSON, e.g. \'{"nMels": 64}\'', jsonFlag('features'))
     .option('--arch-options <json>', 'architecture option overrides as JSON, e.g. \'{"channels": [8, 16, 32]}\'', jsonFlag('arch-options'))
     .option('--no-progress', 'no progress bars')
+    .addHelpText('after', `\nBuilt-in recipes:\n${recipeNames().map((n) => `  ${n.padEnd(22)} ${RECIPES[n]!.description}`).join('\n')}\n`)
     .action(async (flags: TrainFlags) => {
       await runTrain(flags);
     });
@@ -102,7 +103,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.batch !== undefined) overrides.batchSize = flags.batch;
   if (flags.patience !== undefined) overrides.patience = flags.patience;
   if (flags.valFraction !== undefined) overrides.valFraction = flags.valFraction;
-  const recipe = getRecipe(flags.recipe, overrides);
+  const recipe = resolveRecipe(flags.recipe, overrides);
   if (flags.archOptions) recipe.archOptions = { ...recipe.archOptions, ...flags.archOptions };
   if (flags.features) recipe.features = { ...recipe.features, ...(flags.features as Partial<FeatureParams>) };
   const params = featureParams(recipe.features);
