@@ -52,8 +52,7 @@ describe('benchFeatures', () => {
     expect(Object.keys(r.phases)).toEqual(['decode', 'log-mel (plain)', 'noise reduction only', 'seed (nr+norm+log-mel)', 'decode + seed',
       'cache cold (seed)', 'cache warm (seed)', 'cache cold (plain)', 'cache warm (plain)', 'decode + seed, 1 worker']);
     for (const p of Object.values(r.phases)) {
-      expect(p.msPerFile).toBeGreaterThan(0);
-      expect(p.filesPerSecond).toBeCloseTo(1000 / p.msPerFile, 6);
+      expect(Number.isFinite(p.msPerFile) && p.msPerFile > 0).toBe(true);
     }
   });
 });

@@ -74,12 +74,18 @@ describe('ser predict', () => {
     writeWav(d, 'b.wav', speechLike(1, 16000, 2));
     writeWav(d, 'a.wav', speechLike(1, 16000, 3));
     writeFileSync(join(d, 'notes.txt'), 'not audio');
-    const r = await ser(['predict', d, empty, '--model', modelDir, '--json']);
+    // the folder's files, an empty folder, and one of the folder's files named directly
+    const r = await ser(['predict', d, empty, join(d, 'b.wav'), '--model', modelDir, '--json']);
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.file)).toEqual([join(d, 'a.wav'), join(d, 'b.wav'), empty]);
-    expect(lines[0].emotion).toBeDefined();
+    expect(lines.map((l) => l.file)).toEqual([join(d, 'a.wav'), join(d, 'b.wav'), empty, join(d, 'b.wav')]);
     expect(lines[2].error).toContain('no audio files');
+    // a file found in a folder is predicted exactly as when it is named
+    expect(Object.keys(lines[1].probabilities).sort()).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad']);
+    expect(lines[1].probabilities).toEqual(lines[3].probabilities);
+    expect(lines[1].emotion).toBe(lines[3].emotion);
+    expect(lines[0].emotion).toMatch(/^(angry|disgust|fear|happy|sad)$/);
+    expect(lines[0].probabilities).not.toEqual(lines[1].probabilities);
   });
 
   it('adds a timeline with --segments, marking silent windows', async () => {
