@@ -5,7 +5,7 @@
  * `specAugment` (the study's), `vtlp` (mel-axis warping), `gaussianNoise`. Batch: `mixup`.
  */
 import { resample } from '../audio/resample.js';
-import { fftPlan } from '../dsp/fft.js';
+import { irfft, rfft } from '../dsp/rfft.js';
 import { istft, stft } from '../dsp/stft.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
@@ -202,22 +202,20 @@ function nextPow2(n: number): number {
 /** Linear convolution of `x` with `h` via FFT, truncated to x.length samples. */
 export function convolve(x: Float32Array, h: Float32Array): Float32Array {
   const n = nextPow2(x.length + h.length - 1);
-  const plan = fftPlan(n);
+  const bins = n / 2 + 1;
   const a = new Float64Array(n);
   a.set(x);
-  const A = plan.forward(a).slice(0, 2 * plan.bins);
+  const A = rfft(a);
   const b = new Float64Array(n);
   b.set(h);
-  const B = plan.forward(b).slice(0, 2 * plan.bins);
-  const C = new Float64Array(2 * plan.bins);
-  for (let k = 0; k < plan.bins; k++) {
+  const B = rfft(b);
+  const C = new Float64Array(2 * bins);
+  for (let k = 0; k < bins; k++) {
     const ar = A[2 * k] as number, ai = A[2 * k + 1] as number, br = B[2 * k] as number, bi = B[2 * k + 1] as number;
     C[2 * k] = ar * br - ai * bi;
     C[2 * k + 1] = ar * bi + ai * br;
   }
-  const out = new Float64Array(n);
-  plan.inverse2(C, null, out, null);
-  return Float32Array.from(out.subarray(0, x.length));
+  return Float32Array.from(irfft(C, n).subarray(0, x.length));
 }
 
 /** A synthetic room impulse response: a unit direct path then exponentially decaying noise (−60 dB at rt60). */

@@ -5,7 +5,6 @@
  * `transposeToBinMajor` gives librosa's [bins][frames] layout.
  */
 import { SerError } from '../util/errors.js';
-import { fftPlan } from './fft.js';
 import { realFft } from './rfft.js';
 import { frameCount, padSignal, type PadMode } from './frame.js';
 import { hannWindow, padCenter } from './window.js';
@@ -68,7 +67,7 @@ export function forEachStftFrameSplit(y: ArrayLike<number>, opts: StftOptions, m
 
 /**
  * Runs `visit(t, spectrum)` for every STFT frame, `spectrum` being an interleaved re/im buffer
- * (bins 0..nFft/2; valid only during the call). Kept for callers that want fft.js's layout.
+ * (bins 0..nFft/2; valid only during the call).
  */
 export function forEachStftFrame(y: ArrayLike<number>, opts: StftOptions, visit: (t: number, spectrum: Float64Array) => void): { frames: number; bins: number } {
   const nFft = opts.nFft ?? 2048;
@@ -126,23 +125,12 @@ export function istft(spec: ComplexStft, opts: StftOptions & { length?: number }
   const fullLen = nFft + hopLength * (frames - 1);
   const acc = new Float64Array(fullLen);
   const norm = new Float64Array(fullLen);
-  const plan = fftPlan(nFft);
-  const a = new Float64Array(2 * nFft), b = new Float64Array(2 * nFft);
-  const xa = new Float64Array(nFft), xb = new Float64Array(nFft);
+  const fft = realFft(nFft);
   const bins = spec.bins;
-  for (let t = 0; t < frames; t += 2) {
-    const two = t + 1 < frames;
-    for (let k = 0; k < bins; k++) {
-      a[2 * k] = spec.re[t * bins + k]!; a[2 * k + 1] = spec.im[t * bins + k]!;
-      if (two) { b[2 * k] = spec.re[(t + 1) * bins + k]!; b[2 * k + 1] = spec.im[(t + 1) * bins + k]!; }
-    }
-    plan.inverse2(a, two ? b : null, xa, two ? xb : null);
-    let o = t * hopLength;
-    for (let i = 0; i < nFft; i++) { acc[o + i]! += xa[i]! * window[i]!; norm[o + i]! += window[i]! * window[i]!; }
-    if (two) {
-      o += hopLength;
-      for (let i = 0; i < nFft; i++) { acc[o + i]! += xb[i]! * window[i]!; norm[o + i]! += window[i]! * window[i]!; }
-    }
+  for (let t = 0; t < frames; t++) {
+    const x = fft.inverse(spec.re, spec.im, t * bins);
+    const o = t * hopLength;
+    for (let i = 0; i < nFft; i++) { acc[o + i]! += x[i]! * window[i]!; norm[o + i]! += window[i]! * window[i]!; }
   }
   const start = center ? nFft >> 1 : 0;
   const len = opts.length ?? (center ? fullLen - 2 * start : fullLen);

@@ -4,7 +4,7 @@ import {
   pitchShift, randomEq, reverb, sampleMixupLambda, specAugment, speedPerturb, timeMask, timeStretch, vtlp,
 } from '../../src/data/augment.js';
 import { createRng } from '../../src/util/rng.js';
-import { rfft } from '../../src/dsp/fft.js';
+import { rfft } from '../../src/dsp/rfft.js';
 
 const sine = (f: number, sr: number, seconds: number, amp = 0.5) =>
   Float32Array.from({ length: Math.round(sr * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / sr));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hannWindow, padCenter } from '../../src/dsp/window.js';
-import { rfft, irfft, fftPlan } from '../../src/dsp/fft.js';
+import { rfft, irfft, realFft } from '../../src/dsp/rfft.js';
 import { frameCount, padSignal } from '../../src/dsp/frame.js';
 import { stft, istft, powerSpectrogram, transposeToBinMajor } from '../../src/dsp/stft.js';
 import { SerError } from '../../src/util/errors.js';
@@ -27,18 +27,14 @@ describe('fft', () => {
     // numpy: [36, -4+9.65685425j, -4+4j, -4+1.65685425j, -4]
     close(X, [36, 0, -4, 9.65685424949238, -4, 4, -4, 1.6568542494923797, -4, 0]);
   });
-  it('irfft inverts rfft; two spectra per complex FFT give the same result', () => {
+  it('irfft inverts rfft', () => {
     const x = [0.3, -1, 2, 0.25, 5, -3, 0, 1.5];
     close(irfft(rfft(x), 8), x, 12);
-    const p = fftPlan(8);
-    const a = rfft(x), b = rfft(x.map((v) => v * 2 - 1));
-    const oa = new Float64Array(8), ob = new Float64Array(8);
-    p.inverse2(a, b, oa, ob);
-    close(oa, x, 12);
-    close(ob, x.map((v) => v * 2 - 1), 12);
+    const y = x.map((v) => v * 2 - 1);
+    close(irfft(rfft(y), 8), y, 12);
   });
   it('rejects a size that is not a power of two', () => {
-    expect(() => fftPlan(12)).toThrow(SerError);
+    expect(() => realFft(12)).toThrow(SerError);
   });
 });
 
