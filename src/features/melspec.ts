@@ -1,5 +1,4 @@
 /** Mel spectrograms and the other spectral features (librosa `feature.melspectrogram`, `mfcc`, `delta`). */
-import { standardizeUtterance } from './normalize.js';
 import { SerError } from '../util/errors.js';
 import { frameCount } from '../dsp/frame.js';
 import { forEachStftFrameSplit, type StftOptions } from '../dsp/stft.js';
@@ -103,11 +102,6 @@ export function delta(S: Spectrogram, order: 1 | 2 = 1, width = 9): Spectrogram 
     for (let t = T - h; t < T; t++) out[o + t] = out[o + T - h - 1]!;
   }
   return { data: out, nMels: R, frames: T };
-}
-
-/** Per-sample standardisation: (S − mean) / std over the whole spectrogram (std 0 → only centred). */
-export function standardize(S: Spectrogram): Spectrogram {
-  return standardizeUtterance(S, 0);
 }
 
 /** Stacks spectrograms with equal frame counts along the row axis. */

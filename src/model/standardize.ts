@@ -1,7 +1,9 @@
 /**
  * Input standardisation stored in the model: y = (x − mean) / std per feature, with `mean` and
  * `std` non-trainable weights (saved with the model, so prediction applies exactly what training
- * used). Registered for deserialisation on import.
+ * used), and `featureStandardization`, the training-set statistics the training loop puts in them.
+ * Registered for deserialisation on import. (Per-utterance normalisation is another meaning:
+ * features/normalize.ts.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -38,3 +40,18 @@ export class Standardize extends tfl.layers.Layer {
 
 tf.serialization.registerClass(Standardize);
 
+/**
+ * Per-feature mean and std (population, + 1e-8 like the prototype) of vectors stored as
+ * spectrograms with frames = 1 (index i = value i of `data`); the archOptions `inputMean` / `inputStd`.
+ */
+export function featureStandardization(vectors: ReadonlyArray<{ data: Float32Array }>): { inputMean: number[]; inputStd: number[] } {
+  const n = vectors.length;
+  const d = vectors[0]?.data.length ?? 0;
+  const sum = new Float64Array(d);
+  for (const v of vectors) for (let i = 0; i < d; i++) sum[i] += v.data[i] as number;
+  const mean = Array.from(sum, (s) => s / Math.max(1, n));
+  const sq = new Float64Array(d);
+  for (const v of vectors) for (let i = 0; i < d; i++) sq[i] += ((v.data[i] as number) - (mean[i] as number)) ** 2;
+  const std = Array.from(sq, (s) => Math.sqrt(s / Math.max(1, n)) + 1e-8);
+  return { inputMean: mean, inputStd: std };
+}

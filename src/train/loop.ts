@@ -23,7 +23,7 @@ import { lineChart } from '../util/plot/index.js';
 import { argmax, evaluatePredictions, type ConfusionMatrix } from '../eval/metrics.js';
 import type { Recipe } from './recipes.js';
 import { lengthBucketedBatches } from './batches.js';
-import { featureStandardization } from './standardization.js';
+import { featureStandardization } from '../model/standardize.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { createTrainer, saveTrainedModel, type Trainer, type TrainerFactory } from './trainer.js';
 import {

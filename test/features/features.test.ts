@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hzToMel, melToHz, melFrequencies, melFilterbank } from '../../src/features/mel.js';
 import { powerToDb } from '../../src/features/db.js';
-import { mfcc, delta, standardize, melSpectrogram } from '../../src/features/melspec.js';
+import { mfcc, delta, melSpectrogram } from '../../src/features/melspec.js';
+import { standardizeUtterance as standardize } from '../../src/features/normalize.js';
 import { extractFeatures, featureKey, validateFeatureParams } from '../../src/features/pipeline.js';
 import { featureParams, DEFAULT_FEATURE_PARAMS } from '../../src/features/params.js';
 import { reduceNoise, scipyStftFrames } from '../../src/audio/denoise.js';

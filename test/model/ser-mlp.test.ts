@@ -8,7 +8,7 @@ import { buildModel, makeBatch, poolFactor, fixedFrames } from '../../src/model/
 import { createTrainer } from '../../src/train/trainer.js';
 import { saveModelFolder, loadModelFolder } from '../../src/model/io.js';
 import { featureParams } from '../../src/features/params.js';
-import { featureStandardization } from '../../src/train/standardization.js';
+import { featureStandardization } from '../../src/model/standardize.js';
 import type { Spectrogram } from '../../src/features/types.js';
 
 const D = 6;

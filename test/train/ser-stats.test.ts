@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { expandOffline, train, type PitchShiftSource } from '../../src/train/loop.js';
 import type { TrainerFactory } from '../../src/train/trainer.js';
 import { getRecipe } from '../../src/train/recipes.js';
-import { featureStandardization } from '../../src/train/standardization.js';
+import { featureStandardization } from '../../src/model/standardize.js';
 import type { Spectrogram } from '../../src/features/types.js';
 import { linearTrainerFactory } from './helpers.js';
 
