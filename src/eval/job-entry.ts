@@ -11,7 +11,8 @@ if (!file) {
   process.exitCode = 2;
 } else {
   runJobFile(file).catch((e: unknown) => {
-    process.stderr.write(`${describeError(e)}\n${e instanceof Error && e.stack ? e.stack : ''}\n`);
+    // the stack first, the message last: the parent reports the last lines of stderr
+    process.stderr.write(`${e instanceof Error && e.stack ? `${e.stack}\n` : ''}${describeError(e)}\n`);
     process.exitCode = 1;
   });
 }
