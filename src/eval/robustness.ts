@@ -119,7 +119,9 @@ export async function conditionFeatures(
       const specs = new Map<string, Spectrogram>();
       let audio: AudioData | null = null;
       for (const cond of [...conditions, ...extra]) {
-        const key = cacheKey(sha256Hex(`${fileHash}|condition|${cond}|v1`), params);
+        // bump a condition's version when its construction changes (reverb: v2 = room fitted to a measured T20)
+        const version = cond === 'reverb-0.5s' ? 'v2' : 'v1';
+        const key = cacheKey(sha256Hex(`${fileHash}|condition|${cond}|${version}`), params);
         let spec = cache?.get(key);
         if (!spec) {
           audio ??= await loadMemo(item.path);
