@@ -25,9 +25,8 @@ import type { ChannelAugment } from '../data/augment.js';
 import { lengthBucketedBatches } from './batches.js';
 import { featureStandardization } from './standardization.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import {
-  augmentOffline, augmentOnline, mixSpectrograms, normalize, resizeFrames, sampleBeta, softTargets,
-} from './input.js';
+import { normalize, resizeFrames, softTargets } from './input.js';
+import { augmentOffline, augmentOnline, mixSpectrograms, sampleBeta } from '../data/augment.js';
 
 /** What the loop needs from a model trainer (src/model's `Trainer` has this shape). */
 export interface TrainerLike {
