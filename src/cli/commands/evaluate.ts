@@ -52,6 +52,7 @@ interface EvaluateFlags {
   out?: string;
   cache?: string;
   candidates?: string;
+  epochs?: number;
 }
 
 export function register(program: Command): void {
@@ -66,6 +67,7 @@ export function register(program: Command): void {
     .option('--conditions [list]', `score under test conditions (comma-separated, default all): ${CONDITIONS.join(', ')}`)
     .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
+    .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
     .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso)', intFlag('seeds'), 1)
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
@@ -147,7 +149,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
   const log = (line: string) => process.stderr.write(line + '\n');
   let report: RobustnessReport;
   if (flags.loso) {
-    const recipe = getRecipe(flags.recipe ?? 'ser-robust');
+    const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
     const params = featureParams(recipe.features);
     const labels = labelNamesOf(corpus.items);
     const speakers = new Set(corpus.items.map((i) => i.speaker));
