@@ -70,6 +70,12 @@ export interface Recipe {
   earlyStopping: EarlyStopping;
   /** Fraction of the training data carved out (stratified) for validation when none is given. */
   valFraction: number;
+  /**
+   * Members of an ensemble (default 1): `ser train` trains this many models (seeds seed … seed+K−1,
+   * one shared set of augmented copies) and saves them as one `ser-mlp` model that averages their
+   * probabilities; the leave-one-speaker-out evaluation averages the same number of seeds.
+   */
+  ensemble?: number;
 }
 
 const STUDY_OFFLINE: OfflineAugment = {
@@ -262,4 +268,6 @@ export function validateRecipe(r: Recipe): void {
   const p = r.earlyStopping.patience;
   if (p !== null && (!Number.isInteger(p) || p < 1)) bad('earlyStopping.patience', `must be a positive integer or null, got ${p}`);
   if (r.labelSmoothing < 0 || r.labelSmoothing >= 1) bad('labelSmoothing', `must be in [0, 1), got ${r.labelSmoothing}`);
+  if (r.ensemble !== undefined && (!Number.isInteger(r.ensemble) || r.ensemble < 1)) bad('ensemble', `must be a positive integer, got ${r.ensemble}`);
+  if ((r.ensemble ?? 1) > 1 && r.arch !== 'ser-mlp') bad('ensemble', `is supported for the ser-mlp architecture only, not '${r.arch}'`);
 }

@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
     .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
-    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso)', intFlag('seeds'), 1)
+    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso; default: the recipe\'s ensemble size)', intFlag('seeds'))
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
@@ -157,7 +157,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? 1, progress: flags.progress !== false, onLog: log,
+      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? recipe.ensemble ?? 1, progress: flags.progress !== false, onLog: log,
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
