@@ -29,7 +29,7 @@ import { defaultCacheDir, pitchShiftSource, toLabeledSpecs } from '../train/data
 import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { createRng } from '../util/rng.js';
-import { argmax, evaluatePredictions, expectedCalibrationError, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
+import { argmax, evaluatePredictions, expectedCalibrationError, expectedCalibrationErrorFloor, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
 import { applyCondition, type ConditionName } from './conditions.js';
 
 /** Scores of one condition. */
@@ -46,6 +46,8 @@ export interface ConditionScore {
   ece: number;
   /** ECE of the raw (uncalibrated) probabilities. */
   eceRaw: number;
+  /** What a perfectly calibrated model would show on these predictions from sampling alone (`expectedCalibrationErrorFloor`). */
+  eceFloor: number;
   /** Mean top probability (calibrated). */
   meanConfidence: number;
   perFold?: Array<{ fold: string; n: number; accuracy: number; uar: number }>;
@@ -197,6 +199,7 @@ function scoreConditions(
       macroF1: meanStd(perFold.map((f) => f.macroF1)).mean,
       ece: expectedCalibrationError(allP, allL),
       eceRaw: expectedCalibrationError(allR, allL),
+      eceFloor: expectedCalibrationErrorFloor(allP),
       meanConfidence: allP.reduce((a, p) => a + Math.max(...p), 0) / Math.max(1, allP.length),
       ...(folds.length > 1 ? { perFold: perFold.map(({ fold, n, accuracy, uar }) => ({ fold, n, accuracy, uar })) } : {}),
       reliability: reliabilityBins(allP, allL),
@@ -399,9 +402,9 @@ export function robustnessTable(r: RobustnessReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const pm = (m: number, s?: number) => (s === undefined ? pct(m) : `${pct(m)} ± ${(100 * s).toFixed(1)}`);
   const lines = [
-    '| condition | accuracy | UAR | ECE | ECE before calibration | mean confidence | files |',
-    '|---|---|---|---|---|---|---|',
-    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
+    '| condition | accuracy | UAR | ECE | ECE before calibration | ECE of a perfectly calibrated model (sampling floor) | mean confidence | files |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.eceFloor.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
   ];
   return lines.join('\n') + '\n';
 }
