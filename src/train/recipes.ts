@@ -183,12 +183,13 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
   'ser-robust': {
     name: 'ser-robust',
     description:
-      'ser-stats made for audio as it arrives: every input resampled to 16 kHz (the same 46 ms window and 11.6 ms hop as the ' +
-      "study's 2048/512 at 44.1 kHz), and each of the 4 offline copies passed through a random channel before its features are " +
-      'recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, telephone line, ' +
-      'codec-like band limits, lower recording rates, gain — on top of the mel-axis + F0 warp.',
+      'The bundled model\'s recipe: utterance statistics (as ser-stats) of audio resampled to 16 kHz (the same 46 ms window and ' +
+      "11.6 ms hop as the study's 2048/512 at 44.1 kHz); 8 offline copies of each file, each through a random channel before its " +
+      'features are recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, telephone ' +
+      'line, codec-like band limits, lower recording rates, gain — on top of the mel-axis + F0 warp; MLP 128; an ensemble of 3 ' +
+      'seeds. Chosen by nested leave-one-speaker-out selection among 4 configurations (reports/robust/REPORT.md).',
     arch: 'ser-mlp',
-    archOptions: { hidden: 64, inputDropout: 0.2, dropout: 0.5, standardize: true },
+    archOptions: { hidden: 128, inputDropout: 0.2, dropout: 0.5, standardize: true },
     features: {
       sampleRate: 16000, nFft: 1024, winLength: 743, hopLength: 186, fmax: 8000,
       preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95',
@@ -200,7 +201,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     epochs: 20,
     optimizer: { name: 'adam', weightDecay: 0, schedule: 'constant', warmupEpochs: 0 },
     offlineAugment: {
-      copies: 4, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12,
+      copies: 8, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12,
       channel: {
         reverb: { p: 0.3, rt60: [0.2, 1.0], wet: [0.2, 0.6] },
         eq: { p: 0.4 },
@@ -217,6 +218,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     labelSmoothing: 0,
     earlyStopping: { patience: null, monitor: 'uar' },
     valFraction: 0,
+    ensemble: 3,
   },
 } satisfies Record<string, Recipe>);
 
