@@ -52,6 +52,9 @@ describe('ser evaluate --conditions', () => {
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
       expect(meta.calibration).toMatchObject({ method: 'temperature', temperature: rep.temperature });
       expect(meta.featureParams.sampleRate).toBe(16000);
+      // the recipe is an ensemble of 3: one model folder that averages them
+      expect(meta.archOptions.members).toBe(3);
+      expect(meta.ensemble.seeds).toEqual([42, 43, 44]);
       expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual(conds.split(','));
 
       // that model's own matrix uses its temperature; its 'original' accuracy is `ser evaluate`'s
