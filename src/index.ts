@@ -7,7 +7,7 @@
  *
  * The building blocks follow the data flow (see ARCHITECTURE.md).
  */
-export { Classifier, ClassifierCore, type Prediction, type TimelineWindow } from './infer/index.js';
+export { Classifier, ClassifierCore, UNCERTAIN, type Prediction, type PredictOptions, type TimelineWindow } from './infer/index.js';
 export { loadAudio } from './audio/load.js';
 export { decodeAudio } from './audio/decode.js';
 export type { AudioData } from './audio/types.js';

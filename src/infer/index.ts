@@ -10,7 +10,7 @@
  */
 export { Classifier, defaultModelDir, ensureBackend } from './classifier.js';
 export { packageRoot } from '../util/package.js';
-export { ClassifierCore, checkAudio, SILENCE_DB, type Prediction, type TimelineOptions, type TimelineWindow } from './core.js';
+export { ClassifierCore, checkAudio, SILENCE_DB, UNCERTAIN, type Prediction, type PredictOptions, type TimelineOptions, type TimelineWindow } from './core.js';
 export type { InferMetadata } from './deps.js';
 export { normalizeSpectrogram, type Normalization } from '../features/normalize.js';
 export { decodeAudio } from '../audio/decode.js';

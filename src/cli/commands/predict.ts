@@ -55,13 +55,20 @@ function parseSeconds(name: string) {
   };
 }
 
+function parseConfidence(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new SerError('cli/bad-option', `--min-confidence must be a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
 function human(line: PredictLine): string {
   if (line.error) return `${line.file}: ERROR ${line.error}`;
   const probs = Object.entries(line.probabilities ?? {})
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
     .join('  ');
-  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s)  ${probs}`;
+  const conf = line.confidence !== undefined ? `, confidence ${(line.confidence * 100).toFixed(0)}%` : '';
+  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s${conf})  ${probs}`;
   for (const w of line.timeline ?? []) {
     s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.silent ? '(silence)' : w.emotion}`;
   }
@@ -74,10 +81,11 @@ export function register(program: Command): void {
     .description('predict the emotion of audio files (directories expand to the audio files inside)')
     .argument('<files...>', 'audio files or directories')
     .option('--model <dir>', 'model folder (default: the bundled models/default)')
-    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","durationSec"} or {"file","error"}')
+    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","confidence","durationSec"} or {"file","error"}')
     .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
     .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
-    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number }) => {
+    .option('--min-confidence <p>', 'answer "uncertain" when the top (calibrated) probability is below p (0–1)', parseConfidence, 0)
+    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number; minConfidence: number }) => {
       if (opts.hop !== undefined && opts.segments === undefined) {
         throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
       }
@@ -91,8 +99,8 @@ export function register(program: Command): void {
         } else {
           try {
             const audio = await loadAudio(input.file);
-            const p = await clf.predictAudio(audio);
-            line = { file: input.file, emotion: p.emotion, probabilities: p.probabilities, durationSec: p.durationSec };
+            const p = await clf.predictAudio(audio, { minConfidence: opts.minConfidence });
+            line = { file: input.file, emotion: p.emotion, probabilities: p.probabilities, confidence: p.confidence, durationSec: p.durationSec };
             if (opts.segments) {
               line.timeline = await clf.predictTimeline(audio, { segmentSec: opts.segments, hopSec: opts.hop ?? opts.segments });
             }
