@@ -280,10 +280,14 @@ export function validateRecipe(r: Recipe): void {
 // ---- recipes as files ------------------------------------------------------------------------------
 
 type Shape = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'null' | 'array' | 'absent';
-const AUGMENT_KEYS = {
-  offline: ['copies', 'p', 'noiseStd', 'pitchSemitones', 'pitchShift', 'freqMask', 'timeMask', 'melWarp'],
-  online: ['specAugment', 'tilt', 'eq', 'warp', 'speed', 'noise', 'gain', 'study'],
+// every field of the augmentation types, checked by the compiler (a new field must be added here)
+const OFFLINE_FIELDS: Record<keyof OfflineAugment, true> = {
+  copies: true, p: true, noiseStd: true, pitchSemitones: true, pitchShift: true, freqMask: true, timeMask: true, melWarp: true, channel: true,
 };
+const ONLINE_FIELDS: Record<keyof OnlineAugment, true> = {
+  specAugment: true, tilt: true, eq: true, warp: true, speed: true, noise: true, gain: true, study: true,
+};
+const AUGMENT_KEYS = { offline: Object.keys(OFFLINE_FIELDS), online: Object.keys(ONLINE_FIELDS) };
 /** Every top-level field of a recipe and the JSON types it takes. */
 const RECIPE_FIELDS: Readonly<Record<keyof Recipe, Shape[]>> = {
   name: ['string'], description: ['string'], arch: ['string'], archOptions: ['object'], features: ['object'],
@@ -363,6 +367,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   oneOf('earlyStopping.monitor', r.earlyStopping.monitor, ['accuracy', 'uar', 'loss']);
   if (r.offlineAugment) {
     keysIn('offlineAugment', r.offlineAugment, AUGMENT_KEYS.offline);
+    if (r.offlineAugment.channel !== undefined && !isPlainObject(r.offlineAugment.channel)) bad('offlineAugment.channel', 'must be an object');
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
     for (const k of ['freqMask', 'timeMask'] as const) {
