@@ -3,8 +3,8 @@
  * timeline is on joined recordings of held-out speakers (see src/eval/timeline.ts for the protocol
  * and the figures). With `--loso` a fresh model of `--recipe` (default ser-stats) is trained per
  * held-out speaker on the other speakers with the training code of `ser train`, so every figure is
- * an unseen-speaker figure; the same fold model classifies the utterances one file at a time for
- * the reference. Without `--loso` the given model (default: bundled) is used for every speaker —
+ * an unseen-speaker figure; the same fold model classifies each utterance alone for the reference
+ * (cut from the joined recording, so with the same noise). Without `--loso` the given model (default: bundled) is used for every speaker —
  * honest only for speakers it never heard.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,7 +85,7 @@ export async function runTimelineEval(o: TimelineEvalOptions): Promise<TimelineE
         let items = rng.shuffle([...bySpeaker.get(speaker)!]);
         if (o.maxPerSpeaker) items = items.slice(0, o.maxPerSpeaker);
         items = items.filter((it) => clf.labels.includes(it.label));
-        const loaded: Array<{ audio: AudioData; label: string; path: string; right: boolean }> = [];
+        const loaded: Array<{ audio: AudioData; label: string; path: string }> = [];
         const bar = createProgress({ total: items.length, label: `speaker ${speaker}: files`, unit: 'files', enabled: o.progress !== false });
         let rate = 0;
         for (const it of items) {
@@ -93,8 +93,7 @@ export async function runTimelineEval(o: TimelineEvalOptions): Promise<TimelineE
             let audio = await loadAudio(it.path);
             rate ||= audio.sampleRate;
             if (audio.sampleRate !== rate) audio = { ...audio, samples: resample(audio.samples, audio.sampleRate, rate), sampleRate: rate };
-            const p = await clf.predictAudio(audio);
-            loaded.push({ audio, label: it.label, path: it.path, right: p.emotion === it.label });
+            loaded.push({ audio, label: it.label, path: it.path });
           } catch (e) {
             process.stderr.write(`skipped ${it.path}: ${describeError(e)}\n`);
           }
@@ -110,7 +109,14 @@ export async function runTimelineEval(o: TimelineEvalOptions): Promise<TimelineE
           const tl = await speechTimeline(clf, rec.audio, o.timeline ?? {});
           computeSec += (performance.now() - t0) / 1000;
           audioSec += rec.audio.samples.length / rec.audio.sampleRate;
-          sc = addScores(sc, scoreTimeline(rec, tl, group.map((g) => g.right), o.tolSec));
+          // the reference: each utterance cut from the joined recording (so with the same noise) and classified alone
+          const right: boolean[] = [];
+          for (const u of rec.utterances) {
+            const sr = rec.audio.sampleRate;
+            const cut = rec.audio.samples.subarray(Math.round(u.fileStart * sr), Math.round(u.fileEnd * sr));
+            right.push((await clf.predictAudio({ ...rec.audio, samples: cut, source: u.path })).emotion === u.label);
+          }
+          sc = addScores(sc, scoreTimeline(rec, tl, right, o.tolSec));
           recordings++;
         }
         total = addScores(total, sc);
