@@ -336,6 +336,8 @@ export interface TimelineRequest {
   hopSec?: number;
   /** Called after each classified piece (deadlines); may throw. */
   onSegment?: (s: TimelineSegment) => void;
+  /** Whole-clip answer below this confidence is "uncertain" (the core's option; not applied to timeline pieces). */
+  minConfidence?: number;
 }
 
 /** The answer of `ser predict`, `/api/predict` and the web app for one clip. */
@@ -359,9 +361,10 @@ export async function predictClip(clf: ClassifierCore, audio: AudioData, req: Ti
     if (!tl.emotion || !tl.probabilities) {
       throw new SerError('audio/no-speech', `${audio.source}: no speech found (${durationSec.toFixed(1)} s of audio)`);
     }
-    return { emotion: tl.emotion, probabilities: tl.probabilities, confidence: tl.confidence!, durationSec, timeline: tl };
+    const uncertain = (req.minConfidence ?? 0) > tl.confidence!;
+    return { emotion: uncertain ? 'uncertain' : tl.emotion, probabilities: tl.probabilities, confidence: tl.confidence!, durationSec, timeline: tl };
   }
-  const p = await clf.predictAudio(audio);
+  const p = await clf.predictAudio(audio, { minConfidence: req.minConfidence ?? 0 });
   const out: ClipAnswer = { emotion: p.emotion, probabilities: p.probabilities, confidence: confidenceOf(p), durationSec: p.durationSec };
   if (req.segmentSec !== undefined) out.timeline = await fixedTimeline(clf, audio, req.segmentSec, req.hopSec ?? req.segmentSec);
   return out;

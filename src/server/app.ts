@@ -83,6 +83,14 @@ function statusOf(e: unknown): number {
   return 500;
 }
 
+/** Parses the optional `minConfidence` query value: a number in [0, 1] (default 0). */
+function confidenceQuery(v: unknown): number {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new HttpError(400, `query parameter "minConfidence" must be a number between 0 and 1, got "${String(v)}"`);
+  return n;
+}
+
 /** Parses an optional positive number query value. */
 function positive(v: unknown, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
@@ -203,6 +211,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     const smoothing = fraction(req.query.smoothing, 'smoothing');
     if (timeline && segments !== undefined) throw new HttpError(400, 'query parameters "timeline" and "segments" exclude each other');
     if (smoothing !== undefined && !timeline) throw new HttpError(400, 'query parameter "smoothing" needs "timeline=1"');
+    const minConfidence = confidenceQuery(req.query.minConfidence);
     const { bytes, name } = await readUpload(req);
     if (bytes.length === 0) throw new HttpError(400, 'the request body is empty; send the audio bytes');
     // bytes of no known format fail at once, without waiting for a prediction slot
@@ -222,7 +231,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
         reject(timeoutError());
       }, Math.max(0, o.timeoutMs - (performance.now() - t0)));
     });
-    const job: PredictJob = { bytes, name, segments, hop, timeline, smoothing, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows };
+    const job: PredictJob = { bytes, name, segments, hop, timeline, smoothing, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows, minConfidence };
     const work = (async () => {
       const release = await slot;
       try {

@@ -15,6 +15,8 @@ export interface PredictJob {
   smoothing?: number;
   maxDurationSec: number;
   maxWindows: number;
+  /** Below this confidence the emotion is "uncertain" (`?minConfidence=`). */
+  minConfidence?: number;
 }
 
 /** The JSON answer: the `predict --json` line. */
@@ -46,6 +48,7 @@ export async function predictLine(clf: ClassifierCore, job: PredictJob, checkpoi
     segmentSec: job.segments,
     hopSec: job.hop,
     onSegment: checkpoint,
+    minConfidence: job.minConfidence ?? 0,
   });
   checkpoint();
   return { file: job.name, ...answer };

@@ -33,7 +33,10 @@ const ready = loadBrowserClassifier()
     const m = c.metadata as { arch?: string; recipe?: unknown; metrics?: Record<string, unknown> };
     const recipe = typeof m.recipe === 'string' ? m.recipe : (m.recipe as { name?: string } | undefined)?.name;
     const val = (m.metrics?.validation ?? null) as { accuracy?: number; uar?: number } | null;
-    const score = val && typeof val.uar === 'number' ? ` · validation UAR ${(val.uar * 100).toFixed(1)}%` : '';
+    const unseen = (m.metrics?.unseenSpeakerEstimate as { conditions?: Record<string, { accuracy?: number }> } | undefined)?.conditions?.original?.accuracy;
+    const score = typeof unseen === 'number'
+      ? ` · ≈ ${(unseen * 100).toFixed(0)}% on a speaker it never heard`
+      : val && typeof val.uar === 'number' ? ` · validation UAR ${(val.uar * 100).toFixed(1)}%` : '';
     $('model-info').textContent = `${m.arch ?? 'model'}${recipe ? ` (${recipe})` : ''} · labels ${c.labels.join(', ')}${score}`;
     return c;
   })
@@ -85,12 +88,13 @@ async function predictInBrowser(audio: AudioData): Promise<Result> {
   const c = clf ?? (await ready);
   if (!c) throw new SerError('model/unavailable', 'the model is not loaded in the browser; use server mode');
   const durationSec = audio.samples.length / audio.sampleRate;
-  return { ...(await predictClip(c, audio, { vad: durationSec > TIMELINE_MIN_SEC })), mode: 'browser' };
+  return { ...(await predictClip(c, audio, { vad: durationSec > TIMELINE_MIN_SEC, minConfidence: minConfidence() })), mode: 'browser' };
 }
 
 async function predictOnServer(bytes: Uint8Array, name: string, durationSec: number | null): Promise<Result> {
-  const q = durationSec === null || durationSec > TIMELINE_MIN_SEC ? '?timeline=1' : '';
-  const res = await fetch(`/api/predict${q}`, {
+  const params = new URLSearchParams({ minConfidence: String(minConfidence()) });
+  if (durationSec === null || durationSec > TIMELINE_MIN_SEC) params.set('timeline', '1');
+  const res = await fetch(`/api/predict?${params}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', 'x-filename': encodeURIComponent(name) },
     body: new Uint8Array(bytes),
@@ -98,6 +102,12 @@ async function predictOnServer(bytes: Uint8Array, name: string, durationSec: num
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   return { ...body, mode: 'server' };
+}
+
+/** The "Min. confidence" field: below it the answer is "uncertain" (0 = always a label). */
+function minConfidence(): number {
+  const v = Number($<HTMLInputElement>('min-confidence').value);
+  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
 }
 
 function show(result: Result, audio: AudioData | null): void {
@@ -113,6 +123,7 @@ function show(result: Result, audio: AudioData | null): void {
   $('meta').innerHTML = '';
   $('meta').append(
     `${result.durationSec.toFixed(2)} s`,
+    ...(result.confidence !== undefined ? [` · confidence ${(result.confidence * 100).toFixed(0)}%`] : []),
     document.createElement('br'),
     result.mode === 'browser' ? `computed in your browser (${backendName()})` : 'computed on the server',
   );

@@ -155,4 +155,20 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     for (const k of EMOTIONS) expect(Math.abs(probs[k] - cli.probabilities[k])).toBeLessThanOrEqual(1e-3);
     await page.screenshot({ path: join(shots, 'web-app-server-mode.png'), fullPage: true });
   });
+
+  it('"Min. confidence" above the answer\'s confidence says "uncertain", in the page and in server mode alike', async () => {
+    for (const server of [false, true]) {
+      if (server) await page.check('#server-mode'); else await page.uncheck('#server-mode');
+      await page.fill('#min-confidence', '1');
+      await page.evaluate(() => document.getElementById('result')!.removeAttribute('data-emotion'));
+      await page.setInputFiles('#file', []);
+      await page.setInputFiles('#file', wav);
+      const result = page.locator('#result[data-emotion]');
+      await result.waitFor({ state: 'visible', timeout: 60_000 });
+      expect(await result.getAttribute('data-emotion')).toBe('uncertain');
+      const probs = JSON.parse((await result.getAttribute('data-probabilities'))!);
+      for (const k of EMOTIONS) expect(Math.abs(probs[k] - cliLine.probabilities[k])).toBeLessThanOrEqual(1e-3);
+    }
+    await page.fill('#min-confidence', '0');
+  });
 });

@@ -63,13 +63,20 @@ function parseFraction(v: string): number {
   return n;
 }
 
+function parseConfidence(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new SerError('cli/bad-option', `--min-confidence must be a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
 function human(line: PredictLine): string {
   if (line.error) return `${line.file}: ERROR ${line.error}`;
   const probs = Object.entries(line.probabilities ?? {})
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
     .join('  ');
-  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s)  ${probs}`;
+  const conf = line.confidence !== undefined ? `, confidence ${(line.confidence * 100).toFixed(0)}%` : '';
+  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s${conf})  ${probs}`;
   for (const w of line.timeline?.segments ?? []) {
     s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.speech ? `${w.emotion} ${((w.confidence ?? 0) * 100).toFixed(0)}%` : '(no speech)'}`;
   }
@@ -82,12 +89,13 @@ export function register(program: Command): void {
     .description('predict the emotion of audio files (directories expand to the audio files inside)')
     .argument('<files...>', 'audio files or directories')
     .option('--model <dir>', 'model folder (default: the bundled models/default)')
-    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","durationSec"} or {"file","error"}')
+    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","confidence","durationSec"[,"timeline"]} or {"file","error"}')
     .option('--timeline', 'find the speech (voice activity), classify each piece: a timeline; the answer is its speech-time-weighted summary')
     .option('--smoothing <w>', 'with --timeline: blend each segment with its neighbours, weight in [0, 1) (default 0)', parseFraction)
     .option('--segments <sec>', 'also predict a timeline of fixed windows of this many seconds', parseSeconds('segments'))
     .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
-    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number; timeline?: boolean; smoothing?: number }) => {
+    .option('--min-confidence <p>', 'answer "uncertain" when the top (calibrated) probability is below p (0–1)', parseConfidence, 0)
+    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number; timeline?: boolean; smoothing?: number; minConfidence: number }) => {
       if (opts.hop !== undefined && opts.segments === undefined) {
         throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
       }
@@ -103,7 +111,13 @@ export function register(program: Command): void {
         } else {
           try {
             const audio = await loadAudio(input.file);
-            const answer = await predictClip(clf, audio, { vad: opts.timeline, smoothing: opts.smoothing, segmentSec: opts.segments, hopSec: opts.hop });
+            const answer = await predictClip(clf, audio, {
+              vad: opts.timeline,
+              smoothing: opts.smoothing,
+              segmentSec: opts.segments,
+              hopSec: opts.hop,
+              minConfidence: opts.minConfidence,
+            });
             line = { file: input.file, ...answer };
           } catch (e) {
             line = { file: input.file, error: describeError(e) };
