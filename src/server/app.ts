@@ -2,7 +2,9 @@
  * The HTTP API (Fastify) and the static web app.
  *
  *   POST /api/predict   raw audio body (audio/* or application/octet-stream) or a multipart upload
- *                       → the JSON line of `ser predict --json` (`?segments=SEC[&hop=SEC]` adds a timeline)
+ *                       → the JSON line of `ser predict --json`: `?timeline=1[&smoothing=W]` the voice-activity
+ *                       timeline (as `--timeline`), `?segments=SEC[&hop=SEC]` fixed windows
+ *   GET  /api/stream    WebSocket: audio chunks in, timeline segment events out (stream.ts)
  *   GET  /api/health    liveness + load figures, answers while predictions run
  *   GET  /api/model     labels and metadata (incl. metrics) of the loaded model
  *   GET  /              the web app (dist/webapp), model files at /model/…, tfjs wasm at /wasm/…
@@ -21,6 +23,7 @@ import { Gate } from './limiter.js';
 import { WorkerPool } from './pool.js';
 import { predictLine, type PredictJob } from './predict-line.js';
 import { staticFiles, type StaticFile } from './static.js';
+import { registerStream, type StreamOptions } from './stream.js';
 
 /** Options of `buildServer`; every limit has a visible default. */
 export interface ServerOptions {
@@ -43,6 +46,8 @@ export interface ServerOptions {
    * the event loop, the default when `classifier` is given).
    */
   workers?: number;
+  /** Limits of the WebSocket stream endpoint `/api/stream` (defaults: STREAM_DEFAULTS). */
+  stream?: Partial<StreamOptions>;
   /** Fastify logger on/off. */
   logger?: boolean;
 }
@@ -91,6 +96,21 @@ function positive(v: unknown, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new HttpError(400, `query parameter "${name}" must be a positive number of seconds, got "${String(v)}"`);
+  return n;
+}
+
+/** Parses an optional boolean query value (1/true/0/false). */
+function flag(v: unknown, name: string): boolean {
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new HttpError(400, `query parameter "${name}" must be 1 or 0, got "${String(v)}"`);
+}
+
+/** Parses an optional number in [0, 1). */
+function fraction(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new HttpError(400, `query parameter "${name}" must be a number in [0, 1), got "${String(v)}"`);
   return n;
 }
 
@@ -148,8 +168,11 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     reply.code(status).send({ error: message });
   });
 
+  const streams = await registerStream(app, clf, opts.stream);
+
   app.get('/api/health', async () => ({
     status: 'ok',
+    streams: { ...streams },
     workers: nWorkers,
     uptimeSec: Math.round((Date.now() - started) / 1000),
     running: gate.running,
@@ -184,6 +207,10 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     const t0 = performance.now();
     const segments = positive(req.query.segments, 'segments');
     const hop = positive(req.query.hop, 'hop');
+    const timeline = flag(req.query.timeline, 'timeline');
+    const smoothing = fraction(req.query.smoothing, 'smoothing');
+    if (timeline && segments !== undefined) throw new HttpError(400, 'query parameters "timeline" and "segments" exclude each other');
+    if (smoothing !== undefined && !timeline) throw new HttpError(400, 'query parameter "smoothing" needs "timeline=1"');
     const minConfidence = confidenceQuery(req.query.minConfidence);
     const { bytes, name } = await readUpload(req);
     if (bytes.length === 0) throw new HttpError(400, 'the request body is empty; send the audio bytes');
@@ -204,7 +231,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
         reject(timeoutError());
       }, Math.max(0, o.timeoutMs - (performance.now() - t0)));
     });
-    const job: PredictJob = { bytes, name, segments, hop, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows, minConfidence };
+    const job: PredictJob = { bytes, name, segments, hop, timeline, smoothing, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows, minConfidence };
     const work = (async () => {
       const release = await slot;
       try {

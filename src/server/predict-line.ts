@@ -1,5 +1,6 @@
 /** One upload → the JSON line of `ser predict --json`; shared by the in-process path and the workers. */
-import type { ClassifierCore, TimelineWindow } from '../infer/core.js';
+import type { ClassifierCore } from '../infer/core.js';
+import { predictClip, type ClipAnswer } from '../infer/timeline.js';
 import { decodeAudio } from '../audio/decode.js';
 import { SerError } from '../util/errors.js';
 
@@ -9,6 +10,9 @@ export interface PredictJob {
   name: string;
   segments?: number;
   hop?: number;
+  /** Voice-activity timeline (`?timeline=1`), optional smoothing weight. */
+  timeline?: boolean;
+  smoothing?: number;
   maxDurationSec: number;
   maxWindows: number;
   /** Below this confidence the emotion is "uncertain" (`?minConfidence=`). */
@@ -16,13 +20,8 @@ export interface PredictJob {
 }
 
 /** The JSON answer: the `predict --json` line. */
-export interface PredictLineResult {
+export interface PredictLineResult extends ClipAnswer {
   file: string;
-  emotion: string;
-  probabilities: Record<string, number>;
-  confidence: number;
-  durationSec: number;
-  timeline?: TimelineWindow[];
 }
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -43,14 +42,14 @@ export async function predictLine(clf: ClassifierCore, job: PredictJob, checkpoi
   }
   await yieldToLoop();
   checkpoint();
-  const p = await clf.predictAudio(audio, { minConfidence: job.minConfidence ?? 0 });
+  const answer = await predictClip(clf, audio, {
+    vad: job.timeline,
+    smoothing: job.smoothing,
+    segmentSec: job.segments,
+    hopSec: job.hop,
+    onSegment: checkpoint,
+    minConfidence: job.minConfidence ?? 0,
+  });
   checkpoint();
-  const line: PredictLineResult = { file: job.name, emotion: p.emotion, probabilities: p.probabilities, confidence: p.confidence, durationSec: p.durationSec };
-  if (job.segments !== undefined) {
-    await yieldToLoop();
-    checkpoint();
-    line.timeline = await clf.predictTimeline(audio, { segmentSec: job.segments, hopSec: job.hop ?? job.segments });
-    checkpoint();
-  }
-  return line;
+  return { file: job.name, ...answer };
 }

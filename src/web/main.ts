@@ -1,29 +1,25 @@
 /**
  * The web app: choose/drop a file or record from the microphone; the model runs in the page (tfjs
  * wasm) with the same feature code as the CLI, or — in server mode — the audio is posted to
- * /api/predict. Shows waveform, log-mel, probability bars and, for longer audio, a timeline.
+ * /api/predict. Shows waveform, log-mel, probability bars and, for audio longer than 6 s, the
+ * voice-activity timeline (`data-timeline-segments` on #timeline); while recording from the
+ * microphone, a rolling timeline computed in the page.
  * The result element carries `data-emotion="<label>"` (and `data-probabilities` as JSON).
  */
 import { encodeWav } from '../audio/wav.js';
 import type { AudioData } from '../audio/types.js';
-import type { ClassifierCore, TimelineWindow } from '../infer/core.js';
+import type { ClassifierCore } from '../infer/core.js';
+import { predictClip, TimelineStream, type ClipAnswer, type StreamSegment, type TimelineSegment } from '../infer/timeline.js';
 import { decodeAudioSync } from '../audio/decode.js';
 import { extractFeatures } from '../features/pipeline.js';
 import { describeError, SerError } from '../util/errors.js';
 import { backendName, loadBrowserClassifier } from './model.js';
 import { drawSpectrogram, drawWaveform, emotionColor, renderBars, renderTimeline } from './render.js';
 
-/** Audio longer than this (seconds) also gets a timeline. */
+/** Audio longer than this (seconds) gets the voice-activity timeline (and its whole-file answer). */
 const TIMELINE_MIN_SEC = 6;
-const SEGMENT_SEC = 3;
-const HOP_SEC = 1.5;
 
-interface Result {
-  emotion: string;
-  probabilities: Record<string, number>;
-  confidence?: number;
-  durationSec: number;
-  timeline?: TimelineWindow[];
+interface Result extends ClipAnswer {
   mode: 'browser' | 'server';
 }
 
@@ -95,15 +91,13 @@ async function decode(bytes: Uint8Array, name: string): Promise<AudioData> {
 async function predictInBrowser(audio: AudioData): Promise<Result> {
   const c = clf ?? (await ready);
   if (!c) throw new SerError('model/unavailable', 'the model is not loaded in the browser; use server mode');
-  const p = await c.predictAudio(audio, { minConfidence: minConfidence() });
-  const r: Result = { ...p, mode: 'browser' };
-  if (p.durationSec > TIMELINE_MIN_SEC) r.timeline = await c.predictTimeline(audio, { segmentSec: SEGMENT_SEC, hopSec: HOP_SEC });
-  return r;
+  const durationSec = audio.samples.length / audio.sampleRate;
+  return { ...(await predictClip(c, audio, { vad: durationSec > TIMELINE_MIN_SEC, minConfidence: minConfidence() })), mode: 'browser' };
 }
 
 async function predictOnServer(bytes: Uint8Array, name: string, durationSec: number | null): Promise<Result> {
   const params = new URLSearchParams({ minConfidence: String(minConfidence()) });
-  if (durationSec === null || durationSec > TIMELINE_MIN_SEC) { params.set('segments', String(SEGMENT_SEC)); params.set('hop', String(HOP_SEC)); }
+  if (durationSec === null || durationSec > TIMELINE_MIN_SEC) params.set('timeline', '1');
   const res = await fetch(`/api/predict?${params}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', 'x-filename': encodeURIComponent(name) },
@@ -111,7 +105,6 @@ async function predictOnServer(bytes: Uint8Array, name: string, durationSec: num
   });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-  if (body.timeline && body.durationSec <= TIMELINE_MIN_SEC) delete body.timeline;
   return { ...body, mode: 'server' };
 }
 
@@ -140,10 +133,14 @@ function show(result: Result, audio: AudioData | null): void {
   );
   renderBars($('bars'), result.probabilities, result.emotion);
   const tw = $('timeline-wrap');
-  if (result.timeline && result.timeline.length > 1) {
+  $('timeline-detail').classList.add('hidden');
+  if (result.timeline) {
     tw.classList.remove('hidden');
-    renderTimeline($('timeline'), $('timeline-axis'), result.timeline, result.durationSec);
-  } else tw.classList.add('hidden');
+    renderTimeline($('timeline'), $('timeline-axis'), result.timeline, { onSelect: showSegment });
+  } else {
+    tw.classList.add('hidden');
+    delete $('timeline').dataset.timelineSegments;
+  }
   if (audio) {
     drawWaveform($<HTMLCanvasElement>('wave'), audio.samples);
     const params = clf?.featureParams;
@@ -155,6 +152,26 @@ function show(result: Result, audio: AudioData | null): void {
       }
     }
   }
+}
+
+/** The probabilities of one timeline segment (click on the timeline). */
+function showSegment(s: TimelineSegment): void {
+  const box = $('timeline-detail');
+  box.classList.remove('hidden');
+  box.querySelector('.what')!.textContent = `${s.start.toFixed(2)}–${s.end.toFixed(2)} s: ${s.emotion} (confidence ${((s.confidence ?? 0) * 100).toFixed(1)}%)`;
+  renderBars(box.querySelector('.bars') as HTMLElement, s.probabilities ?? {}, s.emotion ?? '');
+  $('timeline').querySelectorAll('.seg').forEach((el) => {
+    (el as HTMLElement).classList.toggle('selected', (el as HTMLElement).dataset.start === String(s.start));
+  });
+}
+
+/** While recording: the rolling timeline of what was said so far (computed in the page). */
+function showLive(segments: StreamSegment[], heardSec: number): void {
+  $('result').classList.remove('hidden');
+  $('timeline-wrap').classList.remove('hidden');
+  $('emotion').textContent = segments.length ? `${segments[segments.length - 1]!.emotion} …` : 'listening…';
+  $('emotion').style.color = emotionColor(segments[segments.length - 1]?.emotion ?? null);
+  renderTimeline($('timeline'), $('timeline-axis'), { segments, durationSec: Math.max(heardSec, 5) }, { live: true, onSelect: showSegment });
 }
 
 async function handleBytes(bytes: Uint8Array, name: string): Promise<void> {
@@ -222,7 +239,28 @@ $('record').addEventListener('click', async () => {
     const src = ctx.createMediaStreamSource(stream);
     const proc = ctx.createScriptProcessor(4096, 1, 1);
     const chunks: Float32Array[] = [];
-    proc.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
+    // rolling timeline: the same TimelineStream as `ser listen` and /api/stream, in the page
+    const c = clf ?? (await ready);
+    const live = c ? new TimelineStream(c, ctx.sampleRate) : null;
+    const liveSegments: StreamSegment[] = [];
+    let chain = Promise.resolve();
+    // the previous result's details do not belong to the live view
+    $('timeline-detail').classList.add('hidden');
+    $('bars').replaceChildren();
+    $('meta').textContent = 'live · computed in your browser';
+    showLive(liveSegments, 0);
+    proc.onaudioprocess = (e) => {
+      const chunk = new Float32Array(e.inputBuffer.getChannelData(0));
+      chunks.push(chunk);
+      if (!live) return;
+      const at = performance.now();
+      chain = chain
+        .then(async () => {
+          liveSegments.push(...(await live.push(chunk, at)));
+          if (recording) showLive(liveSegments, live.receivedSec);
+        })
+        .catch(() => undefined);
+    };
     src.connect(proc);
     proc.connect(ctx.destination);
     btn.classList.add('recording');
@@ -232,6 +270,7 @@ $('record').addEventListener('click', async () => {
       stop: async () => {
         proc.disconnect();
         src.disconnect();
+        await chain;
         stream.getTracks().forEach((t) => t.stop());
         const n = chunks.reduce((a, c) => a + c.length, 0);
         const samples = new Float32Array(n);

@@ -1,6 +1,6 @@
 /** Drawing helpers of the web app: waveform, log-mel image, probability bars, timeline. */
 import type { Spectrogram } from '../features/types.js';
-import type { TimelineWindow } from '../infer/core.js';
+import type { Timeline, TimelineSegment } from '../infer/timeline.js';
 
 /** Colour of each emotion (CSS variables of app.css; fallback grey). */
 export function emotionColor(label: string | null): string {
@@ -98,28 +98,59 @@ export function renderBars(el: HTMLElement, probabilities: Record<string, number
   );
 }
 
-/** Coloured blocks, one per window (silence grey), with a time axis. */
-export function renderTimeline(el: HTMLElement, axis: HTMLElement, windows: TimelineWindow[], duration: number): void {
-  const hop = windows.length > 1 ? windows[1].start - windows[0].start : duration;
+/**
+ * The timeline under the waveform: one block per segment, width by duration, coloured by emotion
+ * (non-speech grey). Hover shows the segment's probabilities; click calls `onSelect` (the app shows
+ * its bars). A finished timeline carries `data-timeline-segments="<speech segments>"`; a live one
+ * (still recording) carries `data-live` instead.
+ */
+export function renderTimeline(
+  el: HTMLElement,
+  axis: HTMLElement,
+  timeline: Pick<Timeline, 'segments' | 'durationSec'>,
+  opts: { live?: boolean; onSelect?: (s: TimelineSegment) => void } = {},
+): void {
+  const duration = Math.max(timeline.durationSec, 1e-3);
+  const pct = (p: number) => `${(p * 100).toFixed(1)}%`;
   el.replaceChildren(
-    ...windows.map((w, i) => {
+    ...timeline.segments.map((s) => {
       const d = document.createElement('div');
-      const end = i + 1 < windows.length ? windows[i + 1].start : w.end;
-      d.style.flex = `${Math.max(0.001, Math.min(end, w.end) - w.start || hop)}`;
-      d.style.background = emotionColor(w.emotion);
-      d.title = `${w.start.toFixed(1)}–${w.end.toFixed(1)} s: ${w.silent ? 'silence' : w.emotion}`;
-      d.textContent = w.silent ? 'silence' : (w.emotion ?? '');
-      if (w.silent) d.style.color = '#9ca3af';
-      d.dataset.emotion = w.emotion ?? 'silent';
+      d.className = s.speech ? 'seg speech' : 'seg gap';
+      d.style.left = `${(100 * s.start) / duration}%`;
+      d.style.width = `${(100 * Math.max(0, Math.min(s.end, duration) - s.start)) / duration}%`;
+      d.style.background = emotionColor(s.emotion);
+      d.dataset.emotion = s.emotion ?? 'none';
+      d.dataset.start = String(s.start);
+      d.dataset.end = String(s.end);
+      const probs = s.probabilities
+        ? Object.entries(s.probabilities)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(', ')
+        : '';
+      d.title = `${s.start.toFixed(2)}–${s.end.toFixed(2)} s: ${s.speech ? `${s.emotion} (${probs})` : 'no speech'}`;
+      if (s.speech) {
+        d.textContent = s.end - s.start > duration / 25 ? (s.emotion ?? '') : '';
+        d.tabIndex = 0;
+        d.addEventListener('click', () => opts.onSelect?.(s));
+      }
       return d;
     }),
   );
+  const speech = timeline.segments.filter((s) => s.speech).length;
+  if (opts.live) {
+    el.dataset.live = String(speech);
+    delete el.dataset.timelineSegments;
+  } else {
+    delete el.dataset.live;
+    el.dataset.timelineSegments = String(speech);
+  }
   const ticks = 5;
   axis.replaceChildren(
     ...Array.from({ length: ticks + 1 }, (_, i) => {
-      const s = document.createElement('span');
-      s.textContent = `${((duration * i) / ticks).toFixed(1)} s`;
-      return s;
+      const t = document.createElement('span');
+      t.textContent = `${((duration * i) / ticks).toFixed(1)} s`;
+      return t;
     }),
   );
 }

@@ -76,7 +76,25 @@ describe('HTTP API', () => {
   it('?segments adds a timeline', async () => {
     const r = await app.inject({ method: 'POST', url: '/api/predict?segments=0.5', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
     expect(r.statusCode).toBe(200);
-    expect(r.json().timeline.map((w: { start: number }) => w.start)).toEqual([0, 0.5, 1]);
+    expect(r.json().timeline.method).toBe('fixed');
+    expect(r.json().timeline.segments.map((w: { start: number }) => w.start)).toEqual([0, 0.5, 1]);
+  });
+
+  it('?timeline=1 answers with the voice-activity timeline, exactly as `ser predict --timeline --json`', async () => {
+    const y = new Float32Array(16000 * 4);
+    y.set(speechLike(1.2, 16000, 3), 4000);
+    y.set(speechLike(1.5, 16000, 4), 40000);
+    const r = await app.inject({ method: 'POST', url: '/api/predict?timeline=1', payload: Buffer.from(encodeWav16(y, 16000)), headers: { 'content-type': 'audio/wav', 'x-filename': 'two.wav' } });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body.timeline).toMatchObject({ schema: 1, method: 'vad' });
+    expect(body.timeline.segments.filter((s: any) => s.speech)).toHaveLength(2);
+    expect(body.emotion).toBe(body.timeline.emotion);
+    const bad = await app.inject({ method: 'POST', url: '/api/predict?timeline=1&segments=1', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/exclude each other/);
+    const badFlag = await app.inject({ method: 'POST', url: '/api/predict?timeline=yes', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
+    expect(badFlag.statusCode).toBe(400);
   });
 
   it('rejects bad input with 4xx JSON errors that say what is wrong', async () => {

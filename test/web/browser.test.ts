@@ -14,6 +14,9 @@ import { ensureWebBundle } from '../../src/server/static.js';
 import { Classifier } from '../../src/infer/classifier.js';
 import { EMOTIONS } from '../../src/util/labels.js';
 import { makeTinyModelFolder, speechLike, writeWav } from '../infer/helpers.js';
+import { decodeWav } from '../../src/audio/wav.js';
+import { readFileSync } from 'node:fs';
+import { speechTimeline } from '../../src/infer/timeline.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -27,7 +30,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
   let clf: Classifier;
   let wav: string;
   let modelDir: string;
-  let cliLine: { emotion: string; probabilities: Record<string, number> };
+  let cliLine: { emotion: string; probabilities: Record<string, number>; timeline: { segments: Array<{ speech: boolean }> } };
+  let joined: string;
+  let micWav: string;
   const shots = resolve(__dirname, '../../test-results');
 
   beforeAll(async () => {
@@ -43,13 +48,29 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     y.set(speechLike(2, 16000, 1), 0);
     y.set(speechLike(3, 16000, 4).map((v) => v * 0.6), 16000 * 6.5);
     wav = writeWav(dir, 'speech-10s.wav', y);
+    // a joined recording: five speech-like utterances of 2–4 s with 0.6–1.4 s of silence between them
+    const parts = [2, 3.5, 2.5, 4, 3];
+    const gaps = [0.8, 0.6, 1.4, 1.0, 0.7, 0.9];
+    const z = new Float32Array(Math.round(16000 * (parts.reduce((a, b) => a + b) + gaps.reduce((a, b) => a + b))));
+    let at = gaps[0]!;
+    parts.forEach((sec, i) => {
+      z.set(speechLike(sec, 16000, i + 2).map((v) => v * (0.4 + 0.15 * i)), Math.round(at * 16000));
+      at += sec + gaps[i + 1]!;
+    });
+    joined = writeWav(dir, 'joined-5.wav', z);
+    // the fake microphone (Chromium plays this file, looped, as the capture device)
+    micWav = joined;
     mkdirSync(shots, { recursive: true });
     // the real CLI on the same file (built dist/, as `npm test` builds first)
-    const out = execFileSync(process.execPath, [resolve(__dirname, '../../bin/ser.js'), 'predict', wav, '--model', modelDir, '--json'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [resolve(__dirname, '../../bin/ser.js'), 'predict', wav, '--model', modelDir, '--json', '--timeline'], { encoding: 'utf8' });
     cliLine = JSON.parse(out.trim());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${micWav}`,
+        '--autoplay-policy=no-user-gesture-required',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1100, height: 1200 } });
     const errors: string[] = [];
@@ -81,11 +102,45 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     const maxDiff = Math.max(...EMOTIONS.map((k) => Math.abs(probs[k] - cli.probabilities[k])));
     console.log(`browser (wasm) vs CLI: max |Δp| = ${maxDiff.toExponential(2)}`);
     expect(maxDiff).toBeLessThanOrEqual(1e-3);
-    // the 10-s clip gets a timeline (3-s windows every 1.5 s) with the silent gap marked
+    // the 10-s clip gets the voice-activity timeline: two speech pieces, the gaps without emotion (as the CLI)
     const blocks = await page.locator('#timeline > div').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.emotion));
-    expect(blocks.length).toBe(6);
-    expect(blocks[2]).toBe('silent');
-    expect(blocks.filter((b) => b === 'silent')).toHaveLength(1);
+    expect(blocks).toEqual(cliLine.timeline.segments.map((s: any) => s.emotion ?? 'none'));
+    expect(await page.locator('#timeline').getAttribute('data-timeline-segments')).toBe('2');
+  });
+
+  it('shows the timeline of an uploaded joined recording: one coloured piece per utterance, probabilities on click', async () => {
+    const audio = decodeWav(new Uint8Array(readFileSync(joined)), joined);
+    const expected = (await speechTimeline(clf, audio)).segments.filter((s) => s.speech);
+    expect(expected).toHaveLength(5); // the detector finds the five utterances (node side, same code)
+    await page.setInputFiles('#file', []);
+    await page.setInputFiles('#file', joined);
+    const tl = page.locator('#timeline[data-timeline-segments]');
+    await tl.waitFor({ state: 'attached', timeout: 60_000 });
+    await page.waitForFunction(() => (window as any).serApp.last?.timeline?.segments?.length > 0);
+    expect(await tl.getAttribute('data-timeline-segments')).toBe('5');
+    const pieces = page.locator('#timeline .seg.speech');
+    expect(await pieces.count()).toBe(5);
+    const starts = await pieces.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.start)));
+    expect(starts.map((x) => x.toFixed(3))).toEqual(expected.map((s) => s.start.toFixed(3)));
+    await pieces.nth(2).click();
+    const detail = page.locator('#timeline-detail:not(.hidden) .bar');
+    expect(await detail.count()).toBe(EMOTIONS.length);
+    expect(await pieces.nth(2).getAttribute('title')).toContain(expected[2]!.emotion!);
+    await page.locator('#timeline-wrap').screenshot({ path: join(shots, 'web-app-timeline.png') });
+    await page.screenshot({ path: join(shots, 'web-app-timeline-page.png'), fullPage: true });
+  });
+
+  it('microphone mode shows a rolling timeline while recording (fake capture device, computed in the page)', async () => {
+    await page.uncheck('#server-mode');
+    await page.click('#record');
+    // the live timeline fills in while the "person" speaks: at least two finished pieces
+    await page.waitForFunction(() => Number(document.getElementById('timeline')!.dataset.live ?? 0) >= 2, null, { timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'web-app-live.png'), fullPage: true });
+    await page.click('#record');
+    const done = page.locator('#result[data-mode="browser"][data-emotion]');
+    await done.waitFor({ state: 'visible', timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById('timeline')!.dataset.timelineSegments !== undefined);
+    expect(Number(await page.locator('#timeline').getAttribute('data-timeline-segments'))).toBeGreaterThanOrEqual(2);
   });
 
   it('server mode posts to /api/predict and shows the same answer', async () => {

@@ -4,8 +4,10 @@ import { register as features } from './features.js';
 import { register as explore } from './explore.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
+import { register as evaluateTimeline } from './evaluate-timeline.js';
 import { register as experiments } from './experiments.js';
 import { register as predict } from './predict.js';
+import { register as listen } from './listen.js';
 import { register as serve } from './serve.js';
 import { register as bench } from './bench.js';
 
@@ -14,8 +16,10 @@ export const commands: Array<(program: Command) => void> = [
   explore,
   train,
   evaluate,
+  evaluateTimeline,
   experiments,
   predict,
+  listen,
   serve,
   bench,
 ];

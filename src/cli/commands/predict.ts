@@ -1,12 +1,14 @@
 /**
- * `ser predict FILE… [--model DIR] [--json] [--segments SEC] [--hop SEC]`: the emotion of each file.
+ * `ser predict FILE… [--model DIR] [--json] [--timeline [--smoothing W] | --segments SEC [--hop SEC]]`: the emotion of
+ * each file; `--timeline` (voice activity + one prediction per speech piece) lives in infer/timeline.ts.
  * Directories expand to the audio files inside them; one bad input never stops the others; exit code
  * 1 when any input failed.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Classifier, type Prediction, type TimelineWindow } from '../../infer/classifier.js';
+import { Classifier } from '../../infer/classifier.js';
+import { predictClip, type ClipAnswer } from '../../infer/timeline.js';
 import { AUDIO_EXTENSIONS, isAudioFileName, loadAudio } from '../../audio/load.js';
 import { describeError, SerError } from '../../util/errors.js';
 
@@ -41,10 +43,9 @@ export async function expandInputs(paths: string[]): Promise<PredictInput[]> {
 }
 
 /** The JSON line of one predicted file. */
-export interface PredictLine extends Partial<Prediction> {
+export interface PredictLine extends Partial<ClipAnswer> {
   file: string;
   error?: string;
-  timeline?: TimelineWindow[];
 }
 
 function parseSeconds(name: string) {
@@ -53,6 +54,12 @@ function parseSeconds(name: string) {
     if (!Number.isFinite(n) || n <= 0) throw new SerError('cli/bad-option', `--${name} must be a positive number of seconds, got "${v}"`);
     return n;
   };
+}
+
+function parseFraction(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new SerError('cli/bad-option', `--smoothing must be a number in [0, 1), got "${v}"`);
+  return n;
 }
 
 function parseConfidence(v: string): number {
@@ -69,8 +76,8 @@ function human(line: PredictLine): string {
     .join('  ');
   const conf = line.confidence !== undefined ? `, confidence ${(line.confidence * 100).toFixed(0)}%` : '';
   let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s${conf})  ${probs}`;
-  for (const w of line.timeline ?? []) {
-    s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.silent ? '(silence)' : w.emotion}`;
+  for (const w of line.timeline?.segments ?? []) {
+    s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.speech ? `${w.emotion} ${((w.confidence ?? 0) * 100).toFixed(0)}%` : '(no speech)'}`;
   }
   return s;
 }
@@ -81,14 +88,18 @@ export function register(program: Command): void {
     .description('predict the emotion of audio files (directories expand to the audio files inside)')
     .argument('<files...>', 'audio files or directories')
     .option('--model <dir>', 'model folder (default: the bundled models/default)')
-    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","confidence","durationSec"} or {"file","error"}')
-    .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
+    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","confidence","durationSec"[,"timeline"]} or {"file","error"}')
+    .option('--timeline', 'find the speech (voice activity), classify each piece: a timeline; the answer is its speech-time-weighted summary')
+    .option('--smoothing <w>', 'with --timeline: blend each segment with its neighbours, weight in [0, 1) (default 0)', parseFraction)
+    .option('--segments <sec>', 'also predict a timeline of fixed windows of this many seconds', parseSeconds('segments'))
     .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
     .option('--min-confidence <p>', 'answer "uncertain" when the top (calibrated) probability is below p (0–1)', parseConfidence, 0)
-    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number; minConfidence: number }) => {
+    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number; timeline?: boolean; smoothing?: number; minConfidence: number }) => {
       if (opts.hop !== undefined && opts.segments === undefined) {
         throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
       }
+      if (opts.timeline && opts.segments !== undefined) throw new SerError('cli/bad-option', '--timeline and --segments exclude each other');
+      if (opts.smoothing !== undefined && !opts.timeline) throw new SerError('cli/bad-option', '--smoothing needs --timeline');
       const clf = await Classifier.load(opts.model);
       const inputs = await expandInputs(files);
       let failed = 0;
@@ -99,11 +110,14 @@ export function register(program: Command): void {
         } else {
           try {
             const audio = await loadAudio(input.file);
-            const p = await clf.predictAudio(audio, { minConfidence: opts.minConfidence });
-            line = { file: input.file, emotion: p.emotion, probabilities: p.probabilities, confidence: p.confidence, durationSec: p.durationSec };
-            if (opts.segments) {
-              line.timeline = await clf.predictTimeline(audio, { segmentSec: opts.segments, hopSec: opts.hop ?? opts.segments });
-            }
+            const answer = await predictClip(clf, audio, {
+              vad: opts.timeline,
+              smoothing: opts.smoothing,
+              segmentSec: opts.segments,
+              hopSec: opts.hop,
+              minConfidence: opts.minConfidence,
+            });
+            line = { file: input.file, ...answer };
           } catch (e) {
             line = { file: input.file, error: describeError(e) };
           }
