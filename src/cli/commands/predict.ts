@@ -1,45 +1,15 @@
 /**
  * `ser predict FILE… [--model DIR] [--json] [--segments SEC] [--hop SEC]`: the emotion of each file.
  * Directories expand to the audio files inside them; one bad input never stops the others; exit code
- * 1 when any input failed.
+ * 1 when any input failed. The batch flags (`--manifest`, `--out`, `--jobs`, `--resume`, `--shard`)
+ * and the engine behind them live in ../batch/.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { Classifier, type Prediction, type TimelineWindow } from '../../infer/classifier.js';
-import { loadAudio } from '../../infer/node-deps.js';
-import { describeError, SerError } from '../../util/errors.js';
+import type { Prediction, TimelineWindow } from '../../infer/classifier.js';
+import { SerError } from '../../util/errors.js';
+import { addBatchOptions, runPredictBatch, type BatchFlags } from '../batch/predict.js';
 
-/** File extensions treated as audio when a directory is expanded. */
-export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.mp3', '.ogg', '.oga', '.opus', '.m4a', '.aac', '.aif', '.aiff', '.webm'];
-
-/** One input after expansion: a file to predict, or an error to report as-is. */
-export type PredictInput = { file: string } | { file: string; error: string };
-
-/** Expands paths: files stay, directories become their audio files (sorted), missing paths become errors. */
-export async function expandInputs(paths: string[]): Promise<PredictInput[]> {
-  const out: PredictInput[] = [];
-  for (const p of paths) {
-    let st;
-    try {
-      st = await stat(p);
-    } catch {
-      out.push({ file: p, error: `${p}: no such file or directory` });
-      continue;
-    }
-    if (!st.isDirectory()) {
-      out.push({ file: p });
-      continue;
-    }
-    const names = (await readdir(p, { withFileTypes: true }))
-      .filter((d) => d.isFile() && AUDIO_EXTENSIONS.includes(extname(d.name).toLowerCase()))
-      .map((d) => d.name)
-      .sort();
-    if (names.length === 0) out.push({ file: p, error: `${p}: directory holds no audio files (${AUDIO_EXTENSIONS.join(' ')})` });
-    for (const n of names) out.push({ file: join(p, n) });
-  }
-  return out;
-}
+export { AUDIO_EXTENSIONS, expandInputs, type BatchInput as PredictInput } from '../batch/inputs.js';
 
 /** The JSON line of one predicted file. */
 export interface PredictLine extends Partial<Prediction> {
@@ -70,41 +40,20 @@ function human(line: PredictLine): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('predict')
-    .description('predict the emotion of audio files (directories expand to the audio files inside)')
-    .argument('<files...>', 'audio files or directories')
+    .description('predict the emotion of audio files (folders expand to the audio files inside; glob patterns and manifests for archives)')
+    .argument('[files...]', 'audio files, directories or quoted glob patterns')
     .option('--model <dir>', 'model folder (default: the bundled models/default)')
     .option('--json', 'one JSON line per input: {"file","emotion","probabilities","durationSec"} or {"file","error"}')
     .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
-    .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
-    .action(async (files: string[], opts: { model?: string; json?: boolean; segments?: number; hop?: number }) => {
-      if (opts.hop !== undefined && opts.segments === undefined) {
-        throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
-      }
-      const clf = await Classifier.load(opts.model);
-      const inputs = await expandInputs(files);
-      let failed = 0;
-      for (const input of inputs) {
-        let line: PredictLine;
-        if ('error' in input) {
-          line = input;
-        } else {
-          try {
-            const audio = await loadAudio(input.file);
-            const p = await clf.predictAudio(audio);
-            line = { file: input.file, emotion: p.emotion, probabilities: p.probabilities, durationSec: p.durationSec };
-            if (opts.segments) {
-              line.timeline = await clf.predictTimeline(audio, { segmentSec: opts.segments, hopSec: opts.hop ?? opts.segments });
-            }
-          } catch (e) {
-            line = { file: input.file, error: describeError(e) };
-          }
-        }
-        if (line.error) failed++;
-        process.stdout.write((opts.json ? JSON.stringify(line) : human(line)) + '\n');
-      }
-      clf.dispose();
-      process.exitCode = failed > 0 ? 1 : 0;
-    });
+    .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'));
+  addBatchOptions(cmd).action(async (files: string[], opts: BatchFlags & { model?: string; json?: boolean; segments?: number; hop?: number }) => {
+    if (opts.hop !== undefined && opts.segments === undefined) {
+      throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
+    }
+    const predictOptions = opts.segments ? { segments: opts.segments, hop: opts.hop ?? opts.segments } : {};
+    const summary = await runPredictBatch(files, opts, opts.model, predictOptions, opts.json ? undefined : (l) => human(l as PredictLine));
+    process.exitCode = summary.failed > 0 ? 1 : 0;
+  });
 }
