@@ -16,8 +16,8 @@ import { SerError } from '../../util/errors.js';
 export type PredictOptions = Omit<PredictJob, 'bytes' | 'name' | 'maxDurationSec' | 'maxWindows'>;
 
 export interface Predictor {
-  /** One file → its line; throws a SerError for a bad file. */
-  predict(file: string): Promise<PredictLineResult>;
+  /** One file → its line (options: the predictor's own unless given); throws a SerError for a bad file. */
+  predict(file: string, options?: PredictOptions): Promise<PredictLineResult>;
   /** How many predictions may run at once. */
   readonly jobs: number;
   close(): Promise<void>;
@@ -46,7 +46,7 @@ export async function createPredictor(modelDir: string | undefined, jobs: number
     const clf = await Classifier.load(dir);
     return {
       jobs: 1,
-      predict: async (file) => predictLine(clf, job(await readAudioBytes(file), file, opts)),
+      predict: async (file, o = opts) => predictLine(clf, job(await readAudioBytes(file), file, o)),
       close: async () => clf.dispose(),
     };
   }
@@ -68,11 +68,11 @@ export async function createPredictor(modelDir: string | undefined, jobs: number
   };
   return {
     jobs,
-    predict: async (file) => {
+    predict: async (file, o = opts) => {
       const bytes = await readAudioBytes(file);
       await acquire();
       try {
-        return await pool.run(job(bytes, file, opts));
+        return await pool.run(job(bytes, file, o));
       } finally {
         release();
       }

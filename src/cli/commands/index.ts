@@ -7,6 +7,8 @@ import { register as evaluate } from './evaluate.js';
 import { register as experiments } from './experiments.js';
 import { register as predict } from './predict.js';
 import { register as serve } from './serve.js';
+import { register as queue } from './queue.js';
+import { register as worker } from './worker.js';
 import { register as bench } from './bench.js';
 
 export const commands: Array<(program: Command) => void> = [
@@ -17,5 +19,7 @@ export const commands: Array<(program: Command) => void> = [
   experiments,
   predict,
   serve,
+  queue,
+  worker,
   bench,
 ];
