@@ -63,7 +63,7 @@ export async function* expandArg(p: string): AsyncGenerator<BatchInput> {
     st = await stat(p);
   } catch {
     if (GLOB_CHARS.test(p)) {
-      const matches = (await glob(p, { onlyFiles: true, expandDirectories: false })).sort();
+      const matches = (await glob(p, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(p) })).sort();
       if (matches.length === 0) yield { file: p, error: `${p}: pattern matches no files` };
       for (const m of matches) yield { file: m };
       return;
