@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModelFolder } from '../infer/helpers.js';
 import { makeArchive, parseLines, ser, serBackground, sleep, type Archive } from './helpers.js';
-import { HAVE_REDIS, startRedis } from './redis.js';
+import { HAVE_REDIS, startRedis } from '../../src/cli/batch/redis-server.js';
 
 const HAVE_DIST = existsSync(join(__dirname, '../../dist/cli/index.js'));
 if (!HAVE_REDIS) console.warn('SKIPPED test/batch/queue.test.ts: redis-server is not installed (apt-get install redis-server)');
