@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Classifier, defaultModelDir } from '../../infer/classifier.js';
 import { readAudioBytes } from '../../audio/load.js';
+import { encodeWav } from '../../audio/wav.js';
 import { WorkerPool } from '../../server/pool.js';
 import { predictLine, type PredictJob, type PredictLineResult } from '../../server/predict-line.js';
 import { SerError } from '../../util/errors.js';
@@ -31,6 +32,17 @@ export function parseJobs(v: string | undefined): number {
   return n;
 }
 
+/** One second of a gliding harmonic tone with a little noise: enough signal for a full prediction. */
+function warmUpClip(): Float32Array {
+  const y = new Float32Array(16000);
+  let phase = 0;
+  for (let i = 0; i < y.length; i++) {
+    phase += (2 * Math.PI * (150 + 30 * Math.sin(i / 4000))) / 16000;
+    y[i] = 0.3 * (Math.sin(phase) + 0.5 * Math.sin(2 * phase)) + 0.01 * Math.sin(i * 12.9898);
+  }
+  return y;
+}
+
 function job(bytes: Uint8Array, file: string, opts: PredictOptions): PredictJob {
   return { ...opts, bytes, name: file, maxDurationSec: Infinity, maxWindows: Infinity };
 }
@@ -44,6 +56,7 @@ export async function createPredictor(modelDir: string | undefined, jobs: number
   const dir = modelDir ?? defaultModelDir();
   if (!threads && jobs === 1) {
     const clf = await Classifier.load(dir);
+    await predictLine(clf, job(encodeWav(warmUpClip(), 16000, { encoding: 'pcm16' }), 'warm-up.wav', opts)).catch(() => undefined);
     return {
       jobs: 1,
       predict: async (file, o = opts) => predictLine(clf, job(await readAudioBytes(file), file, o)),
@@ -53,6 +66,11 @@ export async function createPredictor(modelDir: string | undefined, jobs: number
   const pool = new WorkerPool(jobs, dir);
   try {
     await pool.ready();
+    // one throw-away prediction per worker, all at once (each lands on its own idle worker), so the
+    // first real inputs do not pay for the backend's first-call set-up and throughput is steady from the
+    // start (the in-process path above does the same)
+    const warm = encodeWav(warmUpClip(), 16000, { encoding: 'pcm16' });
+    await Promise.all(Array.from({ length: jobs }, () => pool.run(job(warm, 'warm-up.wav', opts)).catch(() => undefined)));
   } catch (e) {
     await pool.close();
     throw e;

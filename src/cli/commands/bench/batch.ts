@@ -26,6 +26,8 @@ interface RunFigure {
   filesPerSec: number;
   perCore: number;
   peakRssMB: number;
+  /** CPU time of the whole process (all threads) per file. */
+  cpuMsPerFile: number;
 }
 
 const BIN = () => join(packageRoot(), 'bin', 'ser.js');
@@ -63,11 +65,11 @@ function makeArchive(dir: string, files: number, distinct: number): (n: number) 
 
 async function predictRun(manifest: string, n: number, jobs: number, model: string, out: string): Promise<RunFigure> {
   const r = await runSer(['predict', '--manifest', manifest, '--model', model, '--jobs', String(jobs), '--out', out]);
-  const m = /(\d+) inputs \((\d+) errors\) in ([\d.]+) s, ([\d.]+) files\/s with \d+ jobs?; peak RSS (\d+) MB/.exec(r.stderr);
+  const m = /(\d+) inputs \((\d+) errors\) in ([\d.]+) s, ([\d.]+) files\/s with \d+ jobs?; peak RSS (\d+) MB; CPU ([\d.]+) ms\/file/.exec(r.stderr);
   if (!m) throw new SerError('bench/failed', `ser predict failed (exit ${r.code}): ${r.stderr.slice(-500)}`);
   if (Number(m[2]) > 0) throw new SerError('bench/failed', `${m[2]} inputs failed in the benchmark archive`);
   const fps = Number(m[4]);
-  return { jobs, files: n, seconds: Number(m[3]), filesPerSec: fps, perCore: fps / Math.min(jobs, availableParallelism()), peakRssMB: Number(m[5]) };
+  return { jobs, files: n, seconds: Number(m[3]), filesPerSec: fps, perCore: fps / Math.min(jobs, availableParallelism()), peakRssMB: Number(m[5]), cpuMsPerFile: Number(m[6]) };
 }
 
 async function queueRun(url: string, manifest: string, n: number, workers: number, model: string): Promise<{ workers: number; files: number; seconds: number; filesPerSec: number }> {
@@ -161,7 +163,7 @@ export function registerBench(bench: Command): void {
           return;
         }
         console.log(`batch prediction, ${cores} cores, load average ${load0.toFixed(2)} → ${result.loadAvgAfter.toFixed(2)}`);
-        for (const r of runs) console.log(`  ${r.jobs} job${r.jobs > 1 ? 's' : ' '}: ${r.filesPerSec.toFixed(1)} files/s (${r.perCore.toFixed(1)} per core), peak RSS ${r.peakRssMB} MB`);
+        for (const r of runs) console.log(`  ${r.jobs} job${r.jobs > 1 ? 's' : ' '}: ${r.filesPerSec.toFixed(1)} files/s (${r.perCore.toFixed(1)} per core), CPU ${r.cpuMsPerFile.toFixed(1)} ms/file, peak RSS ${r.peakRssMB} MB`);
         console.log(`  speed-up 1 → 2 jobs: ${result.speedup2.toFixed(2)}×`);
         console.log(`  peak RSS ${o.small} files: ${smallSame.peakRssMB} MB; ${o.files} files: ${big.peakRssMB} MB (×${result.memory.ratio.toFixed(2)})`);
         if ('speedup' in queue) console.log(`  queue: 1 worker ${queue.one.filesPerSec.toFixed(1)} files/s, 2 workers ${queue.two.filesPerSec.toFixed(1)} files/s: ${queue.speedup.toFixed(2)}×`);
