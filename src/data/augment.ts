@@ -260,6 +260,234 @@ export function reverb(y: Float32Array, sr: number, rng: Rng, { rt60 = [0.2, 0.8
 }
 
 // ---------------------------------------------------------------------------------------------
+// channel: how real audio reaches us (telephone lines, codecs, microphones, noise, rooms)
+
+/** RBJ low-pass biquad at `f0` Hz (Q 1/√2: Butterworth). */
+export function lowpassBiquad(sr: number, f0: number, q = Math.SQRT1_2): Biquad {
+  const w = (2 * Math.PI * Math.min(f0, 0.49 * sr)) / sr;
+  const cw = Math.cos(w);
+  const alpha = Math.sin(w) / (2 * q);
+  const a0 = 1 + alpha;
+  return [(1 - cw) / 2 / a0, (1 - cw) / a0, (1 - cw) / 2 / a0, (-2 * cw) / a0, (1 - alpha) / a0];
+}
+
+/** RBJ high-pass biquad at `f0` Hz (Q 1/√2: Butterworth). */
+export function highpassBiquad(sr: number, f0: number, q = Math.SQRT1_2): Biquad {
+  const w = (2 * Math.PI * Math.min(f0, 0.49 * sr)) / sr;
+  const cw = Math.cos(w);
+  const alpha = Math.sin(w) / (2 * q);
+  const a0 = 1 + alpha;
+  return [(1 + cw) / 2 / a0, -(1 + cw) / a0, (1 + cw) / 2 / a0, (-2 * cw) / a0, (1 - alpha) / a0];
+}
+
+/**
+ * Band-limits `y` to [lowHz, highHz] with `sections` cascaded Butterworth biquads per edge
+ * (12 dB/octave each). lowHz ≤ 0 skips the high-pass; highHz ≥ sr/2 skips the low-pass.
+ */
+export function bandLimit(y: Float32Array, sr: number, lowHz: number, highHz: number, sections = 2): Float32Array {
+  let out = y;
+  for (let s = 0; s < sections; s++) {
+    if (lowHz > 0) out = applyBiquad(out, highpassBiquad(sr, lowHz));
+    if (highHz < sr / 2) out = applyBiquad(out, lowpassBiquad(sr, highHz));
+  }
+  return out === y ? new Float32Array(y) : out;
+}
+
+/** Companding law of G.711 telephony: μ-law (North America, Japan) or A-law (Europe). */
+export type CompandingLaw = 'mu' | 'a';
+
+/**
+ * G.711-style 8-bit companding round trip: compress with μ-law (μ = 255) or A-law (A = 87.6),
+ * quantise to 8 bits (256 levels), expand. Input is clipped to ±1; the result carries the
+ * level-dependent quantisation noise of a telephone line.
+ */
+export function compand(y: Float32Array, law: CompandingLaw = 'mu'): Float32Array {
+  const out = new Float32Array(y.length);
+  const MU = 255, A = 87.6, lnA1 = 1 + Math.log(A), ln1mu = Math.log1p(MU);
+  for (let i = 0; i < y.length; i++) {
+    const x = Math.max(-1, Math.min(1, y[i] as number));
+    const a = Math.abs(x);
+    let c = law === 'mu' ? Math.log1p(MU * a) / ln1mu : a < 1 / A ? (A * a) / lnA1 : (1 + Math.log(A * a)) / lnA1;
+    c = Math.round(c * 127) / 127; // sign + 7 bits
+    const e = law === 'mu' ? (Math.pow(1 + MU, c) - 1) / MU : c < 1 / lnA1 ? (c * lnA1) / A : Math.exp(c * lnA1 - 1) / A;
+    out[i] = x < 0 ? -e : e;
+  }
+  return out;
+}
+
+/** Down to `rate` Hz and back up to `sr`: everything above rate/2 is lost, as in a low-rate recording. */
+export function resampleThrough(y: Float32Array, sr: number, rate: number): Float32Array {
+  if (rate >= sr) return new Float32Array(y);
+  const back = resample(resample(y, sr, rate, 'fast'), rate, sr, 'fast');
+  return back.length === y.length ? back : Float32Array.from({ length: y.length }, (_, i) => back[i] ?? 0);
+}
+
+export interface TelephoneOptions {
+  law?: CompandingLaw;
+  lowHz?: number;
+  highHz?: number;
+  /** The line's sample rate (8000 Hz for narrow-band telephony). */
+  rate?: number;
+}
+
+/** A narrow-band telephone line: 300–3400 Hz band, 8 kHz, G.711 companding; returned at `sr`. */
+export function telephone(y: Float32Array, sr: number, { law = 'mu', lowHz = 300, highHz = 3400, rate = 8000 }: TelephoneOptions = {}): Float32Array {
+  const band = bandLimit(y, sr, lowHz, highHz);
+  const peak = peakOf(band);
+  // a line carries a sensible level: scale into [-0.7, 0.7] before companding, then back
+  const g = peak > 0 ? 0.7 / peak : 1;
+  for (let i = 0; i < band.length; i++) band[i] = (band[i] as number) * g;
+  const lo = resample(band, sr, rate, 'fast');
+  const c = compand(lo, law);
+  const back = resample(c, rate, sr, 'fast');
+  const out = new Float32Array(y.length);
+  for (let i = 0; i < out.length; i++) out[i] = (back[i] ?? 0) / g;
+  return out;
+}
+
+/**
+ * Noise with a power spectrum ∝ 1/f^exponent (0 white, 1 pink, 2 brown), unit RMS, made by
+ * shaping white Gaussian noise in the frequency domain (bins below 20 Hz are left out).
+ */
+export function coloredNoise(n: number, sr: number, exponent: number, rng: Rng): Float32Array {
+  if (n === 0) return new Float32Array(0);
+  const size = nextPow2(n);
+  const plan = fftPlan(size);
+  const white = new Float64Array(size);
+  for (let i = 0; i < size; i++) white[i] = rng.normal();
+  const spec = plan.forward(white).slice(0, 2 * plan.bins);
+  const f0 = Math.max(1, Math.round((20 * size) / sr));
+  for (let k = 0; k < plan.bins; k++) {
+    const g = k < f0 ? 0 : Math.pow(k / f0, -exponent / 2);
+    spec[2 * k] = (spec[2 * k] as number) * g;
+    spec[2 * k + 1] = (spec[2 * k + 1] as number) * g;
+  }
+  const out64 = new Float64Array(size);
+  plan.inverse2(spec, null, out64, null);
+  const out = Float32Array.from(out64.subarray(0, n));
+  const r = Math.sqrt(power(out));
+  if (r > 0) for (let i = 0; i < n; i++) out[i] = (out[i] as number) / r;
+  return out;
+}
+
+/**
+ * `y` plus `noise` scaled so that power(y) / power(scaled noise) is `snrDb` (the noise is tiled
+ * or cut to y's length). Silent `y` or `noise` returns a copy of `y`.
+ */
+export function mixAtSnr(y: Float32Array, noise: Float32Array, snrDb: number): Float32Array {
+  const out = new Float32Array(y);
+  if (noise.length === 0) return out;
+  const py = power(y);
+  let pn = 0;
+  for (let i = 0; i < y.length; i++) pn += (noise[i % noise.length] as number) ** 2;
+  pn /= Math.max(1, y.length);
+  if (py === 0 || pn === 0) return out;
+  const g = Math.sqrt(py / (pn * Math.pow(10, snrDb / 10)));
+  for (let i = 0; i < y.length; i++) out[i] = (out[i] as number) + g * (noise[i % noise.length] as number);
+  return out;
+}
+
+/**
+ * Babble: `talkers` utterances drawn from `pool` (each at a random offset, looped to length `n`,
+ * scaled to unit RMS) summed — the sound of other people talking.
+ */
+export function babble(pool: readonly Float32Array[], n: number, talkers: number, rng: Rng): Float32Array {
+  const out = new Float32Array(n);
+  const usable = pool.filter((p) => p.length > 0);
+  if (usable.length === 0 || n === 0) return out;
+  for (let t = 0; t < talkers; t++) {
+    const src = usable[rng.int(usable.length)] as Float32Array;
+    const r = Math.sqrt(power(src)) || 1;
+    const off = rng.int(src.length);
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (src[(off + i) % src.length] as number) / r;
+  }
+  return out;
+}
+
+/** Multiplies by 10^(db/20). */
+export function gain(y: Float32Array, db: number): Float32Array {
+  const g = Math.pow(10, db / 20);
+  return Float32Array.from(y, (v) => v * g);
+}
+
+/**
+ * Channel augmentation as a recipe declares it: each op applies independently with its
+ * probability `p`, in the order sound travels — room (reverb), microphone (eq), surroundings
+ * (noise, babble), line (telephone / codec band-limit / low-rate recording), level (gain).
+ */
+export interface ChannelAugment {
+  /** Synthetic room: RT60 (s) and wet share ranges. */
+  reverb?: { p: number; rt60: [number, number]; wet: [number, number] };
+  /** Random microphone colouring (`randomEq` options). */
+  eq?: { p: number } & RandomEqOptions;
+  /** Coloured noise: spectral exponent uniform in `exponent` (0 white … 2 brown), SNR uniform in `snrDb`. */
+  noise?: { p: number; snrDb: [number, number]; exponent: [number, number] };
+  /** Babble of `talkers` other training utterances at SNR uniform in `snrDb` (needs a pool). */
+  babble?: { p: number; snrDb: [number, number]; talkers: [number, number] };
+  /** Telephone line (300–3400 Hz, 8 kHz, μ- or A-law, band edges jittered by ±`jitter` of their value). */
+  telephone?: { p: number; jitter: number };
+  /** Low-bitrate codec-like low-pass, cut-off uniform in `cutoffHz`. */
+  codec?: { p: number; cutoffHz: [number, number] };
+  /** Recorded at a lower rate: down to one of `rates` and back. */
+  resample?: { p: number; rates: number[] };
+  /** Level change uniform in ±maxDb. */
+  gain?: { p: number; maxDb: number };
+}
+
+/** Every op name of `ChannelAugment`, in the order `applyChannel` applies them. */
+export const CHANNEL_OPS = ['reverb', 'eq', 'noise', 'babble', 'telephone', 'codec', 'resample', 'gain'] as const;
+export type ChannelOp = (typeof CHANNEL_OPS)[number];
+
+/**
+ * One op of a channel augmentation on `y` at `sr` (exported so the exploration report can show
+ * each op on its own, exactly as training applies it).
+ */
+export function applyChannelOp(op: ChannelOp, y: Float32Array, sr: number, aug: ChannelAugment, rng: Rng, babblePool: readonly Float32Array[] = []): Float32Array {
+  switch (op) {
+    case 'reverb': {
+      const o = aug.reverb!;
+      return reverb(y, sr, rng, { rt60: o.rt60, wet: o.wet });
+    }
+    case 'eq':
+      return randomEq(y, sr, rng, aug.eq);
+    case 'noise': {
+      const o = aug.noise!;
+      return mixAtSnr(y, coloredNoise(y.length, sr, rng.uniform(o.exponent[0], o.exponent[1]), rng), rng.uniform(o.snrDb[0], o.snrDb[1]));
+    }
+    case 'babble': {
+      const o = aug.babble!;
+      if (babblePool.length === 0) return new Float32Array(y);
+      const talkers = o.talkers[0] + rng.int(o.talkers[1] - o.talkers[0] + 1);
+      return mixAtSnr(y, babble(babblePool, y.length, talkers, rng), rng.uniform(o.snrDb[0], o.snrDb[1]));
+    }
+    case 'telephone': {
+      const j = aug.telephone!.jitter;
+      return telephone(y, sr, { law: rng.chance(0.5) ? 'mu' : 'a', lowHz: 300 * rng.uniform(1 - j, 1 + j), highHz: 3400 * rng.uniform(1 - j, 1 + j) });
+    }
+    case 'codec': {
+      const o = aug.codec!;
+      return bandLimit(y, sr, 0, rng.uniform(o.cutoffHz[0], o.cutoffHz[1]), 3);
+    }
+    case 'resample': {
+      const rates = aug.resample!.rates;
+      return resampleThrough(y, sr, rates[rng.int(rates.length)] as number);
+    }
+    case 'gain':
+      return gain(y, rng.uniform(-aug.gain!.maxDb, aug.gain!.maxDb));
+  }
+}
+
+/** Applies the channel augmentation's ops (each with its probability, in `CHANNEL_OPS` order) to `y`. */
+export function applyChannel(y: Float32Array, sr: number, aug: ChannelAugment, rng: Rng, babblePool: readonly Float32Array[] = []): Float32Array {
+  let out = y;
+  for (const op of CHANNEL_OPS) {
+    const o = aug[op];
+    if (o && rng.chance(o.p)) out = applyChannelOp(op, out, sr, aug, rng, babblePool);
+  }
+  return out === y ? new Float32Array(y) : out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // spectrogram
 
 function copySpec(s: Spectrogram): Spectrogram {

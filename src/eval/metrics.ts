@@ -144,6 +144,47 @@ export function evaluatePredictions(yTrue: ArrayLike<number>, yPred: ArrayLike<n
   };
 }
 
+/** One bin of a reliability diagram: predictions whose top probability fell in [lo, hi). */
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean top probability of the bin's predictions (NaN when empty). */
+  confidence: number;
+  /** Share of the bin's predictions that were right (NaN when empty). */
+  accuracy: number;
+}
+
+/** Top-label reliability bins: `bins` equal-width confidence bins over [0, 1]. */
+export function reliabilityBins(probs: readonly ArrayLike<number>[], labels: readonly number[], bins = 15): ReliabilityBin[] {
+  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({ lo: b / bins, hi: (b + 1) / bins, count: 0, confidence: 0, accuracy: 0 }));
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i]!;
+    const k = argmax(p);
+    const c = p[k] as number;
+    const bin = out[Math.min(bins - 1, Math.floor(c * bins))]!;
+    bin.count++;
+    bin.confidence += c;
+    bin.accuracy += k === labels[i] ? 1 : 0;
+  }
+  for (const b of out) {
+    b.confidence = b.count ? b.confidence / b.count : Number.NaN;
+    b.accuracy = b.count ? b.accuracy / b.count : Number.NaN;
+  }
+  return out;
+}
+
+/**
+ * Expected calibration error (top label, `bins` equal-width bins, Guo et al. 2017): the
+ * count-weighted mean |accuracy − confidence| over the bins. 0 = confidences are exactly as often right as they claim.
+ */
+export function expectedCalibrationError(probs: readonly ArrayLike<number>[], labels: readonly number[], bins = 15): number {
+  if (probs.length === 0) return Number.NaN;
+  let e = 0;
+  for (const b of reliabilityBins(probs, labels, bins)) if (b.count) e += (b.count / probs.length) * Math.abs(b.accuracy - b.confidence);
+  return e;
+}
+
 /** Mean and (population) standard deviation of a list of numbers; NaN mean for an empty list. */
 export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   if (xs.length === 0) return { mean: Number.NaN, std: Number.NaN };

@@ -9,13 +9,27 @@ import type { AudioData } from '../audio/types.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
+import { calibrate, type Calibration } from '../model/calibration.js';
 import { endsInSoftmax, extractFeatures, isSilent, makeModelInput, normalizeSpectrogram, type InferMetadata } from './deps.js';
 
-/** One prediction: the most probable emotion and every label's probability. */
+/** The label a prediction carries when its confidence is below the caller's `minConfidence`. */
+export const UNCERTAIN = 'uncertain';
+
+/**
+ * One prediction: the most probable emotion (or `'uncertain'` below `minConfidence`), every
+ * label's calibrated probability, and the confidence (the top calibrated probability).
+ */
 export interface Prediction {
   emotion: string;
   probabilities: Record<string, number>;
+  confidence: number;
   durationSec: number;
+}
+
+/** Options of a prediction. */
+export interface PredictOptions {
+  /** Below this top probability the emotion is `'uncertain'` (default 0: always a label). */
+  minConfidence?: number;
 }
 
 /** One window of a timeline; silent windows carry `emotion: null, silent: true` and no probabilities. */
@@ -44,6 +58,8 @@ export class ClassifierCore {
   readonly featureParams: FeatureParams;
   /** Whether the model's outputs are already probabilities (else softmax is applied). */
   private readonly softmax: boolean;
+  /** The calibration stored with the model (metadata.calibration), or null. */
+  readonly calibration: Calibration | null;
 
   constructor(
     readonly model: LayersModel,
@@ -52,6 +68,7 @@ export class ClassifierCore {
     this.labels = metadata.labels;
     this.featureParams = metadata.featureParams;
     this.softmax = endsInSoftmax(model);
+    this.calibration = parseCalibration(metadata.calibration);
     const out = model.outputs[0].shape;
     const classes = out[out.length - 1];
     if (typeof classes === 'number' && classes !== this.labels.length) {
@@ -70,8 +87,18 @@ export class ClassifierCore {
     return normalizeSpectrogram(spec, this.metadata.normalization ?? 'utterance');
   }
 
-  /** Softmax probabilities for an already standardised spectrogram, in label order. */
+  /** The temperature applied to the model's probabilities (1 = none stored). */
+  get temperature(): number {
+    return this.calibration?.temperature ?? 1;
+  }
+
+  /** Calibrated probabilities for an already standardised spectrogram, in label order. */
   async probabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
+    return calibrate(await this.rawProbabilitiesOf(spec), this.calibration);
+  }
+
+  /** The model's own softmax probabilities (before calibration) for an already standardised spectrogram. */
+  async rawProbabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
     const input = makeModelInput(this.model, spec, this.metadata);
     const raw = this.model.predict(input) as tf.Tensor;
     const out = this.softmax ? raw : tf.tidy(() => tf.softmax(raw));
@@ -87,10 +114,10 @@ export class ClassifierCore {
   }
 
   /** Predicts the emotion of a whole clip. Throws SerError `audio/silent` / `audio/too-short`. */
-  async predictAudio(audio: AudioData): Promise<Prediction> {
+  async predictAudio(audio: AudioData, opts: PredictOptions = {}): Promise<Prediction> {
     const spec = this.features(audio);
     const probs = await this.probabilitiesOf(spec);
-    return { ...this.toLabels(probs), durationSec: audio.samples.length / audio.sampleRate };
+    return { ...this.toLabels(probs, opts.minConfidence), durationSec: audio.samples.length / audio.sampleRate };
   }
 
   /**
@@ -126,15 +153,16 @@ export class ClassifierCore {
     return out;
   }
 
-  /** Label-keyed probabilities and the arg-max label. */
-  toLabels(probs: ArrayLike<number>): { emotion: string; probabilities: Record<string, number> } {
+  /** Label-keyed probabilities, the arg-max label (`'uncertain'` below `minConfidence`) and its probability. */
+  toLabels(probs: ArrayLike<number>, minConfidence = 0): { emotion: string; probabilities: Record<string, number>; confidence: number } {
     const probabilities: Record<string, number> = {};
     let best = 0;
     for (let i = 0; i < this.labels.length; i++) {
       probabilities[this.labels[i]] = probs[i];
       if (probs[i] > probs[best]) best = i;
     }
-    return { emotion: this.labels[best], probabilities };
+    const confidence = probs[best];
+    return { emotion: confidence < minConfidence ? UNCERTAIN : this.labels[best], probabilities, confidence };
   }
 
   /** Fewest samples that make one full analysis frame (nFft). */
@@ -159,4 +187,23 @@ export function checkAudio(audio: AudioData, minSamples = 2048, silenceDb = SILE
   if (isSilent(audio.samples, silenceDb)) {
     throw new SerError('audio/silent', `${audio.source}: the audio is silent (peak below ${silenceDb} dBFS); no emotion to predict`);
   }
+}
+
+/** Reads metadata.calibration; anything malformed is a `model/bad-metadata` error (a model must not silently lose its calibration). */
+export function parseCalibration(v: unknown): Calibration | null {
+  if (v === undefined || v === null) return null;
+  const c = v as Partial<Calibration>;
+  if (c.method !== 'temperature' || typeof c.temperature !== 'number' || !(c.temperature > 0) || !Number.isFinite(c.temperature)) {
+    throw new SerError('model/bad-metadata', `metadata.json: calibration must be {"method": "temperature", "temperature": T > 0}, got ${JSON.stringify(v)}`);
+  }
+  return { method: 'temperature', temperature: c.temperature, ...(typeof c.fittedOn === 'string' ? { fittedOn: c.fittedOn } : {}) };
+}
+
+/** Checks a `minConfidence` option: a number in [0, 1]. */
+export function checkMinConfidence(p: unknown): number {
+  const n = typeof p === 'string' ? Number(p) : p;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new SerError('infer/bad-option', `minimum confidence must be a number between 0 and 1, got ${JSON.stringify(p)}`);
+  }
+  return n;
 }

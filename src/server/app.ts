@@ -78,6 +78,14 @@ function statusOf(e: unknown): number {
   return 500;
 }
 
+/** Parses the optional `minConfidence` query value: a number in [0, 1] (default 0). */
+function confidenceQuery(v: unknown): number {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new HttpError(400, `query parameter "minConfidence" must be a number between 0 and 1, got "${String(v)}"`);
+  return n;
+}
+
 /** Parses an optional positive number query value. */
 function positive(v: unknown, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
@@ -176,6 +184,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
     const t0 = performance.now();
     const segments = positive(req.query.segments, 'segments');
     const hop = positive(req.query.hop, 'hop');
+    const minConfidence = confidenceQuery(req.query.minConfidence);
     const { bytes, name } = await readUpload(req);
     if (bytes.length === 0) throw new HttpError(400, 'the request body is empty; send the audio bytes');
     // bytes of no known format fail at once, without waiting for a prediction slot
@@ -195,7 +204,7 @@ export async function buildServer(opts: ServerOptions = {}): Promise<FastifyInst
         reject(timeoutError());
       }, Math.max(0, o.timeoutMs - (performance.now() - t0)));
     });
-    const job: PredictJob = { bytes, name, segments, hop, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows };
+    const job: PredictJob = { bytes, name, segments, hop, maxDurationSec: o.maxDurationSec, maxWindows: o.maxWindows, minConfidence };
     const work = (async () => {
       const release = await slot;
       try {

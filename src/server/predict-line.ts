@@ -11,6 +11,8 @@ export interface PredictJob {
   hop?: number;
   maxDurationSec: number;
   maxWindows: number;
+  /** Below this confidence the emotion is "uncertain" (`?minConfidence=`). */
+  minConfidence?: number;
 }
 
 /** The JSON answer: the `predict --json` line. */
@@ -18,6 +20,7 @@ export interface PredictLineResult {
   file: string;
   emotion: string;
   probabilities: Record<string, number>;
+  confidence: number;
   durationSec: number;
   timeline?: TimelineWindow[];
 }
@@ -40,9 +43,9 @@ export async function predictLine(clf: ClassifierCore, job: PredictJob, checkpoi
   }
   await yieldToLoop();
   checkpoint();
-  const p = await clf.predictAudio(audio);
+  const p = await clf.predictAudio(audio, { minConfidence: job.minConfidence ?? 0 });
   checkpoint();
-  const line: PredictLineResult = { file: job.name, emotion: p.emotion, probabilities: p.probabilities, durationSec: p.durationSec };
+  const line: PredictLineResult = { file: job.name, emotion: p.emotion, probabilities: p.probabilities, confidence: p.confidence, durationSec: p.durationSec };
   if (job.segments !== undefined) {
     await yieldToLoop();
     checkpoint();

@@ -9,7 +9,10 @@ import { loadAudioFile } from '../data/audio.js';
 import { extractFeatures, featureKey, utteranceFeatures, utteranceInputs, type UtteranceInputs } from '../features/pipeline.js';
 import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
 import { decodeAudio, readAudioBytes } from '../audio/load.js';
-import { pitchShift } from '../data/augment.js';
+import { applyChannel, pitchShift } from '../data/augment.js';
+import { resample } from '../audio/resample.js';
+import type { AudioData } from '../audio/types.js';
+import { createRng } from '../util/rng.js';
 import type { PitchShiftSource } from './loop.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
@@ -54,7 +57,7 @@ export async function featuresOf(path: string, params: FeatureParams, cacheDir: 
  * log-mel + pitch inputs kept in memory per file (`utteranceWarpSource`).
  */
 export function pitchShiftSource(items: readonly { path: string }[], params: FeatureParams, cacheDir: string | null = defaultCacheDir()): PitchShiftSource {
-  if (params.representation === 'utterance-stats') return utteranceWarpSource(items, params);
+  if (params.representation === 'utterance-stats') return utteranceWarpSource(items, params, cacheDir);
   const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
   return async (index, semitones) => {
     const item = items[index];
@@ -72,18 +75,58 @@ export function pitchShiftSource(items: readonly { path: string }[], params: Fea
 }
 
 const utteranceMemo = new Map<string, UtteranceInputs>();
+const audioMemo = new Map<string, AudioData>();
+
+/** Item audio at the features' rate (resampled once, kept in memory: up to 4000 files per process). */
+async function audioAtRate(path: string, params: FeatureParams): Promise<AudioData> {
+  const k = `${resolve(path)}|${params.sampleRate}`;
+  let a = audioMemo.get(k);
+  if (!a) {
+    a = await loadAudioFile(path);
+    if (params.sampleRate !== null && a.sampleRate !== params.sampleRate) {
+      a = { ...a, samples: resample(a.samples, a.sampleRate, params.sampleRate), sampleRate: params.sampleRate };
+    }
+    if (audioMemo.size >= 4000) audioMemo.clear();
+    audioMemo.set(k, a);
+  }
+  return a;
+}
 
 /**
  * Feature-domain pitch shift for utterance-stats features: item i's statistics with
  * `melWarp = 2^(semitones/12)`. The unwarped log-mel + pitch track of each file are computed once
  * and kept in memory (up to 4000 files per process), so each augmented copy costs only the statistics.
+ * With a `channel` draw the item's audio first goes through data/augment's `applyChannel` (babble
+ * is made from the other items' audio), and its inputs are computed afresh.
  */
-export function utteranceWarpSource(items: readonly { path: string }[], params: FeatureParams): PitchShiftSource {
+export function utteranceWarpSource(items: readonly { path: string }[], params: FeatureParams, cacheDir: string | null = defaultCacheDir()): PitchShiftSource {
   const base = { ...params, melWarp: 1 };
   const key = featureKey(base);
-  return async (index, semitones) => {
+  const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
+  return async (index, semitones, channel) => {
     const item = items[index];
     if (!item) throw new Error(`utteranceWarpSource: no item ${index}`);
+    const warp = { ...base, melWarp: 2 ** (semitones / 12) };
+    if (channel) {
+      const rng = createRng(channel.seed);
+      // babble comes from other items of this (training) list only, never from elsewhere
+      const poolPaths: string[] = [];
+      if (channel.aug.babble && items.length > 1) {
+        for (let t = 0; t < 8; t++) {
+          const j = rng.int(items.length);
+          if (j !== index) poolPaths.push((items[j] as { path: string }).path);
+        }
+      }
+      const ck = cache ? cacheKey(sha256Hex(`${resolve(item.path)}|channel|${JSON.stringify(channel.aug)}|${channel.seed}|${semitones}|${poolPaths.map((p) => resolve(p)).join('|')}`), base) : null;
+      const hit = ck ? cache!.get(ck) : undefined;
+      if (hit) return hit;
+      const audio = await audioAtRate(item.path, params);
+      const pool = await Promise.all(poolPaths.map(async (p) => (await audioAtRate(p, params)).samples));
+      const samples = applyChannel(audio.samples, audio.sampleRate, channel.aug, rng, pool);
+      const spec = utteranceFeatures(utteranceInputs({ ...audio, samples }, base), warp);
+      if (ck) cache!.put(ck, spec);
+      return spec;
+    }
     const k = `${resolve(item.path)}|${key}`;
     let inputs = utteranceMemo.get(k);
     if (!inputs) {
@@ -91,7 +134,7 @@ export function utteranceWarpSource(items: readonly { path: string }[], params: 
       if (utteranceMemo.size >= 4000) utteranceMemo.clear();
       utteranceMemo.set(k, inputs);
     }
-    return utteranceFeatures(inputs, { ...base, melWarp: 2 ** (semitones / 12) });
+    return utteranceFeatures(inputs, warp);
   };
 }
 

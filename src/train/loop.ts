@@ -21,6 +21,7 @@ import { createRng, type Rng } from '../util/rng.js';
 import { lineChart } from '../util/plot/index.js';
 import { argmax, evaluatePredictions, type ConfusionMatrix } from '../eval/metrics.js';
 import type { Recipe } from './recipes.js';
+import type { ChannelAugment } from '../data/augment.js';
 import { lengthBucketedBatches } from './batches.js';
 import { featureStandardization } from './standardization.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -173,8 +174,17 @@ export function prepareInput(s: Spectrogram, recipe: Recipe): Spectrogram {
   return recipe.input.mode === 'resized' ? resizeFrames(n, recipe.input.frames) : n;
 }
 
-/** Features of training item `index` after shifting its audio by `semitones` (waveform pitch shift). */
-export type PitchShiftSource = (index: number, semitones: number) => Promise<Spectrogram>;
+/** A channel augmentation to apply to the audio before features, drawn from the generator seeded with `seed`. */
+export interface ChannelDraw {
+  aug: ChannelAugment;
+  seed: string;
+}
+
+/**
+ * Features of training item `index` after shifting its audio by `semitones` (waveform pitch shift,
+ * or a mel-axis / F0 warp for utterance statistics) and, when given, passing it through `channel`.
+ */
+export type PitchShiftSource = (index: number, semitones: number, channel?: ChannelDraw) => Promise<Spectrogram>;
 
 /**
  * Expands training data with the recipe's offline augmented copies (originals first).
@@ -187,8 +197,8 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
   const useWave = aug.pitchShift === 'waveform' && pitchSource !== undefined;
   const rng = createRng(`${seed}/offline`);
   const warp = aug.melWarp;
-  if (warp !== undefined && !pitchSource) {
-    throw new SerError('train/no-audio', `recipe '${recipe.name}': offlineAugment.melWarp recomputes features from the audio and needs a pitchSource (train with the corpus files)`);
+  if ((warp !== undefined || aug.channel) && !pitchSource) {
+    throw new SerError('train/no-audio', `recipe '${recipe.name}': offlineAugment.melWarp / channel recompute features from the audio and need a pitchSource (train with the corpus files)`);
   }
   const fmax = recipe.features.fmax ?? 8000;
   const specs = [...data.specs];
@@ -196,9 +206,16 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
   const ids = data.ids ? [...data.ids] : undefined;
   for (let c = 0; c < aug.copies; c++) {
     for (let i = 0; i < data.specs.length; i++) {
-      if (warp !== undefined && pitchSource) {
-        // feature-domain warp: factor U(1 − w, 1 + w), passed as semitones; the source recomputes the features
-        specs.push(await pitchSource(i, 12 * Math.log2(rng.uniform(1 - warp, 1 + warp))));
+      if ((warp !== undefined || aug.channel) && pitchSource) {
+        // feature-domain warp: factor U(1 − w, 1 + w), passed as semitones; the source recomputes the features,
+        // after the channel augmentation (if any) drawn from its own seeded stream
+        // with a channel, every copy's draws come from a generator named by the item's id (its file), so the
+        // same file gets the same copies in every fold and the source can cache them
+        const id = data.ids?.[i] ?? String(i);
+        const r = aug.channel ? createRng(`${seed}/offline/${c}/${id}`) : rng;
+        const semitones = warp !== undefined ? 12 * Math.log2(r.uniform(1 - warp, 1 + warp)) : 0;
+        const channel = aug.channel ? { aug: aug.channel, seed: `${seed}/channel/${c}/${id}` } : undefined;
+        specs.push(await pitchSource(i, semitones, channel));
       } else {
         specs.push(await augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax, useWave ? (st) => pitchSource(i, st) : undefined));
       }

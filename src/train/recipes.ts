@@ -5,6 +5,7 @@
  * mixup, normalisation and early stopping. The training loop (`loop.ts`) is generic and only
  * reads these fields; a new experiment is a new object, not new code.
  */
+import type { ChannelAugment } from '../data/augment.js';
 import type { FeatureParams } from '../features/params.js';
 import { SerError } from '../util/errors.js';
 
@@ -49,6 +50,12 @@ export interface OfflineAugment {
    * warp factor uniform in [1 − melWarp, 1 + melWarp] (utterance-stats features).
    */
   melWarp?: number;
+  /**
+   * Channel augmentation of each copy's audio before its features are recomputed (telephone,
+   * codec band-limits, lower rates, EQ, gain, coloured noise, babble, room reverberation):
+   * data/augment's `applyChannel`, each op with its own probability.
+   */
+  channel?: ChannelAugment;
 }
 
 /** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */
@@ -215,6 +222,44 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     epochs: 20,
     optimizer: { name: 'adam', weightDecay: 0, schedule: 'constant', warmupEpochs: 0 },
     offlineAugment: { copies: 4, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12 },
+    onlineAugment: null,
+    mixup: null,
+    labelSmoothing: 0,
+    earlyStopping: { patience: null, monitor: 'uar' },
+    valFraction: 0,
+  },
+  'ser-robust': {
+    name: 'ser-robust',
+    description:
+      'ser-stats made for audio as it arrives: every input resampled to 16 kHz (the same 46 ms window and 11.6 ms hop as the ' +
+      "study's 2048/512 at 44.1 kHz), and each of the 4 offline copies passed through a random channel before its features are " +
+      'recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, telephone line, ' +
+      'codec-like band limits, lower recording rates, gain — on top of the mel-axis + F0 warp.',
+    arch: 'ser-mlp',
+    archOptions: { hidden: 64, inputDropout: 0.2, dropout: 0.5, standardize: true },
+    features: {
+      sampleRate: 16000, nFft: 1024, winLength: 743, hopLength: 186, fmax: 8000,
+      preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95',
+    },
+    input: { mode: 'variable', frames: 1 },
+    normalization: 'none',
+    batchSize: 64,
+    lr: 0.003,
+    epochs: 20,
+    optimizer: { name: 'adam', weightDecay: 0, schedule: 'constant', warmupEpochs: 0 },
+    offlineAugment: {
+      copies: 4, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12,
+      channel: {
+        reverb: { p: 0.3, rt60: [0.2, 1.0], wet: [0.2, 0.6] },
+        eq: { p: 0.4 },
+        noise: { p: 0.3, snrDb: [5, 30], exponent: [0, 2] },
+        babble: { p: 0.2, snrDb: [5, 25], talkers: [3, 7] },
+        telephone: { p: 0.15, jitter: 0.1 },
+        codec: { p: 0.15, cutoffHz: [3500, 7500] },
+        resample: { p: 0.15, rates: [8000, 11025, 12000] },
+        gain: { p: 0.3, maxDb: 20 },
+      },
+    },
     onlineAugment: null,
     mixup: null,
     labelSmoothing: 0,

@@ -20,6 +20,7 @@ const HOP_SEC = 1.5;
 interface Result {
   emotion: string;
   probabilities: Record<string, number>;
+  confidence?: number;
   durationSec: number;
   timeline?: TimelineWindow[];
   mode: 'browser' | 'server';
@@ -87,15 +88,16 @@ async function decode(bytes: Uint8Array, name: string): Promise<AudioData> {
 async function predictInBrowser(audio: AudioData): Promise<Result> {
   const c = clf ?? (await ready);
   if (!c) throw new SerError('model/unavailable', 'the model is not loaded in the browser; use server mode');
-  const p = await c.predictAudio(audio);
+  const p = await c.predictAudio(audio, { minConfidence: minConfidence() });
   const r: Result = { ...p, mode: 'browser' };
   if (p.durationSec > TIMELINE_MIN_SEC) r.timeline = await c.predictTimeline(audio, { segmentSec: SEGMENT_SEC, hopSec: HOP_SEC });
   return r;
 }
 
 async function predictOnServer(bytes: Uint8Array, name: string, durationSec: number | null): Promise<Result> {
-  const q = durationSec === null || durationSec > TIMELINE_MIN_SEC ? `?segments=${SEGMENT_SEC}&hop=${HOP_SEC}` : '';
-  const res = await fetch(`/api/predict${q}`, {
+  const params = new URLSearchParams({ minConfidence: String(minConfidence()) });
+  if (durationSec === null || durationSec > TIMELINE_MIN_SEC) { params.set('segments', String(SEGMENT_SEC)); params.set('hop', String(HOP_SEC)); }
+  const res = await fetch(`/api/predict?${params}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', 'x-filename': encodeURIComponent(name) },
     body: new Uint8Array(bytes),
@@ -104,6 +106,12 @@ async function predictOnServer(bytes: Uint8Array, name: string, durationSec: num
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   if (body.timeline && body.durationSec <= TIMELINE_MIN_SEC) delete body.timeline;
   return { ...body, mode: 'server' };
+}
+
+/** The "Min. confidence" field: below it the answer is "uncertain" (0 = always a label). */
+function minConfidence(): number {
+  const v = Number($<HTMLInputElement>('min-confidence').value);
+  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
 }
 
 function show(result: Result, audio: AudioData | null): void {
@@ -119,6 +127,7 @@ function show(result: Result, audio: AudioData | null): void {
   $('meta').innerHTML = '';
   $('meta').append(
     `${result.durationSec.toFixed(2)} s`,
+    ...(result.confidence !== undefined ? [` · confidence ${(result.confidence * 100).toFixed(0)}%`] : []),
     document.createElement('br'),
     result.mode === 'browser' ? `computed in your browser (${backendName()})` : 'computed on the server',
   );

@@ -3,6 +3,12 @@
  * its own (exactly like `ser predict`) and scores the predictions: accuracy, UAR, macro F1 and the
  * confusion matrix (rows = true labels). Files that cannot be read are reported on stderr and left
  * out of n. Without --model the bundled `models/default/` is used.
+ *
+ * `--conditions [LIST]` scores the same files re-made as real audio arrives (16/48 kHz, telephone,
+ * MP3, noise, babble, reverberation, quiet; eval/conditions.ts): accuracy, UAR and ECE per condition.
+ * With `--loso --recipe NAME` the recipe is trained leave-one-speaker-out and the matrix is
+ * for the held-out speakers (eval/robustness.ts); `--out DIR` writes report.json, REPORT.md and
+ * reliability diagrams.
  */
 import type { Command } from 'commander';
 import { Classifier, defaultModelDir } from '../../infer/classifier.js';
@@ -10,6 +16,16 @@ import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { evaluatePredictions, type Evaluation } from '../../eval/metrics.js';
 import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
+import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
+import { losoRobustness, modelRobustness, robustnessTable, type RobustnessReport } from '../../eval/robustness.js';
+import { applyTemperature } from '../../model/calibration.js';
+import { featureParams } from '../../features/params.js';
+import { getRecipe, recipeNames } from '../../train/recipes.js';
+import { labelNamesOf } from '../../train/dataset.js';
+import { lineChart } from '../../util/plot/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { join } from 'node:path';
+import { intFlag } from './train.js';
 
 /** The JSON object `ser evaluate --json` prints. */
 export interface EvaluateReport {
@@ -29,6 +45,12 @@ interface EvaluateFlags {
   json?: boolean;
   format?: string;
   progress: boolean;
+  conditions?: string | true;
+  loso?: boolean;
+  recipe?: string;
+  seeds?: number;
+  out?: string;
+  cache?: string;
 }
 
 export function register(program: Command): void {
@@ -40,7 +62,21 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object {n, accuracy, uar, macroF1, labels, confusion}')
     .option('--format <name>', 'corpus format (default: auto-detect)')
     .option('--no-progress', 'no progress bar')
+    .option('--conditions [list]', `score under test conditions (comma-separated, default all): ${CONDITIONS.join(', ')}`)
+    .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
+    .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
+    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso)', intFlag('seeds'), 1)
+    .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
+    .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
+    .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
     .action(async (flags: EvaluateFlags) => {
+      if (flags.conditions !== undefined) {
+        const r = await runConditions(flags);
+        if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
+        else process.stdout.write(robustnessTable(r));
+        return;
+      }
+      if (flags.loso) throw new SerError('cli/bad-option', '--loso needs --conditions');
       const report = await runEvaluate(flags);
       const { skipped: _skipped, ...json } = report;
       if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
@@ -99,4 +135,58 @@ export function formatReport(r: EvaluateReport): string {
     ...r.confusion.map((row, i) => (r.labels[i] as string).padEnd(w0) + row.map((v) => String(v).padStart(w)).join('')),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The body of `ser evaluate --conditions`: one model's matrix, or (with --loso) the recipe's unseen-speaker matrix. */
+export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
+  const conditions = parseConditions(flags.conditions ?? true);
+  const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
+  for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
+  const log = (line: string) => process.stderr.write(line + '\n');
+  let report: RobustnessReport;
+  if (flags.loso) {
+    const recipe = getRecipe(flags.recipe ?? 'ser-robust');
+    const params = featureParams(recipe.features);
+    const labels = labelNamesOf(corpus.items);
+    const speakers = new Set(corpus.items.map((i) => i.speaker));
+    if (speakers.size < 2 || [...speakers].some((s) => s === undefined || s === null)) {
+      throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
+    }
+    report = await losoRobustness(corpus.items, labels, params, {
+      recipe, conditions, seeds: flags.seeds ?? 1, progress: flags.progress !== false, onLog: log,
+      ...(flags.cache ? { cacheDir: flags.cache } : {}),
+    });
+  } else {
+    const clf = await Classifier.load(flags.model ?? defaultModelDir());
+    const t = clf.temperature;
+    report = await modelRobustness(corpus.items, clf.labels, conditions, async (audio) => {
+      const raw = await clf.rawProbabilitiesOf(clf.features(audio));
+      return { raw, probs: applyTemperature(raw, t) };
+    }, t, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
+  }
+  if (flags.out) await writeRobustnessReport(flags.out, report);
+  return report;
+}
+
+/** report.json, REPORT.md (the table) and one reliability diagram per condition (SVG). */
+export async function writeRobustnessReport(dir: string, r: RobustnessReport): Promise<void> {
+  await writeJsonAtomic(join(dir, 'report.json'), r);
+  const figs: string[] = [];
+  for (const c of r.conditions) {
+    const used = c.reliability.filter((b) => b.count > 0);
+    const svg = lineChart(
+      [
+        { name: 'perfect', x: [0, 1], y: [0, 1], dashed: true },
+        { name: 'accuracy', x: used.map((b) => b.confidence), y: used.map((b) => b.accuracy) },
+      ],
+      { title: `Reliability: ${c.condition} (ECE ${c.ece.toFixed(3)})`, xLabel: 'confidence (top probability)', yLabel: 'accuracy', yRange: [0, 1], markers: true },
+    );
+    const f = `figures/reliability-${c.condition}.svg`;
+    await writeFileAtomic(join(dir, f), svg);
+    figs.push(`![${c.condition}](${f})`);
+  }
+  const head = r.mode === 'loso'
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted temperature; temperature over all folds ${r.temperature.toFixed(3)}.`
+    : `One model, temperature ${r.temperature.toFixed(3)}.`;
+  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${figs.join('\n')}\n`);
 }

@@ -26,13 +26,20 @@ function parseSeconds(name: string) {
   };
 }
 
+function parseConfidence(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new SerError('cli/bad-option', `--min-confidence must be a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
 function human(line: PredictLine): string {
   if (line.error) return `${line.file}: ERROR ${line.error}`;
   const probs = Object.entries(line.probabilities ?? {})
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
     .join('  ');
-  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s)  ${probs}`;
+  const conf = line.confidence !== undefined ? `, confidence ${(line.confidence * 100).toFixed(0)}%` : '';
+  let s = `${line.file}: ${line.emotion} (${line.durationSec?.toFixed(2)} s${conf})  ${probs}`;
   for (const w of line.timeline ?? []) {
     s += `\n  ${w.start.toFixed(2)}–${w.end.toFixed(2)} s  ${w.silent ? '(silence)' : w.emotion}`;
   }
@@ -45,14 +52,15 @@ export function register(program: Command): void {
     .description('predict the emotion of audio files (folders expand to the audio files inside; glob patterns and manifests for archives)')
     .argument('[files...]', 'audio files, directories or quoted glob patterns')
     .option('--model <dir>', 'model folder (default: the bundled models/default)')
-    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","durationSec"} or {"file","error"}')
+    .option('--json', 'one JSON line per input: {"file","emotion","probabilities","confidence","durationSec"} or {"file","error"}')
     .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', parseSeconds('segments'))
-    .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'));
-  addBatchOptions(cmd).action(async (files: string[], opts: BatchFlags & { model?: string; json?: boolean; segments?: number; hop?: number }) => {
+    .option('--hop <sec>', 'hop between timeline windows (default: the window length)', parseSeconds('hop'))
+    .option('--min-confidence <p>', 'answer "uncertain" when the top (calibrated) probability is below p (0–1)', parseConfidence, 0);
+  addBatchOptions(cmd).action(async (files: string[], opts: BatchFlags & { model?: string; json?: boolean; segments?: number; hop?: number; minConfidence: number }) => {
     if (opts.hop !== undefined && opts.segments === undefined) {
       throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
     }
-    const predictOptions = opts.segments ? { segments: opts.segments, hop: opts.hop ?? opts.segments } : {};
+    const predictOptions = { minConfidence: opts.minConfidence, ...(opts.segments ? { segments: opts.segments, hop: opts.hop ?? opts.segments } : {}) };
     const summary = await runPredictBatch(files, opts, opts.model, predictOptions, opts.json ? undefined : (l) => human(l as PredictLine));
     process.exitCode = summary.failed > 0 ? 1 : 0;
   });

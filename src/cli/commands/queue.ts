@@ -44,13 +44,18 @@ export function register(program: Command): void {
     .option('--chunk <n>', 'inputs per chunk (one queue job)', positiveInt('chunk'), 50)
     .option('--segments <sec>', 'also predict a timeline of windows of this many seconds', seconds('segments'))
     .option('--hop <sec>', 'hop between timeline windows (default: the window length)', seconds('hop'))
-    .action(async (files: string[], o: { redis: string; queue: string; manifest?: string; shard?: string; chunk: number; segments?: number; hop?: number }) => {
+    .option('--min-confidence <p>', 'answer "uncertain" when the top (calibrated) probability is below p (0–1)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1) throw new SerError('cli/bad-option', `--min-confidence must be a number between 0 and 1, got "${v}"`);
+      return n;
+    }, 0)
+    .action(async (files: string[], o: { redis: string; queue: string; manifest?: string; shard?: string; chunk: number; segments?: number; hop?: number; minConfidence: number }) => {
       if (o.hop !== undefined && o.segments === undefined) throw new SerError('cli/bad-option', '--hop needs --segments (the timeline window length)');
       const spec = inputSpec(files, { manifest: o.manifest, shard: o.shard });
       if (o.shard !== undefined) parseShard(o.shard);
       const q = await openQueue(ref(o));
       try {
-        const r = await enqueue(q, batchInputs(spec), o.chunk, o.segments ? { segments: o.segments, hop: o.hop ?? o.segments } : {});
+        const r = await enqueue(q, batchInputs(spec), o.chunk, { minConfidence: o.minConfidence, ...(o.segments ? { segments: o.segments, hop: o.hop ?? o.segments } : {}) });
         console.log(`queued ${r.inputs} inputs in ${r.chunks} chunks${r.chunks ? ` (chunk-${r.firstChunk} … chunk-${r.firstChunk + r.chunks - 1})` : ''} on "${o.queue}"`);
       } finally {
         await q.close();

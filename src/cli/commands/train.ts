@@ -10,7 +10,8 @@ import { carveValidation } from '../../data/splits.js';
 import { featureParams, type FeatureParams } from '../../features/params.js';
 import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '../../train/dataset.js';
 import { train, CHECKPOINT_FILE } from '../../train/loop.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { RobustnessReport } from '../../eval/robustness.js';
 import { join } from 'node:path';
 import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
@@ -64,6 +65,7 @@ interface TrainFlags {
   cache?: string;
   features?: Record<string, unknown>;
   archOptions?: Record<string, unknown>;
+  robustness?: string;
   progress: boolean;
 }
 
@@ -88,6 +90,7 @@ export function register(program: Command): void {
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .option('--features <json>', 'feature parameter overrides as JSON, e.g. \'{"nMels": 64}\'', jsonFlag('features'))
     .option('--arch-options <json>', 'architecture option overrides as JSON, e.g. \'{"channels": [8, 16, 32]}\'', jsonFlag('arch-options'))
+    .option('--robustness <report.json>', 'the same recipe\'s leave-one-speaker-out report (`ser evaluate --conditions --loso --out DIR`): stores its temperature as the model\'s calibration and its matrix as the unseen-speaker estimate')
     .option('--no-progress', 'no progress bars')
     .action(async (flags: TrainFlags) => {
       await runTrain(flags);
@@ -106,6 +109,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.archOptions) recipe.archOptions = { ...recipe.archOptions, ...flags.archOptions };
   if (flags.features) recipe.features = { ...recipe.features, ...(flags.features as Partial<FeatureParams>) };
   const params = featureParams(recipe.features);
+  const robust = flags.robustness ? robustnessMetadata(flags.robustness, recipe.name) : {};
 
   const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
@@ -140,6 +144,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     threads: flags.threads,
     backend: flags.backend,
     metadata: {
+      ...robust,
       featureParams: params,
       data: {
         root: corpus.root,
@@ -159,4 +164,36 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
       `\nmodel folder: ${flags.out}\n`,
   );
   result.trainer.dispose();
+}
+
+/**
+ * Metadata from a leave-one-speaker-out robustness report of the same recipe: `calibration` (its
+ * temperature, fitted on out-of-fold predictions of held-out speakers) and
+ * `metrics.unseenSpeakerEstimate` (the matrix: what a speaker the model never heard should expect).
+ */
+export function robustnessMetadata(path: string, recipeName: string): Record<string, unknown> {
+  let r: RobustnessReport;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as RobustnessReport;
+  } catch (e) {
+    throw new SerError('cli/bad-option', `--robustness ${path}: cannot read the report (${(e as Error).message})`);
+  }
+  if (r.mode !== 'loso' || !Array.isArray(r.conditions) || !(r.temperature > 0)) {
+    throw new SerError('cli/bad-option', `--robustness ${path}: not a leave-one-speaker-out report of \`ser evaluate --conditions --loso\``);
+  }
+  if (r.recipe !== recipeName) {
+    throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipeName}'`);
+  }
+  return {
+    calibration: { method: 'temperature', temperature: r.temperature, fittedOn: `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)` },
+    metrics: {
+      unseenSpeakerEstimate: {
+        note: 'Not a score of this model (it was trained on every speaker): the same recipe evaluated leave-one-speaker-out, each file classified on its own; accuracy and UAR are means over the held-out speakers, ECE after calibration.',
+        protocol: 'leave-one-speaker-out',
+        recipe: r.recipe,
+        seeds: r.seeds,
+        conditions: Object.fromEntries(r.conditions.map((c) => [c.condition, { accuracy: c.accuracy, accuracyStd: c.accuracyStd, uar: c.uar, ece: c.ece }])),
+      },
+    },
+  };
 }

@@ -1,0 +1,208 @@
+/**
+ * Test conditions: the same recordings as real audio arrives — other sample rates, a telephone
+ * line, a low-bitrate MP3, noise, babble, a reverberant room, a quiet microphone. Each condition
+ * is one deterministic function of (audio, seed) so every model is scored on identical inputs.
+ *
+ * They are built on purpose with other tools than training's augmentation (data/augment.ts), so a
+ * model is not scored on its own training distortions: telephone and MP3 go through `sox` (G.711
+ * μ-law at 8 kHz with sox's own band-pass, the LAME encoder), pink noise comes from Paul Kellet's
+ * filter (training shapes noise in the frequency domain), reverberation from an image-source
+ * shoebox room (training uses exponentially decaying noise). Babble is other speakers' utterances.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAudio } from '../audio/load.js';
+import { resample } from '../audio/resample.js';
+import type { AudioData } from '../audio/types.js';
+import { encodeWav } from '../audio/wav.js';
+import { babble, convolve, gain, mixAtSnr, telephone } from '../data/augment.js';
+import { SerError } from '../util/errors.js';
+import { createRng, type Rng } from '../util/rng.js';
+
+/** Every condition `ser evaluate --conditions` knows, in report order. */
+export const CONDITIONS = ['original', '16k', '48k', 'telephone', 'mp3-64k', 'pink-10db', 'babble-10db', 'reverb-0.5s', 'quiet-30db'] as const;
+export type ConditionName = (typeof CONDITIONS)[number];
+
+/** One line per condition, for help texts and reports. */
+export const CONDITION_DESCRIPTIONS: Record<ConditionName, string> = {
+  original: 'the file as it is',
+  '16k': 'resampled to 16 kHz',
+  '48k': 'resampled to 48 kHz',
+  telephone: 'telephone line: 300–3400 Hz, 8 kHz, G.711 μ-law (sox)',
+  'mp3-64k': 'MP3 at 64 kbit/s (sox + LAME), decoded again',
+  'pink-10db': 'pink noise at 10 dB SNR',
+  'babble-10db': 'babble of 6 other speakers\' utterances at 10 dB SNR',
+  'reverb-0.5s': 'a 6 × 4.5 × 3 m room, RT60 ≈ 0.5 s (image-source impulse response)',
+  'quiet-30db': '30 dB quieter',
+};
+
+/** What a condition may need besides the audio. */
+export interface ConditionContext {
+  /** Seeds the condition's random parts (noise, babble choice); use one per file. */
+  seed: string;
+  /** Other speakers' utterances (mono samples at any rate, used as babble). */
+  babblePool?: readonly Float32Array[];
+}
+
+let soxChecked: boolean | null = null;
+/** Whether `sox` with MP3 support is on the PATH (telephone and MP3 conditions need it). */
+export function hasSox(): boolean {
+  if (soxChecked === null) {
+    const r = spawnSync('sox', ['-h'], { encoding: 'utf8' });
+    soxChecked = r.status === 0 && /mp3/i.test(r.stdout ?? '');
+  }
+  return soxChecked;
+}
+
+/** The conditions that can be built on this machine (all but telephone and MP3 without sox). */
+export function availableConditions(): ConditionName[] {
+  return CONDITIONS.filter((c) => (c !== 'telephone' && c !== 'mp3-64k') || hasSox());
+}
+
+/** Checks names against `CONDITIONS`; 'all' means every available one. */
+export function parseConditions(spec: string | true): ConditionName[] {
+  if (spec === true || spec === 'all') return availableConditions();
+  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(CONDITIONS as readonly string[]).includes(n)) {
+      throw new SerError('eval/unknown-condition', `unknown condition '${n}' (known: ${CONDITIONS.join(', ')})`);
+    }
+    if ((n === 'telephone' || n === 'mp3-64k') && !hasSox()) {
+      throw new SerError('eval/no-sox', `condition '${n}' needs sox with MP3 support (Debian: apt-get install sox libsox-fmt-mp3)`);
+    }
+  }
+  return names as ConditionName[];
+}
+
+function viaSox(audio: AudioData, outExt: string, outArgs: string[], effects: string[]): Promise<AudioData> {
+  const dir = mkdtempSync(join(tmpdir(), 'ser-cond-'));
+  try {
+    const src = join(dir, 'in.wav');
+    const dst = join(dir, `out.${outExt}`);
+    writeFileSync(src, encodeWav(audio.samples, audio.sampleRate, { encoding: 'float32' }));
+    execFileSync('sox', ['-q', src, ...outArgs, dst, ...effects], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return decodeAudio(new Uint8Array(readFileSync(dst)), audio.source);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Pink noise (−3 dB/octave) by Paul Kellet's refined filter of white noise, unit RMS. */
+export function pinkNoiseKellet(n: number, rng: Rng): Float32Array {
+  const out = new Float32Array(n);
+  let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const w = rng.normal();
+    b0 = 0.99886 * b0 + w * 0.0555179;
+    b1 = 0.99332 * b1 + w * 0.0750759;
+    b2 = 0.969 * b2 + w * 0.153852;
+    b3 = 0.8665 * b3 + w * 0.3104856;
+    b4 = 0.55 * b4 + w * 0.5329522;
+    b5 = -0.7616 * b5 - w * 0.016898;
+    const v = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362;
+    b6 = w * 0.115926;
+    out[i] = v;
+    ss += v * v;
+  }
+  const r = Math.sqrt(ss / Math.max(1, n));
+  if (r > 0) for (let i = 0; i < n; i++) out[i] = out[i]! / r;
+  return out;
+}
+
+/**
+ * Impulse response of a shoebox room by the image-source method (Allen & Berkley 1979): every
+ * mirror image of the source up to the reverberation time adds a delayed pulse attenuated by
+ * 1/distance and the walls' reflection coefficient per bounce. The wall absorption comes from
+ * Sabine's formula for the wanted RT60. Normalised to a direct path of 1.
+ */
+export function imageSourceRir(
+  sr: number,
+  rt60: number,
+  room: [number, number, number] = [6, 4.5, 3],
+  source: [number, number, number] = [1.7, 1.3, 1.6],
+  mic: [number, number, number] = [4.2, 3.1, 1.2],
+): Float32Array {
+  const c = 343;
+  const [Lx, Ly, Lz] = room;
+  const V = Lx * Ly * Lz;
+  const S = 2 * (Lx * Ly + Lx * Lz + Ly * Lz);
+  const alpha = Math.min(0.99, (0.161 * V) / (S * rt60));
+  const beta = Math.sqrt(1 - alpha);
+  const n = Math.ceil(rt60 * sr);
+  const h = new Float64Array(n + 2);
+  const maxDist = c * rt60;
+  const N = [Math.ceil(maxDist / (2 * Lx)) + 1, Math.ceil(maxDist / (2 * Ly)) + 1, Math.ceil(maxDist / (2 * Lz)) + 1];
+  const d0 = Math.hypot(source[0] - mic[0], source[1] - mic[1], source[2] - mic[2]);
+  const coord = (axis: number, m: number, q: number): [number, number] => {
+    // image coordinate along one axis and its number of wall reflections
+    const L = room[axis]!, s = source[axis]!;
+    const pos = q === 0 ? 2 * m * L + s : 2 * m * L - s;
+    const refl = q === 0 ? Math.abs(2 * m) : Math.abs(2 * m - 1);
+    return [pos - mic[axis]!, refl];
+  };
+  for (let mx = -N[0]!; mx <= N[0]!; mx++) for (let qx = 0; qx < 2; qx++) {
+    const [dx, rx] = coord(0, mx, qx);
+    for (let my = -N[1]!; my <= N[1]!; my++) for (let qy = 0; qy < 2; qy++) {
+      const [dy, ry] = coord(1, my, qy);
+      for (let mz = -N[2]!; mz <= N[2]!; mz++) for (let qz = 0; qz < 2; qz++) {
+        const [dz, rz] = coord(2, mz, qz);
+        const d = Math.hypot(dx, dy, dz);
+        if (d > maxDist) continue;
+        const t = ((d - d0) / c) * sr;
+        const i = Math.floor(t);
+        if (i < 0 || i >= n) continue;
+        const a = Math.pow(beta, rx + ry + rz) * (d0 / d);
+        const f = t - i;
+        h[i] = h[i]! + a * (1 - f);
+        h[i + 1] = h[i + 1]! + a * f;
+      }
+    }
+  }
+  return Float32Array.from(h.subarray(0, n));
+}
+
+const rirCache = new Map<string, Float32Array>();
+
+/** `audio` under condition `name` (a new AudioData; `original` returns the input). */
+export async function applyCondition(name: ConditionName, audio: AudioData, ctx: ConditionContext): Promise<AudioData> {
+  const rng = createRng(`${ctx.seed}/${name}`);
+  const sr = audio.sampleRate;
+  const y = audio.samples;
+  switch (name) {
+    case 'original':
+      return audio;
+    case '16k':
+      return { ...audio, samples: resample(y, sr, 16000), sampleRate: 16000 };
+    case '48k':
+      return { ...audio, samples: resample(y, sr, 48000), sampleRate: 48000 };
+    case 'telephone':
+      if (!hasSox()) return { ...audio, samples: telephone(y, sr), sampleRate: sr };
+      return viaSox(audio, 'wav', ['-r', '8000', '-e', 'u-law', '-b', '8'], ['sinc', '300-3400']);
+    case 'mp3-64k':
+      if (!hasSox()) throw new SerError('eval/no-sox', 'the mp3-64k condition needs sox with MP3 support (Debian: apt-get install sox libsox-fmt-mp3)');
+      return viaSox(audio, 'mp3', ['-C', '64'], []);
+    case 'pink-10db':
+      return { ...audio, samples: mixAtSnr(y, pinkNoiseKellet(y.length, rng), 10) };
+    case 'babble-10db': {
+      const pool = (ctx.babblePool ?? []).filter((p) => p.length > 0);
+      if (pool.length === 0) throw new SerError('eval/no-babble', 'the babble-10db condition needs other utterances to make babble from');
+      return { ...audio, samples: mixAtSnr(y, babble(pool, y.length, 6, rng), 10) };
+    }
+    case 'reverb-0.5s': {
+      const key = `${sr}`;
+      let h = rirCache.get(key);
+      if (!h) rirCache.set(key, (h = imageSourceRir(sr, 0.5)));
+      const wet = convolve(y, h);
+      let p0 = 0, p1 = 0;
+      for (let i = 0; i < y.length; i++) { p0 = Math.max(p0, Math.abs(y[i]!)); p1 = Math.max(p1, Math.abs(wet[i]!)); }
+      const g = p1 > 0 ? p0 / p1 : 1;
+      for (let i = 0; i < wet.length; i++) wet[i] = wet[i]! * g;
+      return { ...audio, samples: wet };
+    }
+    case 'quiet-30db':
+      return { ...audio, samples: gain(y, -30) };
+  }
+}

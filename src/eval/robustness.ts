@@ -1,0 +1,353 @@
+/**
+ * Robustness evaluation: accuracy, UAR and expected calibration error of a model under every test
+ * condition (eval/conditions.ts), either for one trained model on a labelled folder, or inside
+ * leave-one-speaker-out (LOSO) so the figures are unseen-speaker figures:
+ *
+ * - each fold trains the recipe (`seeds` models, probabilities averaged) on the other speakers and
+ *   classifies each held-out file on its own, under every condition;
+ * - the temperature is cross-fitted: fold k's temperature is fitted on the out-of-fold
+ *   predictions of the OTHER folds' held-out speakers (original audio plus one copy through the
+ *   recipe's training channel augmentation — never a test condition), so no test speaker's labels
+ *   ever reach its own calibration; the temperature fitted on all folds is the one a bundled model stores;
+ * - nothing is selected on the test speaker: the recipe is fixed before the run.
+ */
+import { resolve } from 'node:path';
+import { readAudioBytes, decodeAudio } from '../audio/load.js';
+import { resample } from '../audio/resample.js';
+import type { AudioData } from '../audio/types.js';
+import type { CorpusItem } from '../data/corpus.js';
+import { applyChannel } from '../data/augment.js';
+import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
+import { extractFeatures } from '../features/pipeline.js';
+import type { FeatureParams } from '../features/params.js';
+import type { Spectrogram } from '../features/types.js';
+import { applyTemperature, fitTemperature } from '../model/calibration.js';
+import { prepareInput, train, type TrainerLike } from '../train/loop.js';
+import type { Recipe } from '../train/recipes.js';
+import { defaultCacheDir, pitchShiftSource, toLabeledSpecs } from '../train/dataset.js';
+import { describeError } from '../util/errors.js';
+import { createProgress } from '../util/progress.js';
+import { createRng } from '../util/rng.js';
+import { argmax, evaluatePredictions, expectedCalibrationError, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
+import { applyCondition, type ConditionName } from './conditions.js';
+
+/** Scores of one condition. */
+export interface ConditionScore {
+  condition: string;
+  n: number;
+  /** LOSO: mean over folds (± std); single model: over all files. */
+  accuracy: number;
+  accuracyStd?: number;
+  uar: number;
+  uarStd?: number;
+  macroF1: number;
+  /** Expected calibration error of the calibrated probabilities (pooled over folds), 15 bins. */
+  ece: number;
+  /** ECE of the raw (uncalibrated) probabilities. */
+  eceRaw: number;
+  /** Mean top probability (calibrated). */
+  meanConfidence: number;
+  perFold?: Array<{ fold: string; n: number; accuracy: number; uar: number }>;
+  reliability: ReliabilityBin[];
+}
+
+export interface RobustnessReport {
+  mode: 'model' | 'loso';
+  labels: string[];
+  conditions: ConditionScore[];
+  /** The temperature applied (single model: the model's own; LOSO: fitted on all folds' out-of-fold predictions). */
+  temperature: number;
+  /** LOSO: each fold's cross-fitted temperature. */
+  foldTemperatures?: Record<string, number>;
+  recipe?: string;
+  seeds?: number;
+  files: number;
+  skipped: number;
+  seconds: number;
+}
+
+/** A labelled file with the features of every condition (null where a condition failed). */
+interface Conditioned {
+  item: CorpusItem;
+  label: number;
+  specs: Map<string, Spectrogram>;
+}
+
+const audioMemo = new Map<string, AudioData>();
+async function loadMemo(path: string): Promise<AudioData> {
+  let a = audioMemo.get(path);
+  if (!a) {
+    a = await decodeAudio(await readAudioBytes(path), path);
+    if (audioMemo.size > 2000) audioMemo.clear();
+    audioMemo.set(path, a);
+  }
+  return a;
+}
+
+export interface ConditionFeatureOptions {
+  cacheDir?: string | null;
+  progress?: boolean;
+  /** Extra feature sets: `'train-aug'` = one copy through this channel augmentation (for calibration). */
+  calibrationAugment?: Recipe['offlineAugment'];
+  onSkip?: (path: string, message: string) => void;
+}
+
+/**
+ * Features of every item under every condition (cached on disk by file content, condition and
+ * feature parameters). Babble for an item is made from other speakers' files of the same list.
+ */
+export async function conditionFeatures(
+  items: readonly CorpusItem[],
+  labels: readonly string[],
+  params: FeatureParams,
+  conditions: readonly ConditionName[],
+  opts: ConditionFeatureOptions = {},
+): Promise<{ data: Conditioned[]; skipped: number }> {
+  const cacheDir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
+  const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
+  const extra = opts.calibrationAugment?.channel ? ['train-aug'] : [];
+  const bar = createProgress({ total: items.length, label: 'conditions', unit: 'files', enabled: opts.progress !== false });
+  const out: Conditioned[] = [];
+  let skipped = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const label = labels.indexOf(item.label);
+    if (label < 0) { skipped++; opts.onSkip?.(item.path, `label '${item.label}' is not one of ${labels.join(', ')}`); bar.tick(); continue; }
+    try {
+      const bytes = await readAudioBytes(item.path);
+      const fileHash = sha256Hex(bytes);
+      const specs = new Map<string, Spectrogram>();
+      let audio: AudioData | null = null;
+      for (const cond of [...conditions, ...extra]) {
+        const key = cacheKey(sha256Hex(`${fileHash}|condition|${cond}|v1`), params);
+        let spec = cache?.get(key);
+        if (!spec) {
+          audio ??= await loadMemo(item.path);
+          const seed = `${fileHash}`;
+          let a: AudioData;
+          if (cond === 'train-aug') {
+            const rng = createRng(`${seed}/train-aug`);
+            const pool = await babblePool(items, i, rng.int(1e9), audio.sampleRate);
+            const sr = params.sampleRate ?? audio.sampleRate;
+            const base = sr === audio.sampleRate ? audio.samples : resample(audio.samples, audio.sampleRate, sr);
+            const poolAt = sr === audio.sampleRate ? pool : pool.map((p) => resample(p, audio!.sampleRate, sr));
+            a = { ...audio, samples: applyChannel(base, sr, opts.calibrationAugment!.channel!, rng, poolAt), sampleRate: sr };
+          } else {
+            const pool = cond === 'babble-10db' ? await babblePool(items, i, createRng(`${seed}/pool`).int(1e9), audio.sampleRate) : [];
+            a = await applyCondition(cond as ConditionName, audio, { seed, babblePool: pool });
+          }
+          spec = extractFeatures(a, params);
+          cache?.put(key, spec);
+        }
+        specs.set(cond, spec);
+      }
+      out.push({ item, label, specs });
+    } catch (e) {
+      skipped++;
+      opts.onSkip?.(item.path, describeError(e));
+    }
+    bar.tick();
+  }
+  bar.finish();
+  return { data: out, skipped };
+}
+
+/** Up to 8 utterances of other speakers (other files when speakers are unknown), at `rate`. */
+async function babblePool(items: readonly CorpusItem[], self: number, seed: number, rate: number): Promise<Float32Array[]> {
+  const me = items[self]!;
+  const others = items.filter((it, j) => j !== self && (me.speaker === undefined || it.speaker !== me.speaker));
+  const rng = createRng(seed);
+  const pool: Float32Array[] = [];
+  for (let t = 0; t < 8 && others.length > 0; t++) {
+    const a = await loadMemo(others[rng.int(others.length)]!.path);
+    pool.push(a.sampleRate === rate ? a.samples : resample(a.samples, a.sampleRate, rate, 'fast'));
+  }
+  return pool;
+}
+
+/** Scores per condition from probabilities (already calibrated) and the raw ones, grouped by fold. */
+function scoreConditions(
+  names: readonly string[],
+  folds: ReadonlyArray<{ fold: string; labels: number[]; probs: Map<string, Float32Array[]>; raw: Map<string, Float32Array[]> }>,
+  numClasses: number,
+): ConditionScore[] {
+  return names.map((cond) => {
+    const perFold = folds.map((f) => {
+      const pred = f.probs.get(cond)!.map(argmax);
+      const e = evaluatePredictions(f.labels, pred, numClasses);
+      return { fold: f.fold, n: e.n, accuracy: e.accuracy, uar: e.uar, macroF1: e.macroF1 };
+    });
+    const allP = folds.flatMap((f) => f.probs.get(cond)!);
+    const allR = folds.flatMap((f) => f.raw.get(cond)!);
+    const allL = folds.flatMap((f) => f.labels);
+    const acc = meanStd(perFold.map((f) => f.accuracy));
+    const uar = meanStd(perFold.map((f) => f.uar));
+    return {
+      condition: cond,
+      n: allL.length,
+      accuracy: acc.mean,
+      ...(folds.length > 1 ? { accuracyStd: acc.std } : {}),
+      uar: uar.mean,
+      ...(folds.length > 1 ? { uarStd: uar.std } : {}),
+      macroF1: meanStd(perFold.map((f) => f.macroF1)).mean,
+      ece: expectedCalibrationError(allP, allL),
+      eceRaw: expectedCalibrationError(allR, allL),
+      meanConfidence: allP.reduce((a, p) => a + Math.max(...p), 0) / Math.max(1, allP.length),
+      ...(folds.length > 1 ? { perFold: perFold.map(({ fold, n, accuracy, uar }) => ({ fold, n, accuracy, uar })) } : {}),
+      reliability: reliabilityBins(allP, allL),
+    };
+  });
+}
+
+/** Probabilities of `specs` by the average of `trainers` (each file alone, as `ser predict` does). */
+async function ensemblePredict(trainers: readonly TrainerLike[], specs: readonly Spectrogram[], recipe: Recipe): Promise<Float32Array[]> {
+  const inputs = specs.map((s) => prepareInput(s, recipe));
+  const sum = inputs.map(() => new Float32Array(0));
+  for (const t of trainers) {
+    for (let i = 0; i < inputs.length; i += 32) {
+      const out = await t.predict(inputs.slice(i, i + 32));
+      out.forEach((p, q) => {
+        const k = i + q;
+        if (sum[k]!.length === 0) sum[k] = new Float32Array(p.length);
+        for (let c = 0; c < p.length; c++) sum[k]![c]! += p[c]! / trainers.length;
+      });
+    }
+  }
+  return sum;
+}
+
+export interface LosoRobustnessOptions {
+  recipe: Recipe;
+  conditions: readonly ConditionName[];
+  seeds?: number;
+  cacheDir?: string | null;
+  progress?: boolean;
+  onLog?: (line: string) => void;
+  threads?: number;
+}
+
+/** Leave-one-speaker-out robustness matrix of a recipe; see the file comment. */
+export async function losoRobustness(items: readonly CorpusItem[], labels: readonly string[], params: FeatureParams, opts: LosoRobustnessOptions): Promise<RobustnessReport> {
+  const t0 = Date.now();
+  const { recipe, conditions } = opts;
+  const seeds = opts.seeds ?? 1;
+  const log = opts.onLog ?? (() => {});
+  let skippedFiles = 0;
+  const { data, skipped } = await conditionFeatures(items, labels, params, conditions, {
+    cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
+    onSkip: (p, m) => { skippedFiles++; log(`skipped ${p}: ${m}`); },
+  });
+  const speakers = [...new Set(data.map((d) => d.item.speaker ?? '?'))].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
+  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: { probs: Float32Array[]; labels: number[] } }> = [];
+  for (const spk of speakers) {
+    const tr = data.filter((d) => (d.item.speaker ?? '?') !== spk);
+    const te = data.filter((d) => (d.item.speaker ?? '?') === spk);
+    const trItems = tr.map((d) => ({ ...d.item, spec: d.specs.get('original') ?? null }));
+    // original features of the training speakers (the 'original' condition is always computed)
+    const trainData = { ...toLabeledSpecs(trItems.map((t) => ({ ...t, spec: t.spec! })), labels), labelNames: [...labels] };
+    const trainers: TrainerLike[] = [];
+    for (let s = 0; s < seeds; s++) {
+      const r = await train(recipe, trainData, { seed: 42 + s, progress: false, threads: opts.threads, pitchSource: pitchShiftSource(trItems, params, opts.cacheDir) });
+      trainers.push(r.trainer);
+    }
+    const raw = new Map<string, Float32Array[]>();
+    for (const cond of [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))]) {
+      raw.set(cond, await ensemblePredict(trainers, te.map((d) => d.specs.get(cond)!), recipe));
+    }
+    trainers.forEach((t) => t.dispose());
+    const foldLabels = te.map((d) => d.label);
+    folds.push({
+      fold: spk,
+      labels: foldLabels,
+      raw,
+      calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) },
+    });
+    const o = raw.get('original');
+    if (o) log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, o.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const foldTemperatures: Record<string, number> = {};
+  const scored = folds.map((f) => {
+    const others = folds.filter((g) => g !== f);
+    const t = fitTemperature(others.flatMap((g) => g.calib.probs), others.flatMap((g) => g.calib.labels));
+    foldTemperatures[f.fold] = t;
+    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => applyTemperature(p, t))]));
+    return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
+  });
+  const temperature = fitTemperature(folds.flatMap((f) => f.calib.probs), folds.flatMap((f) => f.calib.labels));
+  return {
+    mode: 'loso',
+    labels: [...labels],
+    conditions: scoreConditions(conditions, scored, labels.length),
+    temperature,
+    foldTemperatures,
+    recipe: recipe.name,
+    seeds,
+    files: data.length,
+    skipped: skipped + 0 * skippedFiles,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** A prediction function: calibrated and raw probabilities for one file's audio. */
+export type ProbabilitiesOf = (audio: AudioData) => Promise<{ probs: Float32Array; raw: Float32Array }>;
+
+/** The robustness matrix of one trained model (conditions built from `items`). */
+export async function modelRobustness(
+  items: readonly CorpusItem[],
+  labels: readonly string[],
+  conditions: readonly ConditionName[],
+  probabilitiesOf: ProbabilitiesOf,
+  temperature: number,
+  opts: { progress?: boolean; onSkip?: (path: string, message: string) => void } = {},
+): Promise<RobustnessReport> {
+  const t0 = Date.now();
+  const probs = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
+  const raw = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
+  const ys: number[] = [];
+  let skipped = 0;
+  const bar = createProgress({ total: items.length, label: 'conditions', unit: 'files', enabled: opts.progress !== false });
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const y = labels.indexOf(item.label);
+    try {
+      if (y < 0) throw new Error(`label '${item.label}' is not one the model knows (${labels.join(', ')})`);
+      const bytes = await readAudioBytes(item.path);
+      const audio = await decodeAudio(bytes, item.path);
+      const seed = sha256Hex(bytes);
+      const got: Array<{ probs: Float32Array; raw: Float32Array }> = [];
+      for (const c of conditions) {
+        const pool = c === 'babble-10db' ? await babblePool(items, i, createRng(`${seed}/pool`).int(1e9), audio.sampleRate) : [];
+        got.push(await probabilitiesOf(await applyCondition(c, audio, { seed, babblePool: pool })));
+      }
+      conditions.forEach((c, k) => { probs.get(c)!.push(got[k]!.probs); raw.get(c)!.push(got[k]!.raw); });
+      ys.push(y);
+    } catch (e) {
+      skipped++;
+      opts.onSkip?.(item.path, describeError(e));
+    }
+    bar.tick();
+  }
+  bar.finish();
+  return {
+    mode: 'model',
+    labels: [...labels],
+    conditions: scoreConditions(conditions, [{ fold: 'all', labels: ys, probs, raw }], labels.length),
+    temperature,
+    files: ys.length,
+    skipped,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** The matrix as a Markdown table (accuracy, UAR, ECE per condition). */
+export function robustnessTable(r: RobustnessReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const pm = (m: number, s?: number) => (s === undefined ? pct(m) : `${pct(m)} ± ${(100 * s).toFixed(1)}`);
+  const lines = [
+    '| condition | accuracy | UAR | ECE | ECE before calibration | mean confidence | files |',
+    '|---|---|---|---|---|---|---|',
+    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,71 @@
+/** Temperature scaling (model/calibration.ts) and calibration metrics (eval/metrics.ts). */
+import { describe, expect, it } from 'vitest';
+import { applyTemperature, calibrate, fitTemperature, temperedNll } from '../../src/model/calibration.js';
+import { expectedCalibrationError, reliabilityBins } from '../../src/eval/metrics.js';
+import { createRng } from '../../src/util/rng.js';
+
+const softmax = (z: number[]) => { const m = Math.max(...z); const e = z.map((v) => Math.exp(v - m)); const s = e.reduce((a, b) => a + b, 0); return e.map((v) => v / s); };
+
+describe('applyTemperature', () => {
+  it('T = 1 is the identity; T > 1 softens, T < 1 sharpens, the arg-max never moves', () => {
+    const p = [0.7, 0.2, 0.1];
+    expect([...applyTemperature(p, 1)]).toEqual([...Float32Array.from(p)]);
+    const soft = applyTemperature(p, 2);
+    const sharp = applyTemperature(p, 0.5);
+    expect(soft[0]).toBeLessThan(0.7);
+    expect(sharp[0]).toBeGreaterThan(0.7);
+    for (const q of [soft, sharp]) {
+      expect(q.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      expect(q.indexOf(Math.max(...q))).toBe(0);
+    }
+  });
+  it('equals softmax(logits / T) for softmax outputs', () => {
+    const z = [2, 0.5, -1, 0.1];
+    const got = applyTemperature(softmax(z), 1.7);
+    const want = softmax(z.map((v) => v / 1.7));
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
+  });
+  it('calibrate reads a stored calibration, and none leaves the probabilities alone', () => {
+    expect([...calibrate([0.5, 0.5], null)]).toEqual([0.5, 0.5]);
+    expect(calibrate([0.9, 0.1], { method: 'temperature', temperature: 3 })[0]).toBeCloseTo(applyTemperature([0.9, 0.1], 3)[0]!, 7);
+  });
+});
+
+describe('fitTemperature', () => {
+  it('recovers the temperature that generated the labels', () => {
+    // logits z; labels drawn from softmax(z / 2.5): the model's raw softmax(z) is over-confident by T = 2.5
+    const rng = createRng(11);
+    const probs: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const z = Array.from({ length: 5 }, () => 3 * rng.normal());
+      const truth = softmax(z.map((v) => v / 2.5));
+      let u = rng.next(), k = 0;
+      while (k < 4 && u > truth[k]!) u -= truth[k++]!;
+      probs.push(softmax(z));
+      labels.push(k);
+    }
+    const t = fitTemperature(probs, labels);
+    expect(t).toBeGreaterThan(2.35);
+    expect(t).toBeLessThan(2.65);
+    // and it is the minimum of the NLL
+    expect(temperedNll(probs, labels, t)).toBeLessThan(temperedNll(probs, labels, t * 1.1));
+    expect(temperedNll(probs, labels, t)).toBeLessThan(temperedNll(probs, labels, t / 1.1));
+    // calibrating brings the expected calibration error down
+    expect(expectedCalibrationError(probs.map((p) => applyTemperature(p, t)), labels)).toBeLessThan(0.02);
+    expect(expectedCalibrationError(probs, labels)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('expectedCalibrationError and reliabilityBins', () => {
+  it('computes the count-weighted gap per bin', () => {
+    // two predictions at confidence 0.9 (one right), two at 0.6 (both right), 10 bins
+    const probs = [[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]];
+    const labels = [0, 1, 0, 1];
+    const bins = reliabilityBins(probs, labels, 10);
+    expect(bins[9]).toMatchObject({ count: 2, accuracy: 0.5 });
+    expect(bins[9]!.confidence).toBeCloseTo(0.9, 9);
+    expect(bins[6]).toMatchObject({ count: 2, accuracy: 1 });
+    expect(expectedCalibrationError(probs, labels, 10)).toBeCloseTo(0.5 * 0.4 + 0.5 * 0.4, 9);
+  });
+});
