@@ -7,7 +7,7 @@
  *
  * The building blocks follow the data flow (see ARCHITECTURE.md).
  */
-export { Classifier, ClassifierCore, type Prediction, type TimelineWindow } from './infer/index.js';
+export { Classifier, ClassifierCore, UNCERTAIN, type Prediction, type PredictOptions, type TimelineWindow } from './infer/index.js';
 export { loadAudio, decodeAudio } from './audio/load.js';
 export type { AudioData } from './audio/types.js';
 export { resample } from './audio/resample.js';

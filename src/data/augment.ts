@@ -1,13 +1,20 @@
 /**
- * Data augmentation, as pure functions (a seeded `Rng` is passed in; inputs are never
- * modified). Waveform: `addNoise`, `pitchShift` (phase-vocoder time stretch + resampling),
- * `timeStretch`, `speedPerturb`, `randomEq`, `reverb`. Spectrogram: `frequencyMask`, `timeMask`,
- * `specAugment` (the study's), `vtlp` (mel-axis warping), `gaussianNoise`. Batch: `mixup`.
+ * Data augmentation — the one home of every augmentation op training applies (and the
+ * exploration report shows), as functions of a seeded `Rng`:
+ * - waveform: `pitchShift` (phase-vocoder time stretch + resampling), `randomEq`, `reverb`;
+ * - channel (`applyChannel`, recipe `offlineAugment.channel`): telephone line with G.711
+ *   companding, codec-like band limits, lower recording rates, coloured noise and babble at a
+ *   random SNR, synthetic room reverberation, EQ, gain;
+ * - spectrogram (dB): the study's ops (`augmentOffline`: pitch, noise, frequency / time masks),
+ *   on-the-fly ops (`augmentOnline`: SpecAugment, tilt, EQ, mel warp, speed, gain, noise), mixup.
+ * The recipe types of these ops (`OfflineAugment`, `OnlineAugment`, `ChannelAugment`) live here too.
  */
 import { resample } from '../audio/resample.js';
 import { fftPlan } from '../dsp/fft.js';
 import { istft, stft } from '../dsp/stft.js';
 import type { Spectrogram } from '../features/types.js';
+import { hzToMel, melToHz } from '../features/mel.js';
+import { cloneSpectrogram, interpolateTime, padTime } from '../features/reshape.js';
 import { SerError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
@@ -18,16 +25,6 @@ function power(y: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (y[i] as number) * (y[i] as number);
   return y.length ? s / y.length : 0;
-}
-
-/** Adds white Gaussian noise at a signal-to-noise ratio of `snrDb` (signal power / noise power). */
-export function addNoise(y: Float32Array, snrDb: number, rng: Rng): Float32Array {
-  const p = power(y);
-  const out = new Float32Array(y);
-  if (p === 0) return out;
-  const std = Math.sqrt(p / Math.pow(10, snrDb / 10));
-  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + std * rng.normal();
-  return out;
 }
 
 /**
@@ -92,18 +89,6 @@ export function pitchShift(y: Float32Array, sr: number, semitones: number): Floa
   const rate = Math.pow(2, -semitones / 12);
   const stretched = timeStretch(y, rate);
   return fixLength(resample(stretched, sr / rate, sr, 'fast'), y.length);
-}
-
-/**
- * Speed perturbation (tempo and pitch together, like playing a tape faster): resamples so the
- * result has ceil(n / factor) samples. factor 1.1 → 10% faster and higher.
- */
-export function speedPerturb(y: Float32Array, factor: number): Float32Array {
-  if (!(factor > 0) || !Number.isFinite(factor)) throw new SerError('augment/bad-factor', `speedPerturb: factor must be a positive number, got ${factor}`);
-  if (factor === 1) return new Float32Array(y);
-  const from = Math.round(factor * 1000);
-  if (Math.abs(from / 1000 - factor) < 1e-12) return resample(y, from, 1000, 'fast');
-  return resample(y, factor, 1, 'fast');
 }
 
 /** Biquad coefficients [b0, b1, b2, a1, a2] (a0 normalised to 1). */
@@ -488,153 +473,261 @@ export function applyChannel(y: Float32Array, sr: number, aug: ChannelAugment, r
 }
 
 // ---------------------------------------------------------------------------------------------
-// spectrogram
+// spectrogram (dB domain, before normalisation, as in the study)
 
-function copySpec(s: Spectrogram): Spectrogram {
-  return { data: new Float32Array(s.data), nMels: s.nMels, frames: s.frames };
+/** The study's offline augmentation: `copies` augmented copies of each training spectrogram, added to the originals. */
+export interface OfflineAugment {
+  copies: number;
+  /** Each op applies independently with this probability (the study: 0.6). */
+  p: number;
+  /** Gaussian noise std in dB (the study: 0.01). */
+  noiseStd: number;
+  /** Pitch shift range ±semitones (the study: 4). */
+  pitchSemitones: number;
+  /**
+   * How pitch is shifted: 'waveform' = on the audio, then features recomputed (what the study meant;
+   * needs the audio files, semitones rounded to 0.5 so results cache), 'mel-warp' = a warp of the
+   * mel axis of the spectrogram (fast approximation; used when no audio is available).
+   */
+  pitchShift: 'waveform' | 'mel-warp';
+  /** Frequency mask: max width F drawn uniform in [lo, hi], width uniform in 0..F (the study: [10, 30]). */
+  freqMask: [number, number];
+  /** Time mask: max width T drawn uniform in [lo, hi], width uniform in 0..T (the study: [10, 50]). */
+  timeMask: [number, number];
+  /**
+   * Feature-domain warp instead of the ops above: each copy's features are recomputed from the
+   * audio (the loop's pitchSource, called with 12·log2(factor) semitones) with a mel-axis / F0
+   * warp factor uniform in [1 − melWarp, 1 + melWarp] (utterance-stats features).
+   */
+  melWarp?: number;
+  /**
+   * Channel augmentation of each copy's audio before its features are recomputed (telephone,
+   * codec band-limits, lower rates, EQ, gain, coloured noise, babble, room reverberation):
+   * data/augment's `applyChannel`, each op with its own probability.
+   */
+  channel?: ChannelAugment;
 }
 
-/** Sets rows [start, start+width) (mel bands) to `value`; returns a new spectrogram. */
-export function maskRows(spec: Spectrogram, start: number, width: number, value = 0): Spectrogram {
-  const out = copySpec(spec);
-  const a = Math.max(0, start), b = Math.min(spec.nMels, start + width);
-  for (let m = a; m < b; m++) out.data.fill(value, m * spec.frames, (m + 1) * spec.frames);
-  return out;
+/** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */
+export interface OnlineAugment {
+  /** SpecAugment: `freqMasks` masks of width 0..maxFreq bands and `timeMasks` of width 0..maxTimeFraction × frames. */
+  specAugment?: { p: number; freqMasks: number; maxFreq: number; timeMasks: number; maxTimeFraction: number };
+  /** Spectral tilt: adds slope × log2(f / 1 kHz) dB, slope uniform in ±maxDbPerOctave (microphone / voice colour). */
+  tilt?: { p: number; maxDbPerOctave: number };
+  /** Random smooth EQ: `bands` random gains (±maxDb) interpolated across the mel axis. */
+  eq?: { p: number; bands: number; maxDb: number };
+  /** Pitch / formant warp of the mel axis by a uniform ±semitones factor (vocal-tract-length-like). */
+  warp?: { p: number; semitones: number };
+  /** Speed change: resamples the time axis by a factor uniform in [1 − r, 1 + r]. */
+  speed?: { p: number; range: number };
+  /** Gaussian noise in dB. */
+  noise?: { p: number; std: number };
+  /** Global gain in dB (matters only without normalisation). */
+  gain?: { p: number; maxDb: number };
+  /**
+   * The study's four ops (pitch as a mel-axis warp, noise, frequency mask, time mask, each with
+   * probability p), drawn fresh every epoch instead of as fixed offline copies.
+   */
+  study?: Pick<OfflineAugment, 'p' | 'noiseStd' | 'pitchSemitones' | 'freqMask' | 'timeMask'>;
 }
 
-/** Sets columns [start, start+width) (frames) to `value`; returns a new spectrogram. */
-export function maskColumns(spec: Spectrogram, start: number, width: number, value = 0): Spectrogram {
-  const out = copySpec(spec);
-  const a = Math.max(0, start), b = Math.min(spec.frames, start + width);
-  if (b <= a) return out;
-  for (let m = 0; m < spec.nMels; m++) out.data.fill(value, m * spec.frames + a, m * spec.frames + b);
-  return out;
+/** Adds Gaussian noise of standard deviation `std` (dB), in place. */
+export function addNoiseDb(s: Spectrogram, std: number, rng: Rng): Spectrogram {
+  for (let i = 0; i < s.data.length; i++) s.data[i] = (s.data[i] as number) + std * rng.normal();
+  return s;
 }
 
-export interface MaskOptions {
-  /** The maximum width F (or T) is drawn uniformly from this integer range; the width from 0..F. */
-  maxWidth?: [number, number];
-  value?: number;
+/** Sets `width` mel bands starting at `start` to `value`, in place. */
+export function maskFrequency(s: Spectrogram, start: number, width: number, value = 0): Spectrogram {
+  const end = Math.min(s.nMels, start + width);
+  for (let m = Math.max(0, start); m < end; m++) s.data.fill(value, m * s.frames, (m + 1) * s.frames);
+  return s;
 }
 
-/** A band of mel rows drawn as in the study: F ~ U{10..30}, width ~ U{0..F}, start ~ U{0..nMels-width}. */
-export function drawMask(size: number, rng: Rng, maxWidth: [number, number]): { start: number; width: number } {
-  const F = maxWidth[0] + rng.int(maxWidth[1] - maxWidth[0] + 1);
-  const width = Math.min(size, rng.int(F + 1));
-  const start = rng.int(size - width + 1);
-  return { start, width };
+/** Sets `width` frames starting at `start` to `value` in every band, in place. */
+export function maskTime(s: Spectrogram, start: number, width: number, value = 0): Spectrogram {
+  const a = Math.max(0, start);
+  const b = Math.min(s.frames, start + width);
+  for (let m = 0; m < s.nMels; m++) s.data.fill(value, m * s.frames + a, m * s.frames + b);
+  return s;
 }
 
-/** Frequency mask (SpecAugment): a random band of mel rows set to `value` (the study: F ~ U(10,30), 0). */
-export function frequencyMask(spec: Spectrogram, rng: Rng, { maxWidth = [10, 30], value = 0 }: MaskOptions = {}): Spectrogram {
-  const { start, width } = drawMask(spec.nMels, rng, maxWidth);
-  return maskRows(spec, start, width, value);
-}
-
-/** Time mask (SpecAugment): a random run of frames set to `value` (the study: T ~ U(10,50), 0). */
-export function timeMask(spec: Spectrogram, rng: Rng, { maxWidth = [10, 50], value = 0 }: MaskOptions = {}): Spectrogram {
-  const { start, width } = drawMask(spec.frames, rng, maxWidth);
-  return maskColumns(spec, start, width, value);
-}
-
-/** Adds Gaussian noise of standard deviation `std` to every cell (the study's: 0.01). */
-export function gaussianNoise(spec: Spectrogram, rng: Rng, std = 0.01): Spectrogram {
-  const out = copySpec(spec);
-  for (let i = 0; i < out.data.length; i++) out.data[i] = (out.data[i] as number) + std * rng.normal();
-  return out;
-}
-
-export interface SpecAugmentOptions {
-  /** Probability of each operation. */
-  p?: number;
-  freq?: MaskOptions;
-  time?: MaskOptions;
-  /** Also add Gaussian noise (with probability p) of this std; 0 disables. */
-  noiseStd?: number;
+/** Centre frequencies (Hz) of `nMels` Slaney mel bands between fmin and fmax. */
+export function melCenters(nMels: number, fmin = 0, fmax = 8000): Float64Array {
+  const lo = hzToMel(fmin);
+  const hi = hzToMel(fmax);
+  const c = new Float64Array(nMels);
+  for (let i = 0; i < nMels; i++) c[i] = melToHz(lo + ((hi - lo) * (i + 1)) / (nMels + 1));
+  return c;
 }
 
 /**
- * The study's spectrogram augmentation: Gaussian noise (std 0.01), frequency mask and time
- * mask, each applied independently with probability p = 0.6. (Its fourth operation, pitch
- * shift, belongs on the waveform: `pitchShift`.)
+ * Warps the mel axis by a frequency `ratio` (2^(semitones/12)): band m takes the value found
+ * at frequency centre(m) / ratio, linearly interpolated between bands (edges held). A
+ * spectrogram-domain stand-in for pitch shifting / vocal-tract-length perturbation.
  */
-export function specAugment(spec: Spectrogram, rng: Rng, { p = 0.6, freq = {}, time = {}, noiseStd = 0.01 }: SpecAugmentOptions = {}): Spectrogram {
-  let s = spec;
-  if (noiseStd > 0 && rng.chance(p)) s = gaussianNoise(s, rng, noiseStd);
-  if (rng.chance(p)) s = frequencyMask(s, rng, freq);
-  if (rng.chance(p)) s = timeMask(s, rng, time);
-  return s === spec ? copySpec(spec) : s;
+export function warpMel(s: Spectrogram, ratio: number, fmin = 0, fmax = 8000): Spectrogram {
+  const { nMels, frames, data } = s;
+  const centres = melCenters(nMels, fmin, fmax);
+  const lo = hzToMel(fmin);
+  const hi = hzToMel(fmax);
+  const out = new Float32Array(data.length);
+  for (let m = 0; m < nMels; m++) {
+    const src = hzToMel((centres[m] as number) / ratio);
+    let x = ((src - lo) / (hi - lo)) * (nMels + 1) - 1; // fractional band index
+    x = Math.max(0, Math.min(nMels - 1, x));
+    const i0 = Math.floor(x);
+    const i1 = Math.min(nMels - 1, i0 + 1);
+    const w = x - i0;
+    const o = m * frames;
+    const r0 = i0 * frames;
+    const r1 = i1 * frames;
+    for (let t = 0; t < frames; t++) out[o + t] = (data[r0 + t] as number) * (1 - w) + (data[r1 + t] as number) * w;
+  }
+  return { data: out, nMels, frames };
+}
+
+/** Adds a per-band offset in dB (length nMels) to every frame, in place. */
+export function addBandOffsets(s: Spectrogram, offsets: ArrayLike<number>): Spectrogram {
+  for (let m = 0; m < s.nMels; m++) {
+    const v = offsets[m] as number;
+    const o = m * s.frames;
+    for (let t = 0; t < s.frames; t++) s.data[o + t] = (s.data[o + t] as number) + v;
+  }
+  return s;
+}
+
+/** Spectral tilt: slope dB per octave around 1 kHz, as per-band offsets. */
+export function tiltOffsets(nMels: number, dbPerOctave: number, fmin = 0, fmax = 8000): Float32Array {
+  const c = melCenters(nMels, fmin, fmax);
+  const out = new Float32Array(nMels);
+  for (let m = 0; m < nMels; m++) out[m] = dbPerOctave * Math.log2(Math.max(c[m] as number, 50) / 1000);
+  return out;
+}
+
+/** Semitones of a pitch-shift draw, rounded to 0.5 (so waveform-shifted features can be cached). */
+export function drawSemitones(range: number, rng: Rng): number {
+  return Math.round(rng.uniform(-range, range) * 2) / 2;
 }
 
 /**
- * Warps the mel (row) axis by `alpha` (VTLP on the mel scale): row r of the output reads row
- * r/alpha of the input below a boundary at 80% of the axis (scaled by min(alpha,1)), then a
- * straight line to the top row so the top stays fixed; linear interpolation between rows.
+ * One augmented copy the study's way: pitch shift, Gaussian noise, frequency mask, time mask, each
+ * applied independently with probability `aug.p`. `shifted(semitones)` returns the features of the
+ * pitch-shifted audio (waveform mode); without it the mel axis is warped instead.
  */
-export function melWarp(spec: Spectrogram, alpha: number): Spectrogram {
-  const { nMels, frames } = spec;
-  const out = { data: new Float32Array(spec.data.length), nMels, frames };
-  const top = nMels - 1;
-  const b = 0.8 * top * Math.min(alpha, 1); // boundary in output rows
-  for (let r = 0; r < nMels; r++) {
-    let src: number;
-    if (r <= b) src = r / alpha;
-    else {
-      const sb = b / alpha;
-      src = top === b ? top : sb + ((r - b) * (top - sb)) / (top - b);
+export async function augmentOffline(
+  s: Spectrogram,
+  aug: OfflineAugment,
+  rng: Rng,
+  fmax = 8000,
+  shifted?: (semitones: number) => Promise<Spectrogram>,
+): Promise<Spectrogram> {
+  let x = cloneSpectrogram(s);
+  let semis = 0;
+  if (rng.chance(aug.p)) {
+    semis = drawSemitones(aug.pitchSemitones, rng);
+    if (semis !== 0 && shifted) x = cloneSpectrogram(await shifted(semis));
+  }
+  return studyOps(x, aug, rng, shifted ? 0 : semis, fmax);
+}
+
+/** The study's ops after the pitch draw: mel-axis pitch warp (if `semis`), noise, frequency and time masks. */
+function studyOps(x: Spectrogram, aug: Pick<OfflineAugment, 'p' | 'noiseStd' | 'freqMask' | 'timeMask'>, rng: Rng, semis: number, fmax: number): Spectrogram {
+  if (semis !== 0) x = warpMel(x, 2 ** (semis / 12), 0, fmax);
+  if (rng.chance(aug.p)) addNoiseDb(x, aug.noiseStd, rng);
+  if (rng.chance(aug.p)) {
+    const F = Math.floor(rng.uniform(aug.freqMask[0], aug.freqMask[1] + 1));
+    const f = rng.int(F + 1);
+    maskFrequency(x, rng.int(Math.max(1, x.nMels - f)), f);
+  }
+  if (rng.chance(aug.p)) {
+    const T = Math.floor(rng.uniform(aug.timeMask[0], aug.timeMask[1] + 1));
+    const t = Math.min(rng.int(T + 1), x.frames);
+    maskTime(x, rng.int(Math.max(1, x.frames - t)), t);
+  }
+  return x;
+}
+
+/** One on-the-fly augmented copy (a new array; the input is not touched). */
+export function augmentOnline(s: Spectrogram, aug: OnlineAugment, rng: Rng, fmax = 8000): Spectrogram {
+  let x = cloneSpectrogram(s);
+  if (aug.study) {
+    const semis = rng.chance(aug.study.p) ? drawSemitones(aug.study.pitchSemitones, rng) : 0;
+    x = studyOps(x, aug.study, rng, semis, fmax);
+  }
+  if (aug.speed && rng.chance(aug.speed.p)) {
+    const f = rng.uniform(1 - aug.speed.range, 1 + aug.speed.range);
+    x = interpolateTime(x, Math.max(1, Math.round(x.frames / f)));
+  }
+  if (aug.warp && rng.chance(aug.warp.p)) x = warpMel(x, 2 ** (rng.uniform(-aug.warp.semitones, aug.warp.semitones) / 12), 0, fmax);
+  if (aug.tilt && rng.chance(aug.tilt.p)) {
+    addBandOffsets(x, tiltOffsets(x.nMels, rng.uniform(-aug.tilt.maxDbPerOctave, aug.tilt.maxDbPerOctave), 0, fmax));
+  }
+  if (aug.eq && rng.chance(aug.eq.p)) {
+    const k = Math.max(2, aug.eq.bands);
+    const g = Array.from({ length: k }, () => rng.uniform(-aug.eq!.maxDb, aug.eq!.maxDb));
+    const off = new Float32Array(x.nMels);
+    for (let m = 0; m < x.nMels; m++) {
+      const p = (m / Math.max(1, x.nMels - 1)) * (k - 1);
+      const i = Math.min(k - 2, Math.floor(p));
+      const w = p - i;
+      off[m] = (g[i] as number) * (1 - w) + (g[i + 1] as number) * w;
     }
-    src = Math.min(top, Math.max(0, src));
-    const r0 = Math.floor(src);
-    const r1 = Math.min(top, r0 + 1);
-    const f = src - r0;
-    for (let t = 0; t < frames; t++) {
-      out.data[r * frames + t] = (1 - f) * (spec.data[r0 * frames + t] as number) + f * (spec.data[r1 * frames + t] as number);
+    addBandOffsets(x, off);
+  }
+  if (aug.gain && rng.chance(aug.gain.p)) {
+    const g = rng.uniform(-aug.gain.maxDb, aug.gain.maxDb);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = (x.data[i] as number) + g;
+  }
+  if (aug.noise && rng.chance(aug.noise.p)) addNoiseDb(x, aug.noise.std, rng);
+  if (aug.specAugment && rng.chance(aug.specAugment.p)) {
+    // masks are set to the utterance mean so they survive normalisation as "nothing here"
+    let mean = 0;
+    for (let i = 0; i < x.data.length; i++) mean += x.data[i] as number;
+    mean /= Math.max(1, x.data.length);
+    const sa = aug.specAugment;
+    for (let i = 0; i < sa.freqMasks; i++) {
+      const f = rng.int(sa.maxFreq + 1);
+      maskFrequency(x, rng.int(Math.max(1, x.nMels - f)), f, mean);
+    }
+    for (let i = 0; i < sa.timeMasks; i++) {
+      const t = rng.int(Math.floor(sa.maxTimeFraction * x.frames) + 1);
+      maskTime(x, rng.int(Math.max(1, x.frames - t)), t, mean);
     }
   }
-  return out;
+  return x;
 }
 
-/** Vocal tract length perturbation on a mel spectrogram: `melWarp` with alpha ~ U(range). */
-export function vtlp(spec: Spectrogram, rng: Rng, range: [number, number] = [0.9, 1.1]): Spectrogram {
-  return melWarp(spec, rng.uniform(range[0], range[1]));
-}
-
-// ---------------------------------------------------------------------------------------------
-// batch
-
-/**
- * Mixup: lambda·a + (1−lambda)·b, for spectrograms of the same shape or plain arrays (inputs or
- * one-hot labels).
- */
-export function mixup<T extends Float32Array | Spectrogram>(a: T, b: T, lambda: number): T {
-  const da = a instanceof Float32Array ? a : a.data;
-  const db = b instanceof Float32Array ? b : (b as Spectrogram).data;
-  if (da.length !== db.length || (!(a instanceof Float32Array) && ((a as Spectrogram).nMels !== (b as Spectrogram).nMels))) {
-    throw new SerError('augment/shape-mismatch', `mixup: shapes differ (${da.length} vs ${db.length} values); pad or resize first`);
-  }
-  const out = new Float32Array(da.length);
-  for (let i = 0; i < out.length; i++) out[i] = lambda * (da[i] as number) + (1 - lambda) * (db[i] as number);
-  if (a instanceof Float32Array) return out as T;
-  return { data: out, nMels: (a as Spectrogram).nMels, frames: (a as Spectrogram).frames } as T;
-}
-
-/** Gamma(shape, 1) sample (Marsaglia–Tsang). */
-function gamma(shape: number, rng: Rng): number {
-  if (shape < 1) return gamma(shape + 1, rng) * Math.pow(rng.next() || 1e-12, 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number, v: number;
-    do { x = rng.normal(); v = 1 + c * x; } while (v <= 0);
-    v = v * v * v;
-    const u = rng.next();
-    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-  }
-}
-
-/** Mixup's lambda ~ Beta(alpha, alpha). */
-export function sampleMixupLambda(rng: Rng, alpha = 0.2): number {
-  const x = gamma(alpha, rng);
-  const y = gamma(alpha, rng);
+/** A Beta(a, a) sample via two Gamma draws (Marsaglia–Tsang), for mixup. */
+export function sampleBeta(a: number, rng: Rng): number {
+  const x = sampleGamma(a, rng);
+  const y = sampleGamma(a, rng);
   return x + y > 0 ? x / (x + y) : 0.5;
 }
+
+function sampleGamma(k: number, rng: Rng): number {
+  if (k < 1) return sampleGamma(k + 1, rng) * Math.pow(Math.max(rng.next(), 1e-12), 1 / k);
+  const d = k - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = rng.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rng.next();
+    if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+    if (Math.log(Math.max(u, 1e-300)) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** lambda · a + (1 − lambda) · b, with b cropped / zero-padded to a's frame count. */
+export function mixSpectrograms(a: Spectrogram, b: Spectrogram, lambda: number): Spectrogram {
+  const bb = b.frames === a.frames ? b : padTime(b, a.frames);
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = lambda * (a.data[i] as number) + (1 - lambda) * (bb.data[i] as number);
+  return { data: out, nMels: a.nMels, frames: a.frames };
+}
+

@@ -20,7 +20,7 @@ import { scanCorpus, type Corpus, type ScanOptions } from './corpus.js';
 import { loadAudioFile } from './audio.js';
 import { probeCorpus, type ProbedCorpus, type ProbedItem } from './probe.js';
 import { compareIds } from './splits.js';
-import { addNoise, frequencyMask, melWarp, pitchShift, randomEq, reverb, speedPerturb, timeMask } from './augment.js';
+import { addNoiseDb, applyChannelOp, CHANNEL_OPS, maskFrequency, maskTime, pitchShift, warpMel, type ChannelAugment } from './augment.js';
 import { createRng } from '../util/rng.js';
 
 /** min/mean/median/max/std of a list of numbers (NaN for an empty list). */
@@ -58,6 +58,8 @@ export interface ExploreOptions extends ScanOptions {
   augmentExamples?: boolean;
   /** Seed of the augmentation gallery. */
   seed?: number;
+  /** Channel augmentation to show op by op in the gallery (a recipe's `offlineAugment.channel`). */
+  channel?: ChannelAugment | null;
 }
 
 export interface ExploreResult {
@@ -150,32 +152,51 @@ export function spectrogramFigure(spec: Spectrogram, sampleRate: number, hopLeng
   return s + '</svg>';
 }
 
-/** Log-mel figures of one file under each augmentation. */
-async function augmentationGallery(path: string, load: (p: string) => Promise<AudioData>, fp: FeatureParams, seed: number): Promise<Array<{ name: string; svg: string }>> {
+/**
+ * Log-mel figures of one file under each augmentation op exactly as training applies it (data/augment.ts):
+ * the study's ops (waveform pitch shift, dB noise, frequency / time masks, mel-axis warp) and, when
+ * `channel` is given (a recipe's `offlineAugment.channel`), each channel op alone with that recipe's ranges.
+ */
+async function augmentationGallery(
+  path: string,
+  load: (p: string) => Promise<AudioData>,
+  fp: FeatureParams,
+  seed: number,
+  channel: ChannelAugment | null,
+  babblePaths: readonly string[],
+): Promise<Array<{ name: string; svg: string }>> {
   const audio = await load(path);
   const sr = audio.sampleRate;
   const y = audio.samples;
   const rng = createRng(seed);
-  const waves: Array<[string, Float32Array]> = [
-    ['original', y],
-    ['pitch shift +4 semitones', pitchShift(y, sr, 4)],
-    ['pitch shift −4 semitones', pitchShift(y, sr, -4)],
-    ['speed ×1.1', speedPerturb(y, 1.1)],
-    ['white noise, SNR 15 dB', addNoise(y, 15, rng)],
-    ['random EQ (tilt + peaks)', randomEq(y, sr, rng)],
-    ['synthetic reverb', reverb(y, sr, rng)],
-  ];
   const srOut = fp.sampleRate ?? sr;
   const fmax = fp.fmax ?? srOut / 2;
   const fig = (spec: Spectrogram, name: string) => {
     const mel: Spectrogram = { data: spec.data.subarray(0, fp.nMels * spec.frames), nMels: fp.nMels, frames: spec.frames };
     return { name, svg: spectrogramFigure(mel, srOut, fp.hopLength, fp.fmin, fmax, name) };
   };
-  const out = waves.map(([name, w]) => fig(extractFeatures({ ...audio, samples: w }, fp), name));
+  const out = [
+    fig(extractFeatures(audio, fp), 'original'),
+    fig(extractFeatures({ ...audio, samples: pitchShift(y, sr, 4) }, fp), 'study: pitch shift +4 semitones (waveform)'),
+    fig(extractFeatures({ ...audio, samples: pitchShift(y, sr, -4) }, fp), 'study: pitch shift −4 semitones (waveform)'),
+  ];
   const base = extractFeatures(audio, fp);
-  const melBase: Spectrogram = { data: base.data.slice(0, fp.nMels * base.frames), nMels: fp.nMels, frames: base.frames };
-  out.push(fig(timeMask(frequencyMask(melBase, rng, { maxWidth: [30, 30] }), rng, { maxWidth: [50, 50] }), 'frequency + time mask (study: set to 0 dB)'));
-  out.push(fig(melWarp(melBase, 1.1), 'VTLP mel warp α = 1.1'));
+  const melBase = (): Spectrogram => ({ data: base.data.slice(0, fp.nMels * base.frames), nMels: fp.nMels, frames: base.frames });
+  out.push(fig(addNoiseDb(melBase(), 0.01, rng), 'study: noise, std 0.01 dB'));
+  out.push(fig(maskTime(maskFrequency(melBase(), 40, 30), Math.floor(base.frames / 3), 50), 'study: frequency + time mask (set to 0 dB)'));
+  out.push(fig(warpMel(melBase(), 2 ** (2 / 12), fp.fmin, fmax), 'mel-axis warp +2 semitones'));
+  if (channel) {
+    const pool: Float32Array[] = [];
+    for (const p of babblePaths) {
+      const a = await load(p);
+      if (a.sampleRate === sr) pool.push(a.samples);
+    }
+    for (const op of CHANNEL_OPS) {
+      if (!channel[op]) continue;
+      const w = applyChannelOp(op, y, sr, channel, createRng(`${seed}/${op}`), pool);
+      out.push(fig(extractFeatures({ ...audio, samples: w }, fp), `channel: ${op}`));
+    }
+  }
   return out;
 }
 
@@ -299,8 +320,9 @@ export async function exploreCorpus(dataDir: string, outDir: string, opts: Explo
   if (opts.augmentExamples && examples.length > 0) {
     const first = examples.find((e) => !('error' in e));
     if (first) {
-      h += `<h2>Augmentation examples</h2><p>One file (<code>${escapeXml(fileName(first.item.path))}</code>) under each augmentation of <code>src/data/augment.ts</code> (seed ${opts.seed ?? 42}). Waveform ops run before the log-mel; masks and warping act on the dB spectrogram. Note: with <code>power_to_db(ref=max)</code> the loudest cell is 0 dB, so the study's masks "set to 0" paint the band at full loudness, not silence.</p><div class="grid">`;
-      const gallery = await augmentationGallery(first.item.path, load, fp, opts.seed ?? 42);
+      h += `<h2>Augmentation examples</h2><p>One file (<code>${escapeXml(fileName(first.item.path))}</code>) under each augmentation op of <code>src/data/augment.ts</code>, exactly as training applies it (seed ${opts.seed ?? 42})${opts.channel ? '; the channel ops with the ranges of the recipe shown' : ''}. Waveform and channel ops run before the log-mel; masks, noise and warping act on the dB spectrogram. Note: with <code>power_to_db(ref=max)</code> the loudest cell is 0 dB, so the study's masks "set to 0" paint the band at full loudness, not silence.</p><div class="grid">`;
+      const others = examples.filter((e) => !('error' in e) && e !== first).slice(0, 6).map((e) => e.item.path);
+      const gallery = await augmentationGallery(first.item.path, load, fp, opts.seed ?? 42, opts.channel ?? null, others);
       for (const [k, g] of gallery.entries()) {
         const rel = await write(`img/augment-${k}-${g.name.replace(/[^a-z0-9]+/gi, '_')}.svg`, g.svg);
         h += `<figure><img src="${rel}" alt="${escapeXml(g.name)}"></figure>`;

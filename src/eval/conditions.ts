@@ -114,34 +114,28 @@ export function pinkNoiseKellet(n: number, rng: Rng): Float32Array {
 
 /**
  * Impulse response of a shoebox room by the image-source method (Allen & Berkley 1979): every
- * mirror image of the source up to the reverberation time adds a delayed pulse attenuated by
- * 1/distance and the walls' reflection coefficient per bounce. The wall absorption comes from
- * Sabine's formula for the wanted RT60. Normalised to a direct path of 1.
+ * mirror image of the source within `lengthSec` adds a delayed pulse attenuated by 1/distance and
+ * by the walls' reflection coefficient √(1 − alpha) per bounce. Normalised to a direct path of 1.
  */
-export function imageSourceRir(
+export function shoeboxRir(
   sr: number,
-  rt60: number,
+  alpha: number,
+  lengthSec: number,
   room: [number, number, number] = [6, 4.5, 3],
   source: [number, number, number] = [1.7, 1.3, 1.6],
   mic: [number, number, number] = [4.2, 3.1, 1.2],
 ): Float32Array {
   const c = 343;
-  const [Lx, Ly, Lz] = room;
-  const V = Lx * Ly * Lz;
-  const S = 2 * (Lx * Ly + Lx * Lz + Ly * Lz);
-  const alpha = Math.min(0.99, (0.161 * V) / (S * rt60));
   const beta = Math.sqrt(1 - alpha);
-  const n = Math.ceil(rt60 * sr);
+  const n = Math.ceil(lengthSec * sr);
   const h = new Float64Array(n + 2);
-  const maxDist = c * rt60;
-  const N = [Math.ceil(maxDist / (2 * Lx)) + 1, Math.ceil(maxDist / (2 * Ly)) + 1, Math.ceil(maxDist / (2 * Lz)) + 1];
+  const maxDist = c * lengthSec;
+  const N = room.map((L) => Math.ceil(maxDist / (2 * L)) + 1);
   const d0 = Math.hypot(source[0] - mic[0], source[1] - mic[1], source[2] - mic[2]);
+  // image coordinate along one axis (relative to the mic) and its number of wall reflections
   const coord = (axis: number, m: number, q: number): [number, number] => {
-    // image coordinate along one axis and its number of wall reflections
     const L = room[axis]!, s = source[axis]!;
-    const pos = q === 0 ? 2 * m * L + s : 2 * m * L - s;
-    const refl = q === 0 ? Math.abs(2 * m) : Math.abs(2 * m - 1);
-    return [pos - mic[axis]!, refl];
+    return [(q === 0 ? 2 * m * L + s : 2 * m * L - s) - mic[axis]!, q === 0 ? Math.abs(2 * m) : Math.abs(2 * m - 1)];
   };
   for (let mx = -N[0]!; mx <= N[0]!; mx++) for (let qx = 0; qx < 2; qx++) {
     const [dx, rx] = coord(0, mx, qx);
@@ -162,6 +156,33 @@ export function imageSourceRir(
     }
   }
   return Float32Array.from(h.subarray(0, n));
+}
+
+/** Reverberation time of an impulse response: the Schroeder integral's −5 → −25 dB decay time × 3 (T20). */
+export function reverberationTime(h: Float32Array, sr: number): number {
+  const e = new Float64Array(h.length);
+  let acc = 0;
+  for (let i = h.length - 1; i >= 0; i--) e[i] = acc += h[i]! ** 2;
+  const at = (dB: number) => e.findIndex((v) => 10 * Math.log10(v / e[0]!) <= dB);
+  const a = at(-5), b = at(-25);
+  return a < 0 || b < 0 ? Number.POSITIVE_INFINITY : (3 * (b - a)) / sr;
+}
+
+/**
+ * A shoebox room impulse response whose measured reverberation time (T20) is `rt60` seconds: the
+ * wall absorption is found by bisection (the image method's decay in a shoebox is not the
+ * diffuse-field decay that Sabine's or Eyring's formula assume). `rt60` seconds long.
+ */
+export function imageSourceRir(sr: number, rt60: number): Float32Array {
+  let lo = 0.01, hi = 0.95;
+  let best = shoeboxRir(sr, 0.3, rt60);
+  for (let i = 0; i < 14; i++) {
+    const alpha = (lo + hi) / 2;
+    const long = shoeboxRir(sr, alpha, 1.6 * rt60);
+    if (reverberationTime(long, sr) > rt60) lo = alpha; else hi = alpha;
+    best = long;
+  }
+  return best.subarray(0, Math.ceil(rt60 * sr));
 }
 
 const rirCache = new Map<string, Float32Array>();

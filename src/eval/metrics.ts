@@ -185,6 +185,34 @@ export function expectedCalibrationError(probs: readonly ArrayLike<number>[], la
   return e;
 }
 
+/**
+ * The ECE a perfectly calibrated model would show on this many predictions with these
+ * confidences, from sampling alone: the mean ECE over `draws` label sets drawn from the
+ * predicted probabilities themselves (seeded). With a few hundred predictions it is far from 0,
+ * so an observed ECE is read against it.
+ */
+export function expectedCalibrationErrorFloor(probs: readonly ArrayLike<number>[], bins = 15, draws = 200, seed = 1): number {
+  if (probs.length === 0) return Number.NaN;
+  let state = seed >>> 0 || 1;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  let sum = 0;
+  for (let d = 0; d < draws; d++) {
+    const labels = probs.map((p) => {
+      let u = next();
+      for (let k = 0; k < p.length; k++) {
+        u -= p[k] as number;
+        if (u < 0) return k;
+      }
+      return p.length - 1;
+    });
+    sum += expectedCalibrationError(probs, labels, bins);
+  }
+  return sum / draws;
+}
+
 /** Mean and (population) standard deviation of a list of numbers; NaN mean for an empty list. */
 export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   if (xs.length === 0) return { mean: Number.NaN, std: Number.NaN };

@@ -18,17 +18,18 @@ import type { AudioData } from '../audio/types.js';
 import type { CorpusItem } from '../data/corpus.js';
 import { applyChannel } from '../data/augment.js';
 import { FeatureCache, cacheKey, sha256Hex } from '../features/cache.js';
-import { extractFeatures } from '../features/pipeline.js';
+import { extractFeatures, featureKey } from '../features/pipeline.js';
+import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { applyTemperature, fitTemperature } from '../model/calibration.js';
-import { prepareInput, train, type TrainerLike } from '../train/loop.js';
+import { prepareInput, train, type PitchShiftSource, type TrainerLike } from '../train/loop.js';
 import type { Recipe } from '../train/recipes.js';
 import { defaultCacheDir, pitchShiftSource, toLabeledSpecs } from '../train/dataset.js';
-import { describeError } from '../util/errors.js';
+import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { createRng } from '../util/rng.js';
-import { argmax, evaluatePredictions, expectedCalibrationError, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
+import { argmax, evaluatePredictions, expectedCalibrationError, expectedCalibrationErrorFloor, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
 import { applyCondition, type ConditionName } from './conditions.js';
 
 /** Scores of one condition. */
@@ -45,6 +46,8 @@ export interface ConditionScore {
   ece: number;
   /** ECE of the raw (uncalibrated) probabilities. */
   eceRaw: number;
+  /** What a perfectly calibrated model would show on these predictions from sampling alone (`expectedCalibrationErrorFloor`). */
+  eceFloor: number;
   /** Mean top probability (calibrated). */
   meanConfidence: number;
   perFold?: Array<{ fold: string; n: number; accuracy: number; uar: number }>;
@@ -60,6 +63,8 @@ export interface RobustnessReport {
   /** LOSO: each fold's cross-fitted temperature. */
   foldTemperatures?: Record<string, number>;
   recipe?: string;
+  /** Nested selection: the configurations tried, the criterion, what each fold chose and the inner scores. */
+  selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>> };
   seeds?: number;
   files: number;
   skipped: number;
@@ -119,7 +124,9 @@ export async function conditionFeatures(
       const specs = new Map<string, Spectrogram>();
       let audio: AudioData | null = null;
       for (const cond of [...conditions, ...extra]) {
-        const key = cacheKey(sha256Hex(`${fileHash}|condition|${cond}|v1`), params);
+        // bump a condition's version when its construction changes (reverb: v2 = room fitted to a measured T20)
+        const version = cond === 'reverb-0.5s' ? 'v2' : cond === 'train-aug' ? `v1/${JSON.stringify(opts.calibrationAugment?.channel)}` : 'v1';
+        const key = cacheKey(sha256Hex(`${fileHash}|condition|${cond}|${version}`), params);
         let spec = cache?.get(key);
         if (!spec) {
           audio ??= await loadMemo(item.path);
@@ -192,6 +199,7 @@ function scoreConditions(
       macroF1: meanStd(perFold.map((f) => f.macroF1)).mean,
       ece: expectedCalibrationError(allP, allL),
       eceRaw: expectedCalibrationError(allR, allL),
+      eceFloor: expectedCalibrationErrorFloor(allP),
       meanConfidence: allP.reduce((a, p) => a + Math.max(...p), 0) / Math.max(1, allP.length),
       ...(folds.length > 1 ? { perFold: perFold.map(({ fold, n, accuracy, uar }) => ({ fold, n, accuracy, uar })) } : {}),
       reliability: reliabilityBins(allP, allL),
@@ -218,6 +226,13 @@ async function ensemblePredict(trainers: readonly TrainerLike[], specs: readonly
 
 export interface LosoRobustnessOptions {
   recipe: Recipe;
+  /**
+   * Other configurations to choose from (nested selection): for each held-out speaker, every
+   * candidate (and `recipe`) is scored by an inner leave-one-speaker-out over the TRAINING speakers
+   * only — criterion: mean UAR over the conditions — and the winner is trained on all of them.
+   * The held-out speaker never takes part in the choice. All candidates share `recipe`'s features.
+   */
+  candidates?: Recipe[];
   conditions: readonly ConditionName[];
   seeds?: number;
   cacheDir?: string | null;
@@ -226,45 +241,86 @@ export interface LosoRobustnessOptions {
   threads?: number;
 }
 
-/** Leave-one-speaker-out robustness matrix of a recipe; see the file comment. */
+type Row = Conditioned;
+
+/**
+ * Trains `recipe` (`seeds` members sharing one set of augmented copies) on `train` and returns the
+ * averaged probabilities of every row of `test` under each of `sets`. Augmented copies come from
+ * `source`, built over `pool` (rows whose audio may be used — as the items themselves and as babble).
+ */
+async function fitPredict(
+  recipe: Recipe, params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
+  pool: readonly Row[], seeds: number, cacheDir: string | null | undefined, threads: number | undefined,
+): Promise<Map<string, Float32Array[]>> {
+  const poolItems = pool.map((d) => d.item);
+  const index = new Map(poolItems.map((it, i) => [it.path, i]));
+  const outer = pitchShiftSource(poolItems, params, cacheDir);
+  const map = train_.map((d) => index.get(d.item.path)!);
+  const source: PitchShiftSource = (i, st, ch) => outer(map[i]!, st, ch);
+  const trainData = { ...toLabeledSpecs(train_.map((d) => ({ ...d.item, spec: d.specs.get('original')! })), labels), labelNames: [...labels] };
+  const trainers: TrainerLike[] = [];
+  for (let s = 0; s < seeds; s++) {
+    const r = await train(recipe, trainData, { seed: 42 + s, augmentSeed: 42, progress: false, threads, pitchSource: source });
+    trainers.push(r.trainer);
+  }
+  const out = new Map<string, Float32Array[]>();
+  for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => d.specs.get(set)!), recipe));
+  trainers.forEach((t) => t.dispose());
+  return out;
+}
+
+const speakerOf = (d: Row): string => d.item.speaker ?? '?';
+const sortSpeakers = (xs: Iterable<string>): string[] => [...new Set(xs)].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+
+/** Leave-one-speaker-out robustness matrix of a recipe (or of a nested choice among candidates); see the file comment. */
 export async function losoRobustness(items: readonly CorpusItem[], labels: readonly string[], params: FeatureParams, opts: LosoRobustnessOptions): Promise<RobustnessReport> {
   const t0 = Date.now();
-  const { recipe, conditions } = opts;
+  const { recipe } = opts;
+  const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
+  const candidates = [recipe, ...(opts.candidates ?? [])];
+  for (const c of candidates) {
+    if (featureKey(featureParams(c.features)) !== featureKey(params)) {
+      throw new SerError('eval/bad-candidates', `candidate '${c.name}' has other feature parameters than '${recipe.name}'; nested selection compares models on the same features`);
+    }
+  }
   const seeds = opts.seeds ?? 1;
   const log = opts.onLog ?? (() => {});
-  let skippedFiles = 0;
   const { data, skipped } = await conditionFeatures(items, labels, params, conditions, {
     cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
-    onSkip: (p, m) => { skippedFiles++; log(`skipped ${p}: ${m}`); },
+    onSkip: (p, m) => log(`skipped ${p}: ${m}`),
   });
-  const speakers = [...new Set(data.map((d) => d.item.speaker ?? '?'))].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
+  const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
   const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: { probs: Float32Array[]; labels: number[] } }> = [];
+  const chosen: Record<string, string> = {};
+  const innerScores: Record<string, Record<string, number>> = {};
   for (const spk of speakers) {
-    const tr = data.filter((d) => (d.item.speaker ?? '?') !== spk);
-    const te = data.filter((d) => (d.item.speaker ?? '?') === spk);
-    const trItems = tr.map((d) => ({ ...d.item, spec: d.specs.get('original') ?? null }));
-    // original features of the training speakers (the 'original' condition is always computed)
-    const trainData = { ...toLabeledSpecs(trItems.map((t) => ({ ...t, spec: t.spec! })), labels), labelNames: [...labels] };
-    const trainers: TrainerLike[] = [];
-    for (let s = 0; s < seeds; s++) {
-      const r = await train(recipe, trainData, { seed: 42 + s, progress: false, threads: opts.threads, pitchSource: pitchShiftSource(trItems, params, opts.cacheDir) });
-      trainers.push(r.trainer);
+    const tr = data.filter((d) => speakerOf(d) !== spk);
+    const te = data.filter((d) => speakerOf(d) === spk);
+    let pick = recipe;
+    if (candidates.length > 1) {
+      // nested: an inner leave-one-speaker-out over the training speakers only
+      const scores: Record<string, number> = {};
+      for (const cand of candidates) {
+        const uars: number[] = [];
+        for (const inner of sortSpeakers(tr.map(speakerOf))) {
+          const itr = tr.filter((d) => speakerOf(d) !== inner);
+          const ite = tr.filter((d) => speakerOf(d) === inner);
+          const probs = await fitPredict(cand, params, labels, itr, ite, conditions, tr, 1, opts.cacheDir, opts.threads);
+          for (const c of conditions) uars.push(evaluatePredictions(ite.map((d) => d.label), probs.get(c)!.map(argmax), labels.length).uar);
+        }
+        scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
+      }
+      pick = candidates.reduce((best, c) => (scores[c.name]! > scores[best.name]! ? c : best), candidates[0]!);
+      innerScores[spk] = scores;
+      log(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
-    const raw = new Map<string, Float32Array[]>();
-    for (const cond of [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))]) {
-      raw.set(cond, await ensemblePredict(trainers, te.map((d) => d.specs.get(cond)!), recipe));
-    }
-    trainers.forEach((t) => t.dispose());
+    chosen[spk] = pick.name;
+    const raw = await fitPredict(pick, params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
     const foldLabels = te.map((d) => d.label);
-    folds.push({
-      fold: spk,
-      labels: foldLabels,
-      raw,
-      calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) },
-    });
-    const o = raw.get('original');
-    if (o) log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, o.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
+    log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   const foldTemperatures: Record<string, number> = {};
   const scored = folds.map((f) => {
@@ -282,9 +338,10 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     temperature,
     foldTemperatures,
     recipe: recipe.name,
+    ...(candidates.length > 1 ? { selection: { candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores } } : {}),
     seeds,
     files: data.length,
-    skipped: skipped + 0 * skippedFiles,
+    skipped,
     seconds: (Date.now() - t0) / 1000,
   };
 }
@@ -345,9 +402,9 @@ export function robustnessTable(r: RobustnessReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const pm = (m: number, s?: number) => (s === undefined ? pct(m) : `${pct(m)} ± ${(100 * s).toFixed(1)}`);
   const lines = [
-    '| condition | accuracy | UAR | ECE | ECE before calibration | mean confidence | files |',
-    '|---|---|---|---|---|---|---|',
-    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
+    '| condition | accuracy | UAR | ECE | ECE before calibration | ECE of a perfectly calibrated model (sampling floor) | mean confidence | files |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.eceFloor.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
   ];
   return lines.join('\n') + '\n';
 }

@@ -11,11 +11,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AudioData } from '../audio/types.js';
 import { SerError } from '../util/errors.js';
-import { ClassifierCore, type Prediction, type TimelineOptions, type TimelineWindow } from './core.js';
+import { ClassifierCore, type Prediction, type PredictOptions, type TimelineOptions, type TimelineWindow } from './core.js';
 import { initBackend } from './deps.js';
 import { loadAudio, loadModelFolder } from './node-deps.js';
 
-export type { Prediction, TimelineOptions, TimelineWindow } from './core.js';
+export type { Prediction, PredictOptions, TimelineOptions, TimelineWindow } from './core.js';
 
 /** The package root (the folder holding package.json), from src/ or dist/. */
 export function packageRoot(): string {
@@ -61,9 +61,9 @@ export class Classifier extends ClassifierCore {
     return clf;
   }
 
-  /** Reads, decodes and predicts one audio file. */
-  async predictFile(path: string): Promise<Prediction> {
-    return this.predictAudio(await loadAudio(path));
+  /** Reads, decodes and predicts one audio file (any rate: it is resampled to the model's own). */
+  async predictFile(path: string, opts: PredictOptions = {}): Promise<Prediction> {
+    return this.predictAudio(await loadAudio(path), opts);
   }
 
   /** Reads a file and predicts a timeline of windows. */
@@ -72,8 +72,8 @@ export class Classifier extends ClassifierCore {
   }
 
   /** Predicts from raw samples (mono float32 at `sampleRate`). */
-  async predictSamples(samples: Float32Array, sampleRate: number, source = 'samples'): Promise<Prediction> {
+  async predictSamples(samples: Float32Array, sampleRate: number, source = 'samples', opts: PredictOptions = {}): Promise<Prediction> {
     const audio: AudioData = { samples, sampleRate, channels: 1, source };
-    return this.predictAudio(audio);
+    return this.predictAudio(audio, opts);
   }
 }

@@ -76,9 +76,15 @@ export function makeModelInput(model: LayersModel, spec: Spectrogram, metadata?:
   return [x, tf.tensor2d(mask, [1, T])];
 }
 
-/** True when the model's last layer already ends in a softmax (else its outputs are logits). */
+/**
+ * True when the model's outputs are already probabilities: its last layer ends in a softmax, or
+ * averages softmax outputs (a `ser-mlp` ensemble); else its outputs are logits.
+ */
 export function endsInSoftmax(model: LayersModel): boolean {
   const last = model.layers[model.layers.length - 1];
-  const cfg = last?.getConfig() as { activation?: string } | undefined;
-  return cfg?.activation === 'softmax';
+  const isSoftmax = (l: typeof last) => (l?.getConfig() as { activation?: string } | undefined)?.activation === 'softmax';
+  if (isSoftmax(last)) return true;
+  if (last?.getClassName() !== 'Average') return false;
+  const inbound = last.inboundNodes.flatMap((n) => n.inboundLayers);
+  return inbound.length > 0 && inbound.every(isSoftmax);
 }

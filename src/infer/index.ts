@@ -9,5 +9,5 @@
  * Browser code imports `ClassifierCore` from './core.js' (no node: imports) instead.
  */
 export { Classifier, defaultModelDir, ensureBackend, packageRoot } from './classifier.js';
-export { ClassifierCore, checkAudio, SILENCE_DB, type Prediction, type TimelineOptions, type TimelineWindow } from './core.js';
+export { ClassifierCore, checkAudio, SILENCE_DB, UNCERTAIN, type Prediction, type PredictOptions, type TimelineOptions, type TimelineWindow } from './core.js';
 export { decodeAudioBrowserSafe, normalizeSpectrogram, type InferMetadata, type Normalization } from './deps.js';

@@ -8,7 +8,8 @@
  *   dropout 0.5, dense).
  * - `ser-cnn`: our configurable recipe (widths, batch norm, pooling avg | stats | attention, dropout, rows).
  * - `ser-mlp`: an MLP on one feature vector per utterance (input [b, D, 1, 1], frames = 1):
- *   flatten → standardise (stored training mean/std) → dropout → dense(hidden) → ReLU → dropout → dense.
+ *   flatten → standardise (stored training mean/std) → dropout → dense(hidden) → ReLU → dropout → dense;
+ *   with `members: K`, K such towers whose softmax probabilities are averaged (an ensemble).
  *
  * Weights start like PyTorch's defaults (uniform ±1/√fan_in for kernels and biases), seeded.
  */
@@ -48,6 +49,12 @@ export interface ArchOptions {
   inputStd?: number[];
   /** Ask the training loop to fill inputMean / inputStd from the training data (default false). */
   standardize?: boolean;
+  /**
+   * ser-mlp: members of an ensemble in one model (default 1). With K > 1 the model has K towers
+   * after the shared standardisation and outputs the MEAN OF THEIR SOFTMAX probabilities (not
+   * logits); model/ensemble.ts assembles it from K separately trained one-member models.
+   */
+  members?: number;
 }
 
 export type ResolvedArchOptions = Required<ArchOptions>;
@@ -77,6 +84,7 @@ export function resolveArchOptions(arch: ArchName, o: ArchOptions = {}): Resolve
     inputMean: o.inputMean ?? [],
     inputStd: o.inputStd ?? [],
     standardize: o.standardize ?? false,
+    members: o.members ?? 1,
   };
 }
 
@@ -159,15 +167,24 @@ function buildMlp(o: ResolvedArchOptions, seed: number): tfl.LayersModel {
   const mask = tfl.input({ shape: [1], name: 'mask' });
   let s = (seed >>> 0) * 101;
   const nextSeed = (): number => (s = (s + 1) >>> 0);
-  let h = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
+  let h0 = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
   const std = new Standardize({ name: 'standardize' });
-  h = std.apply(h) as tfl.SymbolicTensor;
-  h = new SampleDropout({ rate: o.inputDropout, seed: nextSeed(), name: 'input_dropout' }).apply(h) as tfl.SymbolicTensor;
-  const i1 = torchInit(o.rows, nextSeed());
-  h = tfl.layers.dense({ units: o.hidden, activation: 'relu', name: 'hidden', kernelInitializer: i1.kernel, biasInitializer: i1.bias }).apply(h) as tfl.SymbolicTensor;
-  h = new SampleDropout({ rate: o.dropout, seed: nextSeed(), name: 'dropout' }).apply(h) as tfl.SymbolicTensor;
-  const i2 = torchInit(o.hidden, nextSeed());
-  const logits = tfl.layers.dense({ units: o.numClasses, name: 'logits', kernelInitializer: i2.kernel, biasInitializer: i2.bias }).apply(h) as tfl.SymbolicTensor;
+  h0 = std.apply(h0) as tfl.SymbolicTensor;
+  const K = o.members;
+  if (!Number.isInteger(K) || K < 1) throw new SerError('model/bad-options', `ser-mlp: archOptions.members must be a positive integer, got ${K}`);
+  const towers: tfl.SymbolicTensor[] = [];
+  for (let k = 0; k < K; k++) {
+    // one member keeps the original layer names, so one-member models load as before
+    const sfx = K === 1 ? '' : `_${k}`;
+    let h = new SampleDropout({ rate: o.inputDropout, seed: nextSeed(), name: `input_dropout${sfx}` }).apply(h0) as tfl.SymbolicTensor;
+    const i1 = torchInit(o.rows, nextSeed());
+    h = tfl.layers.dense({ units: o.hidden, activation: 'relu', name: `hidden${sfx}`, kernelInitializer: i1.kernel, biasInitializer: i1.bias }).apply(h) as tfl.SymbolicTensor;
+    h = new SampleDropout({ rate: o.dropout, seed: nextSeed(), name: `dropout${sfx}` }).apply(h) as tfl.SymbolicTensor;
+    const i2 = torchInit(o.hidden, nextSeed());
+    const z = tfl.layers.dense({ units: o.numClasses, name: `logits${sfx}`, kernelInitializer: i2.kernel, biasInitializer: i2.bias }).apply(h) as tfl.SymbolicTensor;
+    towers.push(K === 1 ? z : (tfl.layers.activation({ activation: 'softmax', name: `probabilities${sfx}` }).apply(z) as tfl.SymbolicTensor));
+  }
+  const logits = K === 1 ? towers[0]! : (tfl.layers.average({ name: 'ensemble_mean' }).apply(towers) as tfl.SymbolicTensor);
   const model = tfl.model({ inputs: [x, mask], outputs: logits, name: 'ser-mlp' });
   if (o.inputMean.length > 0 || o.inputStd.length > 0) {
     if (o.inputMean.length !== o.rows || o.inputStd.length !== o.rows) {

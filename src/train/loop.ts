@@ -25,9 +25,8 @@ import type { ChannelAugment } from '../data/augment.js';
 import { lengthBucketedBatches } from './batches.js';
 import { featureStandardization } from './standardization.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import {
-  augmentOffline, augmentOnline, mixSpectrograms, normalize, resizeFrames, sampleBeta, softTargets,
-} from './input.js';
+import { normalize, resizeFrames, softTargets } from './input.js';
+import { augmentOffline, augmentOnline, mixSpectrograms, sampleBeta } from '../data/augment.js';
 
 /** What the loop needs from a model trainer (src/model's `Trainer` has this shape). */
 export interface TrainerLike {
@@ -118,6 +117,11 @@ export interface TrainOptions {
   pitchSource?: PitchShiftSource;
   /** Test hook: stop (as if killed) after this many epochs of this call. */
   stopAfterEpochs?: number;
+  /**
+   * Seed of the offline augmented copies (default: `seed`). Members of an ensemble share it, so they
+   * differ only in initial weights, dropout and batch order, and the copies' features are computed once.
+   */
+  augmentSeed?: number;
 }
 
 export interface TrainResult {
@@ -283,7 +287,7 @@ export async function train(recipe: Recipe, data: TrainData, opts: TrainOptions 
   const rows = (data.specs[0] as Spectrogram).nMels;
 
   const factory = opts.createTrainer ?? (await import('./model-adapter.js')).defaultTrainerFactory;
-  const trainSet = await expandOffline(data, recipe, seed, opts.pitchSource);
+  const trainSet = await expandOffline(data, recipe, opts.augmentSeed ?? seed, opts.pitchSource);
   const archOptions = {
     ...recipe.archOptions, numClasses, rows, ...(recipe.input.mode === 'resized' ? { frames: recipe.input.frames } : {}),
     // archOptions.standardize: the model stores the training set's per-feature mean / std (src/model/standardize.ts)

@@ -5,7 +5,6 @@
  * mixup, normalisation and early stopping. The training loop (`loop.ts`) is generic and only
  * reads these fields; a new experiment is a new object, not new code.
  */
-import type { ChannelAugment } from '../data/augment.js';
 import type { FeatureParams } from '../features/params.js';
 import { SerError } from '../util/errors.js';
 
@@ -25,61 +24,8 @@ export type InputMode =
 export type { Normalization } from '../features/normalize.js';
 import type { Normalization } from '../features/normalize.js';
 
-/** The study's offline augmentation: `copies` augmented copies of each training spectrogram, added to the originals. */
-export interface OfflineAugment {
-  copies: number;
-  /** Each op applies independently with this probability (the study: 0.6). */
-  p: number;
-  /** Gaussian noise std in dB (the study: 0.01). */
-  noiseStd: number;
-  /** Pitch shift range ±semitones (the study: 4). */
-  pitchSemitones: number;
-  /**
-   * How pitch is shifted: 'waveform' = on the audio, then features recomputed (what the study meant;
-   * needs the audio files, semitones rounded to 0.5 so results cache), 'mel-warp' = a warp of the
-   * mel axis of the spectrogram (fast approximation; used when no audio is available).
-   */
-  pitchShift: 'waveform' | 'mel-warp';
-  /** Frequency mask: max width F drawn uniform in [lo, hi], width uniform in 0..F (the study: [10, 30]). */
-  freqMask: [number, number];
-  /** Time mask: max width T drawn uniform in [lo, hi], width uniform in 0..T (the study: [10, 50]). */
-  timeMask: [number, number];
-  /**
-   * Feature-domain warp instead of the ops above: each copy's features are recomputed from the
-   * audio (the loop's pitchSource, called with 12·log2(factor) semitones) with a mel-axis / F0
-   * warp factor uniform in [1 − melWarp, 1 + melWarp] (utterance-stats features).
-   */
-  melWarp?: number;
-  /**
-   * Channel augmentation of each copy's audio before its features are recomputed (telephone,
-   * codec band-limits, lower rates, EQ, gain, coloured noise, babble, room reverberation):
-   * data/augment's `applyChannel`, each op with its own probability.
-   */
-  channel?: ChannelAugment;
-}
-
-/** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */
-export interface OnlineAugment {
-  /** SpecAugment: `freqMasks` masks of width 0..maxFreq bands and `timeMasks` of width 0..maxTimeFraction × frames. */
-  specAugment?: { p: number; freqMasks: number; maxFreq: number; timeMasks: number; maxTimeFraction: number };
-  /** Spectral tilt: adds slope × log2(f / 1 kHz) dB, slope uniform in ±maxDbPerOctave (microphone / voice colour). */
-  tilt?: { p: number; maxDbPerOctave: number };
-  /** Random smooth EQ: `bands` random gains (±maxDb) interpolated across the mel axis. */
-  eq?: { p: number; bands: number; maxDb: number };
-  /** Pitch / formant warp of the mel axis by a uniform ±semitones factor (vocal-tract-length-like). */
-  warp?: { p: number; semitones: number };
-  /** Speed change: resamples the time axis by a factor uniform in [1 − r, 1 + r]. */
-  speed?: { p: number; range: number };
-  /** Gaussian noise in dB. */
-  noise?: { p: number; std: number };
-  /** Global gain in dB (matters only without normalisation). */
-  gain?: { p: number; maxDb: number };
-  /**
-   * The study's four ops (pitch as a mel-axis warp, noise, frequency mask, time mask, each with
-   * probability p), drawn fresh every epoch instead of as fixed offline copies.
-   */
-  study?: Pick<OfflineAugment, 'p' | 'noiseStd' | 'pitchSemitones' | 'freqMask' | 'timeMask'>;
-}
+export type { OfflineAugment, OnlineAugment } from '../data/augment.js';
+import type { OfflineAugment, OnlineAugment } from '../data/augment.js';
 
 /** Adam-family optimizer settings (the trainer implements the update). */
 export interface OptimizerSettings {
@@ -124,6 +70,12 @@ export interface Recipe {
   earlyStopping: EarlyStopping;
   /** Fraction of the training data carved out (stratified) for validation when none is given. */
   valFraction: number;
+  /**
+   * Members of an ensemble (default 1): `ser train` trains this many models (seeds seed … seed+K−1,
+   * one shared set of augmented copies) and saves them as one `ser-mlp` model that averages their
+   * probabilities; the leave-one-speaker-out evaluation averages the same number of seeds.
+   */
+  ensemble?: number;
 }
 
 const STUDY_OFFLINE: OfflineAugment = {
@@ -316,4 +268,6 @@ export function validateRecipe(r: Recipe): void {
   const p = r.earlyStopping.patience;
   if (p !== null && (!Number.isInteger(p) || p < 1)) bad('earlyStopping.patience', `must be a positive integer or null, got ${p}`);
   if (r.labelSmoothing < 0 || r.labelSmoothing >= 1) bad('labelSmoothing', `must be in [0, 1), got ${r.labelSmoothing}`);
+  if (r.ensemble !== undefined && (!Number.isInteger(r.ensemble) || r.ensemble < 1)) bad('ensemble', `must be a positive integer, got ${r.ensemble}`);
+  if ((r.ensemble ?? 1) > 1 && r.arch !== 'ser-mlp') bad('ensemble', `is supported for the ser-mlp architecture only, not '${r.arch}'`);
 }

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '../../src/audio/wav.js';
+import { getRecipe } from '../../src/train/recipes.js';
+import { CHANNEL_OPS } from '../../src/data/augment.js';
 import { describeValues, exploreCorpus } from '../../src/data/explore.js';
 
 let root: string;
@@ -37,7 +39,7 @@ describe('exploreCorpus', () => {
     writeFileSync(join(data, 's05 (3).wav'), hdr);
     writeFileSync(join(data, 'readme.wav'), tone(0.2, 100));
     const out = join(root, 'report');
-    const res = await exploreCorpus(data, out, { progress: false, augmentExamples: true });
+    const res = await exploreCorpus(data, out, { progress: false, augmentExamples: true, channel: getRecipe('ser-robust').offlineAugment!.channel! });
     const html = readFileSync(res.html, 'utf8');
     expect(res.corpus.items.length).toBe(5);
     expect(html).toContain('<b id="n-files">5</b>');
@@ -62,8 +64,10 @@ describe('exploreCorpus', () => {
     expect(readFileSync(join(out, 'img/files-per-emotion.svg'), 'utf8')).toContain('>3</text>');
     const png = readFileSync(join(out, 'img/logmel-1-sad.png'));
     expect([...png.subarray(1, 4)]).toEqual([80, 78, 71]);
-    // augmentation gallery: original + 6 waveform ops + masks + mel warp
-    expect(res.files.filter((f) => f.startsWith('img/augment-')).length).toBe(9);
+    // augmentation gallery: original, the study's ops (pitch ±4, noise, masks, mel warp), then each channel op of the recipe
+    const gallery = res.files.filter((f) => f.startsWith('img/augment-'));
+    expect(gallery.length).toBe(6 + CHANNEL_OPS.length);
+    for (const op of CHANNEL_OPS) expect(gallery.some((f) => f.includes(`channel_${op}`))).toBe(true);
     expect(html).toContain('Augmentation examples');
     // the example is the file closest to the median duration: angry median 0.6 → a01 (2)b.wav
     expect(html).toContain('angry — <code>a01 (2)b.wav</code>');

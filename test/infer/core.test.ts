@@ -4,6 +4,10 @@ import { Classifier } from '../../src/infer/classifier.js';
 import { normalizeSpectrogram } from '../../src/infer/deps.js';
 import { isSerError } from '../../src/util/errors.js';
 import { makeTinyModelFolder, speechLike } from './helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyTemperature } from '../../src/model/calibration.js';
+import { EMOTIONS } from '../../src/util/labels.js';
 
 describe('normalizeSpectrogram', () => {
   const s = { data: Float32Array.from([1, 3, 5, 7, 10, 10]), nMels: 2, frames: 3 };
@@ -33,7 +37,46 @@ describe('Classifier', () => {
     expect(clf.toLabels([0.1, 0.2, 0.4, 0.2, 0.1])).toEqual({
       emotion: 'fear',
       probabilities: { angry: 0.1, disgust: 0.2, fear: 0.4, happy: 0.2, sad: 0.1 },
+      confidence: 0.4,
     });
+  });
+
+  it('toLabels answers "uncertain" below minConfidence, and the label at or above it', () => {
+    expect(clf.toLabels([0.1, 0.2, 0.4, 0.2, 0.1], 0.41).emotion).toBe('uncertain');
+    expect(clf.toLabels([0.1, 0.2, 0.4, 0.2, 0.1], 0.4).emotion).toBe('fear');
+  });
+
+  it('a stored temperature calibrates the probabilities (same arg-max, softer), and a bad one is refused', async () => {
+    const dir = await makeTinyModelFolder();
+    const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: 3 } }));
+    const cal = await Classifier.load(dir);
+    expect(cal.temperature).toBe(3);
+    const audio = { samples: speechLike(2), sampleRate: 16000, channels: 1, source: 'x' };
+    const spec = cal.features(audio);
+    const raw = await cal.rawProbabilitiesOf(spec);
+    const p = await cal.predictAudio(audio);
+    const want = applyTemperature(raw, 3);
+    EMOTIONS.forEach((e, i) => expect(p.probabilities[e]).toBeCloseTo(want[i]!, 6));
+    expect(p.confidence).toBeCloseTo(Math.max(...want), 6);
+    expect(p.emotion).toBe(EMOTIONS[raw.indexOf(Math.max(...raw))]);
+    cal.dispose();
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: -1 } }));
+    await expect(Classifier.load(dir)).rejects.toThrow(/calibration must be/);
+  });
+
+  it('resamples any input to the model\'s own rate: the same sound at 16, 44.1 and 48 kHz gives (nearly) the same answer', async () => {
+    const dir = await makeTinyModelFolder();
+    const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, featureParams: { ...meta.featureParams, sampleRate: 16000, nFft: 1024, hopLength: 256 } }));
+    const m = await Classifier.load(dir);
+    const at = (sr: number) => m.predictSamples(speechLike(2, sr), sr);
+    const [a, b, c] = [await at(16000), await at(44100), await at(48000)];
+    for (const e of EMOTIONS) {
+      expect(Math.abs(b.probabilities[e]! - a.probabilities[e]!)).toBeLessThan(0.02);
+      expect(Math.abs(c.probabilities[e]! - a.probabilities[e]!)).toBeLessThan(0.02);
+    }
+    m.dispose();
   });
 
   it('predictAudio returns probabilities that sum to 1 and the duration', async () => {

@@ -96,6 +96,19 @@ describe('ser predict', () => {
     expect(line.timeline[2].emotion).not.toBeNull();
   });
 
+  it('--min-confidence P answers "uncertain" below P with the same probabilities; a P outside 0–1 is refused', async () => {
+    const sure = JSON.parse((await ser(['predict', good, '--model', modelDir, '--json'])).stdout.trim());
+    expect(sure.confidence).toBeCloseTo(Math.max(...Object.values<number>(sure.probabilities)), 6);
+    const above = await ser(['predict', good, '--model', modelDir, '--json', '--min-confidence', String(Math.min(1, sure.confidence + 0.01))]);
+    const below = await ser(['predict', good, '--model', modelDir, '--json', '--min-confidence', String(Math.max(0, sure.confidence - 0.01))]);
+    expect(JSON.parse(above.stdout.trim()).emotion).toBe('uncertain');
+    expect(JSON.parse(above.stdout.trim()).probabilities).toEqual(sure.probabilities);
+    expect(JSON.parse(below.stdout.trim()).emotion).toBe(sure.emotion);
+    const bad = await ser(['predict', good, '--model', modelDir, '--min-confidence', '1.5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--min-confidence must be a number between 0 and 1/);
+  });
+
   it('exits 0 with human output without --json', async () => {
     const r = await ser(['predict', good, '--model', modelDir]);
     expect(r.code).toBe(0);

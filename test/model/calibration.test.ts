@@ -69,3 +69,16 @@ describe('expectedCalibrationError and reliabilityBins', () => {
     expect(expectedCalibrationError(probs, labels, 10)).toBeCloseTo(0.5 * 0.4 + 0.5 * 0.4, 9);
   });
 });
+
+describe('expectedCalibrationErrorFloor', () => {
+  it('is what calibrated predictions show from sampling alone: well above 0 for few, near 0 for many', async () => {
+    const { expectedCalibrationErrorFloor } = await import('../../src/eval/metrics.js');
+    const rng = createRng(3);
+    const make = (n: number) => Array.from({ length: n }, () => softmax(Array.from({ length: 5 }, () => 2 * rng.normal())));
+    const few = expectedCalibrationErrorFloor(make(100), 15, 100);
+    const many = expectedCalibrationErrorFloor(make(20000), 15, 10);
+    expect(few).toBeGreaterThan(0.05);
+    expect(many).toBeLessThan(0.02);
+    expect(many).toBeGreaterThan(0);
+  });
+});

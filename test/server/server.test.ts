@@ -43,7 +43,8 @@ describe('HTTP API', () => {
     expect(r.statusCode).toBe(200);
     const body = r.json();
     const expected = await clf.predictSamples(speechLike(1.5), 16000);
-    expect(Object.keys(body).sort()).toEqual(['durationSec', 'emotion', 'file', 'probabilities']);
+    expect(Object.keys(body).sort()).toEqual(['confidence', 'durationSec', 'emotion', 'file', 'probabilities']);
+    expect(body.confidence).toBeCloseTo(expected.confidence, 3);
     expect(body.file).toBe('clip.wav');
     expect(body.durationSec).toBeCloseTo(1.5, 6);
     expect(body.emotion).toBe(expected.emotion);
@@ -58,6 +59,18 @@ describe('HTTP API', () => {
     expect(raw.json().file).toBe('upload');
     expect(mp.json().file).toBe('up.wav');
     expect(mp.json().probabilities).toEqual(raw.json().probabilities);
+  });
+
+  it('?minConfidence answers "uncertain" below it and keeps the probabilities; a bad value is a 400', async () => {
+    const hi = await app.inject({ method: 'POST', url: '/api/predict?minConfidence=1', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
+    const lo = await app.inject({ method: 'POST', url: '/api/predict?minConfidence=0', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
+    expect(hi.statusCode).toBe(200);
+    expect(hi.json().emotion).toBe('uncertain');
+    expect(hi.json().probabilities).toEqual(lo.json().probabilities);
+    expect(EMOTIONS as readonly string[]).toContain(lo.json().emotion);
+    const bad = await app.inject({ method: 'POST', url: '/api/predict?minConfidence=1.5', payload: Buffer.from(wav), headers: { 'content-type': 'audio/wav' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatch(/minConfidence.*between 0 and 1/);
   });
 
   it('?segments adds a timeline', async () => {

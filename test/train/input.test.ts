@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  interpolateTime, padTime, resizeFrames, softTargets, standardizeUtterance, standardizeBands, maskTime, maskFrequency,
-  warpMel, augmentOnline, mixSpectrograms,
-} from '../../src/train/input.js';
+import { resizeFrames, softTargets, standardizeUtterance, standardizeBands } from '../../src/train/input.js';
+import { interpolateTime, padTime } from '../../src/features/reshape.js';
+import { augmentOnline, maskFrequency, maskTime, mixSpectrograms, warpMel } from '../../src/data/augment.js';
 import { lengthBucketedBatches } from '../../src/train/batches.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.js';
 import { getRecipe, recipeNames, RECIPES } from '../../src/train/recipes.js';

@@ -20,7 +20,7 @@ import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/
 import { losoRobustness, modelRobustness, robustnessTable, type RobustnessReport } from '../../eval/robustness.js';
 import { applyTemperature } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
-import { getRecipe, recipeNames } from '../../train/recipes.js';
+import { getRecipe, recipeNames, validateRecipe, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
 import { lineChart } from '../../util/plot/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
@@ -51,6 +51,8 @@ interface EvaluateFlags {
   seeds?: number;
   out?: string;
   cache?: string;
+  candidates?: string;
+  epochs?: number;
 }
 
 export function register(program: Command): void {
@@ -65,7 +67,9 @@ export function register(program: Command): void {
     .option('--conditions [list]', `score under test conditions (comma-separated, default all): ${CONDITIONS.join(', ')}`)
     .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
-    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso)', intFlag('seeds'), 1)
+    .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
+    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso; default: the recipe\'s ensemble size)', intFlag('seeds'))
+    .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
@@ -145,7 +149,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
   const log = (line: string) => process.stderr.write(line + '\n');
   let report: RobustnessReport;
   if (flags.loso) {
-    const recipe = getRecipe(flags.recipe ?? 'ser-robust');
+    const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
     const params = featureParams(recipe.features);
     const labels = labelNamesOf(corpus.items);
     const speakers = new Set(corpus.items.map((i) => i.speaker));
@@ -153,7 +157,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, seeds: flags.seeds ?? 1, progress: flags.progress !== false, onLog: log,
+      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? recipe.ensemble ?? 1, progress: flags.progress !== false, onLog: log,
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
@@ -189,4 +193,34 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
     ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted temperature; temperature over all folds ${r.temperature.toFixed(3)}.`
     : `One model, temperature ${r.temperature.toFixed(3)}.`;
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${figs.join('\n')}\n`);
+}
+
+/**
+ * Variants of `base` from a JSON array of patches: each patch names the variant (`name`) and
+ * replaces top-level recipe fields; object fields (`archOptions`, `offlineAugment`, ...) are merged
+ * one level deep, and `null` removes a nested field (e.g. `{"offlineAugment": {"channel": null}}`).
+ */
+export function recipeVariants(base: Recipe, json: string): Recipe[] {
+  let patches: unknown;
+  try {
+    patches = JSON.parse(json);
+  } catch (e) {
+    throw new SerError('cli/bad-option', `--candidates must be a JSON array of recipe patches (${(e as Error).message})`);
+  }
+  if (!Array.isArray(patches) || patches.some((p) => !p || typeof p !== 'object' || typeof (p as { name?: unknown }).name !== 'string')) {
+    throw new SerError('cli/bad-option', '--candidates must be a JSON array of objects, each with a "name"');
+  }
+  return (patches as Array<Record<string, unknown>>).map((patch) => {
+    const r = structuredClone(base) as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(patch)) {
+      if (v && typeof v === 'object' && !Array.isArray(v) && r[k] && typeof r[k] === 'object') {
+        const merged = { ...(r[k] as Record<string, unknown>), ...(v as Record<string, unknown>) };
+        for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) if (vv === null) delete merged[kk];
+        r[k] = merged;
+      } else r[k] = v;
+    }
+    const rec = r as unknown as Recipe;
+    validateRecipe(rec);
+    return rec;
+  });
 }

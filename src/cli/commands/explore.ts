@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { CORPUS_FORMATS, parseLabelMap, summarizeCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { exploreCorpus } from '../../data/explore.js';
 import { SerError } from '../../util/errors.js';
+import { getRecipe, recipeNames } from '../../train/recipes.js';
 
 export function register(program: Command): void {
   program
@@ -16,8 +17,9 @@ export function register(program: Command): void {
     .option('--label-map <map>', 'map or skip dataset labels, e.g. neutral=skip,calm=skip,ps=happy')
     .option('--augment-examples', 'add a gallery of one file under each augmentation')
     .option('--seed <n>', 'seed of the augmentation gallery', (v) => Number.parseInt(v, 10), 42)
+    .option('--recipe <name>', `whose channel augmentation the gallery shows op by op (${recipeNames().join(', ')})`, 'ser-robust')
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { data: string; out: string; format: string; labelMap?: string; progress: boolean; augmentExamples?: boolean; seed: number }) => {
+    .action(async (o: { data: string; out: string; format: string; labelMap?: string; progress: boolean; augmentExamples?: boolean; seed: number; recipe: string }) => {
       if (o.format !== 'auto' && !(CORPUS_FORMATS as readonly string[]).includes(o.format)) {
         throw new SerError('cli/bad-option', `--format: unknown format "${o.format}"; use auto, ${CORPUS_FORMATS.join(', ')}`);
       }
@@ -28,6 +30,7 @@ export function register(program: Command): void {
         progress: o.progress,
         augmentExamples: Boolean(o.augmentExamples),
         seed: o.seed,
+        channel: getRecipe(o.recipe).offlineAugment?.channel ?? null,
       });
       console.log(summarizeCorpus(res.corpus));
       console.log(`report: ${pathToFileURL(resolve(res.html)).href}`);

@@ -12,6 +12,11 @@ import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '..
 import { train, CHECKPOINT_FILE } from '../../train/loop.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { RobustnessReport } from '../../eval/robustness.js';
+import { assembleMlpEnsemble } from '../../model/ensemble.js';
+import { saveModelFolder } from '../../model/io.js';
+import type { MetadataInput } from '../../model/metadata.js';
+import type { ArchOptions } from '../../model/architectures.js';
+import type { ModelTrainer } from '../../train/model-adapter.js';
 import { join } from 'node:path';
 import { getRecipe, recipeNames, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
@@ -134,7 +139,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.resume && !existsSync(join(flags.out, CHECKPOINT_FILE))) {
     process.stderr.write(`--resume: no checkpoint in ${flags.out}; starting from epoch 1\n`);
   }
-  const result = await train(recipe, trainData, {
+  const members = recipe.ensemble ?? 1;
+  const trainOpts = {
     out: flags.out,
     seed: flags.seed,
     resume: flags.resume,
@@ -155,7 +161,25 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
         speakers: [...new Set(items.map((i) => i.speaker).filter((s) => s !== null))],
       },
     },
-  });
+  };
+  let result: Awaited<ReturnType<typeof train>>;
+  if (members === 1) {
+    result = await train(recipe, trainData, trainOpts);
+  } else {
+    // an ensemble: K members (seeds seed … seed+K−1, one shared set of augmented copies), each with
+    // its own checkpoint folder, then one model folder that averages their probabilities
+    const results = [];
+    for (let k = 0; k < members; k++) {
+      process.stderr.write(`ensemble member ${k + 1}/${members}\n`);
+      results.push(await train(recipe, trainData, { ...trainOpts, out: join(flags.out, 'members', String(k)), seed: flags.seed + k, augmentSeed: flags.seed }));
+    }
+    result = results[0]!;
+    const model = assembleMlpEnsemble(results.map((r) => (r.trainer as ModelTrainer).toLayersModel()), result.metadata.archOptions as ArchOptions);
+    const archOptions = { ...(result.metadata.archOptions as ArchOptions), members };
+    await saveModelFolder(flags.out, model, { ...result.metadata, archOptions, ensemble: { members, seeds: results.map((r) => r.metadata.seed) } } as unknown as MetadataInput);
+    model.dispose();
+    results.slice(1).forEach((r) => r.trainer.dispose());
+  }
   const sel = result.history.find((h) => h.epoch === result.selectedEpoch);
   process.stderr.write(
     `done: ${result.epochsRun} epochs in ${result.seconds.toFixed(1)} s; kept epoch ${result.selectedEpoch}` +

@@ -1,0 +1,74 @@
+/**
+ * `ser evaluate --conditions` end to end (child processes): the leave-one-speaker-out matrix with
+ * nested selection on a toy corpus whose emotions are tones, then a model trained with that
+ * report's calibration, then the matrix of that one model.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeToyCorpus } from '../train/helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ser = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/train/ser-entry.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+describe('ser evaluate --conditions', () => {
+  it('LOSO with nested selection, --robustness into a model\'s metadata, then one model\'s matrix', { timeout: 300_000 }, () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ser-robust-'));
+    try {
+      const data = join(tmp, 'corpus');
+      mkdirSync(data);
+      writeToyCorpus(data, (p, b) => writeFileSync(p, b), [1, 2, 3], 2);
+      const cache = join(tmp, 'cache');
+      const conds = 'original,16k,quiet-30db,pink-10db';
+      const r = ser(['evaluate', '--data', data, '--conditions', conds, '--loso', '--recipe', 'ser-robust', '--epochs', '8',
+        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
+      expect(r.status, r.stderr).toBe(0);
+      const rep = JSON.parse(r.stdout.trim());
+      expect(rep.mode).toBe('loso');
+      expect(rep.conditions.map((c: { condition: string }) => c.condition)).toEqual(conds.split(','));
+      for (const c of rep.conditions) {
+        expect(c.n).toBe(30);
+        expect(c.ece).toBeGreaterThanOrEqual(0);
+        expect(c.perFold.map((f: { fold: string }) => f.fold)).toEqual(['1', '2', '3']);
+        expect(c.accuracy).toBeCloseTo(c.perFold.reduce((a: number, f: { accuracy: number }) => a + f.accuracy, 0) / 3, 12);
+      }
+      // tones are easy: a new speaker's tones are still told apart, with and without the 16 kHz round trip
+      expect(rep.conditions[0].accuracy).toBeGreaterThan(0.8);
+      expect(rep.conditions[1].accuracy).toBeGreaterThan(0.8);
+      // nested selection: both configurations scored on the training speakers of every fold
+      expect(rep.selection.candidates).toEqual(['ser-robust', 'no-channel']);
+      expect(Object.keys(rep.selection.chosen)).toEqual(['1', '2', '3']);
+      for (const s of ['1', '2', '3']) expect(Object.keys(rep.selection.innerScores[s]).sort()).toEqual(['no-channel', 'ser-robust']);
+      expect(rep.temperature).toBeGreaterThan(0);
+      expect(Object.keys(rep.foldTemperatures)).toEqual(['1', '2', '3']);
+      for (const f of ['report.json', 'REPORT.md', 'figures/reliability-original.svg']) expect(existsSync(join(tmp, 'rob', f))).toBe(true);
+      expect(readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8')).toMatch(/\| pink-10db \| \d/);
+
+      // a model trained with the report stores its temperature and matrix
+      const t = ser(['train', '--data', data, '--recipe', 'ser-robust', '--epochs', '8', '--out', join(tmp, 'model'), '--robustness', join(tmp, 'rob', 'report.json'), '--cache', cache, '--no-progress']);
+      expect(t.status, t.stderr).toBe(0);
+      const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
+      expect(meta.calibration).toMatchObject({ method: 'temperature', temperature: rep.temperature });
+      expect(meta.featureParams.sampleRate).toBe(16000);
+      expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual(conds.split(','));
+
+      // that model's own matrix uses its temperature; its 'original' accuracy is `ser evaluate`'s
+      const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--json', '--no-progress']);
+      expect(m.status, m.stderr).toBe(0);
+      const one = JSON.parse(m.stdout.trim());
+      expect(one.mode).toBe('model');
+      expect(one.temperature).toBe(rep.temperature);
+      const plain = JSON.parse(ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--json', '--no-progress']).stdout.trim());
+      expect(one.conditions[0].accuracy).toBeCloseTo(plain.accuracy, 12);
+
+      // a report of another recipe is refused
+      const bad = ser(['train', '--data', data, '--recipe', 'ser-stats', '--out', join(tmp, 'm2'), '--robustness', join(tmp, 'rob', 'report.json'), '--no-progress']);
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(/report is of recipe 'ser-robust', not 'ser-stats'/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
