@@ -6,6 +6,6 @@ import type { Command } from 'commander';
 import { benchCommands } from './bench/index.js';
 
 export function register(program: Command): void {
-  const bench = program.command('bench').description('benchmarks: features, train, predict, server');
+  const bench = program.command('bench').description('benchmarks: features, train, predict, server, batch');
   for (const r of benchCommands) r(bench);
 }

@@ -1,6 +1,7 @@
 /**
  * `ser features FILE [--json] [flags]`: the log-mel spectrogram (and optional MFCC/delta rows) of
- * one audio file. Every FeatureParams field has a flag; `addFeatureOptions`/`featureParamsFromFlags`
+ * one audio file; `ser features INPUTS… --out DIR [--manifest …] [--jobs N] [--resume]`: of an
+ * archive (../batch/features.ts). Every FeatureParams field has a flag; `addFeatureOptions`/`featureParamsFromFlags`
  * are exported so other commands can offer the same flags.
  */
 import type { Command } from 'commander';
@@ -10,6 +11,8 @@ import { DEFAULT_FEATURE_PARAMS, featureParams, type FeatureParams } from '../..
 import { extractFeatures, featureKey, validateFeatureParams } from '../../features/pipeline.js';
 import type { Spectrogram } from '../../features/types.js';
 import { SerError } from '../../util/errors.js';
+import { runFeatureBatch } from '../batch/features.js';
+import { addBatchOptions, type BatchFlags } from '../batch/predict.js';
 
 /** The raw option values commander hands over for the feature flags. */
 export interface FeatureFlags {
@@ -136,12 +139,21 @@ function rows(S: Spectrogram, from: number, to: number): number[][] {
 export function register(program: Command): void {
   const cmd = program
     .command('features')
-    .description('log-mel spectrogram of an audio file (rows = mel bands), as JSON or a short summary')
-    .argument('<file>', 'audio file (WAV, FLAC, MP3, ...)')
+    .description('log-mel spectrogram of an audio file (rows = mel bands), as JSON or a short summary; with --out DIR, of a whole archive')
+    .argument('[files...]', 'audio file (WAV, FLAC, MP3, ...); with --out: files, folders, quoted glob patterns')
     .option('--json', 'print one JSON object {file, sampleRate, nMels, frames, logMel[nMels][frames], ...}')
     .option('--cache [dir]', 'use the on-disk feature cache (default .cache/features)');
-  addFeatureOptions(cmd).action(async (file: string, o: FeatureFlags & { json?: boolean; cache?: string | boolean }) => {
+  addBatchOptions(cmd, 'batch mode: write DIR/<id>.f32 (float32, nMels × frames) per input and DIR/index.jsonl');
+  addFeatureOptions(cmd).action(async (files: string[], o: FeatureFlags & BatchFlags & { json?: boolean; cache?: string | boolean }) => {
     const params = featureParamsFromFlags(o);
+    if (o.out !== undefined) {
+      const summary = await runFeatureBatch(files, { ...o, out: o.out }, params);
+      process.exitCode = summary.failed > 0 ? 1 : 0;
+      return;
+    }
+    if (o.manifest !== undefined || o.resume || o.shard !== undefined) throw new SerError('cli/bad-option', '--manifest, --resume and --shard need --out DIR');
+    if (files.length !== 1) throw new SerError('cli/bad-option', `give one audio file (or --out DIR for many), got ${files.length}`);
+    const file = files[0]!;
     const t0 = performance.now();
     const audio = await loadAudio(file);
     const S = o.cache

@@ -9,6 +9,8 @@ import { register as experiments } from './experiments.js';
 import { register as predict } from './predict.js';
 import { register as listen } from './listen.js';
 import { register as serve } from './serve.js';
+import { register as queue } from './queue.js';
+import { register as worker } from './worker.js';
 import { register as bench } from './bench.js';
 
 export const commands: Array<(program: Command) => void> = [
@@ -21,5 +23,7 @@ export const commands: Array<(program: Command) => void> = [
   predict,
   listen,
   serve,
+  queue,
+  worker,
   bench,
 ];
