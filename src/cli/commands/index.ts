@@ -6,6 +6,7 @@ import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
 import { register as evaluateTimeline } from './evaluate-timeline.js';
 import { register as experiments } from './experiments.js';
+import { register as study } from './study.js';
 import { register as predict } from './predict.js';
 import { register as listen } from './listen.js';
 import { register as serve } from './serve.js';
@@ -20,6 +21,7 @@ export const commands: Array<(program: Command) => void> = [
   evaluate,
   evaluateTimeline,
   experiments,
+  study,
   predict,
   listen,
   serve,

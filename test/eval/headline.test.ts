@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportStudySplit, pickCurve, readCurve, readSplitExport, trainCurve, type CurveLine, type IndexEntry } from '../../src/eval/headline.js';
+import { engineMeans, readHeadlineRuns, writeHeadlineReport } from '../../src/eval/headline-report.js';
+import { writeFidelityData } from '../train/fidelity-data.js';
+import { writeToyCorpus } from '../train/helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ser-headline-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const line = (epoch: number, loss: number, val: number | null, test: number): CurveLine => ({ epoch, loss, val, test, s: 2 });
+
+describe('headline curves: picks, files, report', () => {
+  it('picks honest at the best validation epoch and OPTIMISTIC at the best test epoch, earliest on ties', () => {
+    const c = [line(1, 1.6, 0.2, 0.2), line(2, 1.4, 0.5, 0.3), line(3, 1.2, 0.5, 0.6), line(4, 1.0, 0.4, 0.6)];
+    const p = pickCurve(c);
+    expect(p.honest).toEqual({ epoch: 2, test: 0.3 });
+    expect(p.optimistic).toEqual({ epoch: 3, test: 0.6 });
+    expect(p.last).toEqual({ epoch: 4, test: 0.6, loss: 1.0 });
+    expect(p.seconds).toBe(8);
+    expect(pickCurve([line(1, 1.6, null, 0.4)]).honest).toBeNull();
+  });
+
+  it('reads a curve file whose last epoch was written twice and cut by a kill', () => {
+    const f = join(dir, 'cut.jsonl');
+    writeFileSync(f, [line(1, 1.6, 0.2, 0.2), line(2, 1.5, 0.2, 0.2), line(2, 1.4, 0.3, 0.3)].map((l) => JSON.stringify(l)).join('\n') + '\n{"epoch":3,"lo');
+    expect(readCurve(f)).toEqual([line(1, 1.6, 0.2, 0.2), line(2, 1.4, 0.3, 0.3)]);
+  });
+
+  it('reports per-run picks and per-engine means over runs that reached the planned epochs', async () => {
+    const d = join(dir, 'report');
+    mkdirSync(d);
+    const w = (name: string, c: CurveLine[]) => writeFileSync(join(d, name), c.map((l) => JSON.stringify(l)).join('\n'));
+    w('ours-honest-seed1.jsonl', [line(1, 1.6, 0.2, 0.2), line(2, 1.2, 0.6, 0.5)]);
+    w('ours-honest-seed2.jsonl', [line(1, 1.6, 0.4, 0.3), line(2, 1.2, 0.3, 0.7)]);
+    w('torch-honest-seed1.jsonl', [line(1, 1.6, 0.2, 0.2), line(2, 1.1, 0.6, 0.6)]);
+    w('torch-honest-seed2.jsonl', [line(1, 1.6, 0.2, 0.2)]); // unfinished
+    w('notes.jsonl', [line(1, 1, 1, 1)]);
+    const runs = readHeadlineRuns(d);
+    expect(runs.map((r) => r.file)).toEqual(['ours-honest-seed1.jsonl', 'ours-honest-seed2.jsonl', 'torch-honest-seed1.jsonl', 'torch-honest-seed2.jsonl']);
+    const ours = engineMeans(runs, 'ours', 2);
+    expect(ours.n).toBe(2);
+    expect(ours.honest).toBeCloseTo((0.5 + 0.3) / 2, 12);
+    expect(ours.optimistic).toBeCloseTo((0.5 + 0.7) / 2, 12);
+    expect(engineMeans(runs, 'torch', 2)).toEqual({ n: 1, honest: 0.6, optimistic: 0.6, last: 0.6 });
+    const md = await writeHeadlineReport(d, { epochs: 2 });
+    expect(md).toContain('| ours | 2 | 40.0 % | 60.0 % | 60.0 % |');
+    expect(md).toContain('Difference ours − PyTorch: honest -20.0 points, OPTIMISTIC 0.0 points');
+    expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
+  });
+});
+
+describe('headline: export and our engine on it', () => {
+  it("exports the study's split in torch_seed_curve.py's format: the same test set both ways, validation carved from the 80 %", async () => {
+    const corpus = join(dir, 'corpus');
+    mkdirSync(corpus);
+    writeToyCorpus(corpus, (p, b) => writeFileSync(p, b), [1, 2], 5);
+    const r = await exportStudySplit({ data: corpus, out: join(dir, 'split'), cacheDir: join(dir, 'cache'), progress: false });
+    expect(r.counts.honest.train + r.counts.honest.val).toBe(r.counts.optimistic.train);
+    expect(r.counts.honest.test).toBe(r.counts.optimistic.test);
+    expect(r.counts.optimistic.test).toBe(10); // 20 % of 50, stratified: 2 per emotion
+    expect(r.counts.honest.val).toBeGreaterThan(0);
+    const honest = JSON.parse(readFileSync(r.honestIndex, 'utf8')) as IndexEntry[];
+    const optimistic = JSON.parse(readFileSync(r.optimisticIndex, 'utf8')) as IndexEntry[];
+    const key = (e: IndexEntry) => `${e.file}@${e.offset}`;
+    expect(new Set(honest.filter((e) => e.role === 'test').map(key))).toEqual(new Set(optimistic.filter((e) => e.role === 'test').map(key)));
+    expect(new Set(honest.filter((e) => e.role !== 'test').map(key))).toEqual(new Set(optimistic.filter((e) => e.role === 'train').map(key)));
+    const floats = readFileSync(r.featuresFile).byteLength / 4;
+    expect(floats).toBe(honest.reduce((a, e) => a + e.nMels * e.frames, 0));
+    const back = readSplitExport(r.featuresFile, r.honestIndex);
+    expect(back.labelNames).toEqual(['angry', 'disgust', 'fear', 'happy', 'sad']);
+    expect(back.sets.val.specs.length).toBe(r.counts.honest.val);
+  }, 60_000);
+
+  it('refuses an index entry that does not fit the features file', () => {
+    const f = writeFidelityData(mkdtempSync(join(dir, 'bad-')));
+    const idx = JSON.parse(readFileSync(f.index, 'utf8')) as IndexEntry[];
+    idx[3]!.offset = 1e9;
+    writeFileSync(f.index, JSON.stringify(idx));
+    expect(() => readSplitExport(f.features, f.index)).toThrow(/entry 3 .* does not fit/);
+  });
+
+  it('a run stopped after 2 epochs and resumed gives the same curve as one straight run', async () => {
+    const f = writeFidelityData(mkdtempSync(join(dir, 'fid-')));
+    const straight = await trainCurve({ ...f, epochs: 3, seed: 7, threads: 1 });
+    const out = join(dir, 'resumed');
+    await trainCurve({ ...f, epochs: 3, seed: 7, threads: 1, out, stopAfterEpochs: 2 });
+    expect(readCurve(join(out, 'curve.jsonl'))).toHaveLength(2);
+    const resumed = await trainCurve({ ...f, epochs: 3, seed: 7, threads: 1, out });
+    expect(resumed.map((l) => [l.epoch, l.loss, l.val, l.test])).toEqual(straight.map((l) => [l.epoch, l.loss, l.val, l.test]));
+  }, 120_000);
+});
