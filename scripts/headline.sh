@@ -5,6 +5,7 @@
 # <engine>-<way>-seed<k>.jsonl, then `ser study report` writes OUT/REPORT.md and the figures.
 #
 #   scripts/headline.sh [ours|torch|both]     (default both: the two engines in parallel, one thread each)
+#   PARALLEL=1 scripts/headline.sh ours       (the honest seeds of an engine in parallel too)
 #
 # Resumable: our runs continue from their checkpoints in WORK; a PyTorch run restarts unless its curve
 # file already has EPOCHS lines (torch_seed_curve.py keeps no checkpoint).
@@ -34,7 +35,13 @@ torch() { # way seed
   "$PY" "$REF/torch_seed_curve.py" --features "$F" --index "$WORK/split/$1.json" --epochs "$EPOCHS" --seed "$2" --threads 1 > "$f"
 }
 run_engine() {
-  for s in $SEEDS; do "$1" honest "$s"; done
+  if [ "${PARALLEL:-0}" = 1 ]; then
+    local pids=()
+    for s in $SEEDS; do "$1" honest "$s" & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p"; done
+  else
+    for s in $SEEDS; do "$1" honest "$s"; done
+  fi
   "$1" optimistic "${SEEDS%% *}"
 }
 case "${1:-both}" in

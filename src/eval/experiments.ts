@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scanCorpus, type CorpusFormat, type CorpusItem } from '../data/corpus.js';
@@ -35,6 +36,7 @@ import { createProgress } from '../util/progress.js';
 import { jobEntryCommand, runChild, runLimited } from './children.js';
 import { experimentGrid, planJobs, type GridEntry, type GridOptions, type Protocol } from './grid.js';
 import { readResult, runJob, type JobFile, type JobResult } from './job.js';
+import { formatCostPlan, planCost, type measureMsPerSample } from './budget.js';
 import { writePackedFeatures } from './packed-features.js';
 import { writeReport } from './report.js';
 import { summarizeResults, type ExperimentSummary } from './summary.js';
@@ -59,6 +61,13 @@ export interface ExperimentOptions extends GridOptions {
   signal?: AbortSignal;
   /** Test hook for in-process jobs. */
   createTrainer?: TrainerFactory;
+  /**
+   * Print (and write to `out/plan.md`) what every planned run costs — sample passes and measured time
+   * per sample — and return without training. The study's budget prints the plan before running too.
+   */
+  plan?: boolean;
+  /** Test hook: how the plan times a training step (default `measureMsPerSample`). */
+  measure?: typeof measureMsPerSample;
 }
 
 /** Runs the experiment (features, jobs, report); returns the summary. */
@@ -138,6 +147,20 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   // gradient workers inside one run, and batch-1 recipes cannot split at all)
   const threadsPerJob = Math.max(1, Math.floor(availableParallelism() / jobsN));
   for (const j of jobs) j.threads = threadsPerJob;
+  if (opts.plan || opts.budget === 'study') {
+    const todo = jobs.filter((j) => !readResult(j));
+    const frames = items.map((i) => i.spec.frames).sort((a, b) => a - b)[items.length >> 1]!;
+    const cost = await planCost(todo, { jobs: jobsN, threadsPerJob, frames, rows: items[0]!.spec.nMels, backend: opts.backend ?? null, measure: opts.measure });
+    const md = `# Plan: ${todo.length} of ${jobs.length} runs still to train\n\nCorpus median input ${frames} frames.\n\n${formatCostPlan(cost)}\n`;
+    await writeFile(join(out, 'plan.md'), md);
+    process.stderr.write(`${md}\n`);
+    if (opts.plan) {
+      return {
+        data: corpus.root, files: items.length, speakers, labelNames, quick: !!opts.quick, jobs: jobsN, seed, featureKey: featureKey(params), recipeFeatureKeys: {},
+        configs: [], failed: [], skippedFiles, totalSeconds: (Date.now() - t0) / 1000, startedAt, plan: cost,
+      };
+    }
+  }
   const failed: ExperimentSummary['failed'] = [];
   const bar = createProgress({ total: jobs.length, label: 'experiments', unit: 'runs', enabled: opts.progress !== false });
   const results = await runLimited(

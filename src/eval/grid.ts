@@ -68,6 +68,13 @@ export interface GridOptions {
   batchSize?: number;
   /** Offline augmented copies for *-aug recipes (the study's 10×); default: its ops on the fly each epoch. */
   offlineCopies?: number;
+  /**
+   * 'grid' (default): an equal small budget for the whole grid (GRID_EPOCHS, batch-1 recipes as masked
+   * batches of GRID_MIN_BATCH, three learning rates, augmentation on the fly). 'study': every recipe as
+   * the study trained it — its own epochs, batch size (batch 1 = one sample per optimizer step),
+   * learning rate and offline augmented copies; explicit options still override.
+   */
+  budget?: 'grid' | 'study';
 }
 
 /** Grid of configurations for the options. */
@@ -77,11 +84,12 @@ export function experimentGrid(opts: GridOptions): GridEntry[] {
   for (const name of names) {
     const r = getRecipe(name);
     const ours = !name.startsWith('seed-');
+    const study = opts.budget === 'study';
     // our recipes run at their own learning rate (chosen on validation data in their own studies)
-    const lrs = opts.lrs ?? (opts.quick || ours ? [STUDY_RESULTS[name]?.lr ?? r.lr] : [0.01, 0.001, 0.0001]);
-    const epochs = opts.epochs ?? (opts.quick ? 2 : ours ? r.epochs : Math.min(r.epochs, GRID_EPOCHS));
-    const batchSize = opts.batchSize ?? (r.batchSize < GRID_MIN_BATCH ? GRID_MIN_BATCH : undefined);
-    const online = r.offlineAugment !== null && r.offlineAugment.melWarp === undefined && opts.offlineCopies === undefined;
+    const lrs = opts.lrs ?? (opts.quick || ours || study ? [STUDY_RESULTS[name]?.lr ?? r.lr] : [0.01, 0.001, 0.0001]);
+    const epochs = opts.epochs ?? (opts.quick ? 2 : ours || study ? r.epochs : Math.min(r.epochs, GRID_EPOCHS));
+    const batchSize = opts.batchSize ?? (!study && r.batchSize < GRID_MIN_BATCH ? GRID_MIN_BATCH : undefined);
+    const online = r.offlineAugment !== null && r.offlineAugment.melWarp === undefined && opts.offlineCopies === undefined && !study;
     for (const lr of lrs) out.push({ recipe: name, lr, epochs, ...(batchSize && batchSize !== r.batchSize ? { batchSize } : {}), ...(online ? { augment: 'online' as const } : {}) });
   }
   return out;

@@ -1,4 +1,5 @@
 /** Summaries of an experiment: job results grouped per (recipe, lr, epochs, protocol), folds summarised. */
+import type { CostPlan } from './budget.js';
 import { summarizeFolds, type FoldSummary } from './metrics.js';
 import type { Protocol } from './grid.js';
 import type { JobResult, TestAt } from './job.js';
@@ -33,6 +34,8 @@ export interface ExperimentSummary {
   skippedFiles: Array<{ path: string; message: string }>;
   totalSeconds: number;
   startedAt: string;
+  /** `--plan`: what the runs would cost (nothing was trained). */
+  plan?: CostPlan;
 }
 
 /** Groups job results per (recipe, lr, protocol) and summarises folds. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runExperiments } from '../../src/eval/experiments.js';
 import { experimentGrid, planJobs } from '../../src/eval/grid.js';
 import { GRID_EPOCHS } from '../../src/eval/study.js';
+import { formatCostPlan, planCost } from '../../src/eval/budget.js';
 import type { JobResult } from '../../src/eval/job.js';
 import { summarizeResults } from '../../src/eval/summary.js';
 import { runJob } from '../../src/eval/job.js';
@@ -27,6 +28,28 @@ describe('experiment planning', () => {
     expect(experimentGrid({ recipes: ['seed-cnn4-aug'], offlineCopies: 10, batchSize: 1 })[0]).toEqual({ recipe: 'seed-cnn4-aug', lr: 0.01, epochs: GRID_EPOCHS });
     expect(experimentGrid({ recipes: ['seed-cnn3-resized'] }).map((g) => g.batchSize)).toEqual([undefined, undefined, undefined]);
     expect(experimentGrid({ recipes: ['ser-stats'] })).toEqual([{ recipe: 'ser-stats', lr: 0.003, epochs: 20 }]);
+  });
+
+  it("the study's budget: each recipe at its own epochs, batch size, lr and offline copies; explicit options still win", () => {
+    expect(experimentGrid({ budget: 'study', recipes: ['seed-cnn3', 'seed-cnn4-resized', 'seed-cnn4-aug'] })).toEqual([
+      { recipe: 'seed-cnn3', lr: 0.001, epochs: 300 },
+      { recipe: 'seed-cnn4-resized', lr: 0.0001, epochs: 50 },
+      { recipe: 'seed-cnn4-aug', lr: 0.0001, epochs: 100 },
+    ]);
+    expect(experimentGrid({ budget: 'study', recipes: ['seed-cnn3'], epochs: 240, lrs: [0.01] })).toEqual([{ recipe: 'seed-cnn3', lr: 0.01, epochs: 240 }]);
+  });
+
+  it('the plan counts sample passes (epochs × (1 + copies) × training files) and times them per architecture and batch', async () => {
+    const items = ['1', '2'].flatMap((spk) => ['angry', 'sad'].flatMap((label) => [1, 2, 3, 4, 5].map((i) => ({ path: `/x/${label}${i}-${spk}.wav`, label, speaker: spk }))));
+    const grid = experimentGrid({ budget: 'study', recipes: ['seed-cnn3', 'seed-cnn3-aug'] });
+    const jobs = planJobs(items, grid, { protocols: ['study'], seed: 42, params: featureParams(), archOptions: null, cacheDir: '/c', backend: null, offlineCopies: null, out: '/o', labelNames: ['angry', 'sad'] });
+    const timed: string[] = [];
+    const plan = await planCost(jobs, { jobs: 2, threadsPerJob: 1, frames: 300, rows: 128, measure: async (o) => { timed.push(`${o.arch}/${o.batch}/${o.frames}`); return 10; } });
+    const nTrain = jobs[0]!.train.length;
+    expect(plan.rows.map((r) => [r.recipe, r.runs, r.samplePasses])).toEqual([['seed-cnn3', 1, 300 * nTrain], ['seed-cnn3-aug', 1, 100 * 11 * nTrain]]);
+    expect(timed).toEqual(['cnn3/1/300']); // one measurement per (architecture, batch, frames)
+    expect(plan.wallHours).toBeCloseTo(((300 + 1100) * nTrain * 10) / 3.6e6 / 2, 12);
+    expect(formatCostPlan(plan)).toContain('| seed-cnn3-aug | 0.0001 | study | 1 | 100 | 1 |');
   });
 
   it('LOSO never puts the test speaker in training or validation; study split is 80/20', () => {

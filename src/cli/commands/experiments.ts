@@ -3,6 +3,8 @@
  * its own protocol (random 80/20, reported OPTIMISTIC and honest) and leave-one-speaker-out,
  * jobs in parallel child processes, REPORT.md + report.html in --out. Re-running with the same
  * --out skips finished runs; Ctrl-C (SIGINT) or SIGTERM stops the running children, and a re-run continues.
+ * `--budget study` trains every recipe as the study did (its epochs, batch 1, its lr, 10× copies) and
+ * prints the plan with measured costs first; `--plan` prints that plan and stops.
  */
 import type { Command } from 'commander';
 import type { CorpusFormat } from '../../data/corpus.js';
@@ -30,6 +32,8 @@ interface ExperimentFlags {
   archOptions?: Record<string, unknown>;
   backend?: string;
   progress: boolean;
+  budget?: string;
+  plan?: boolean;
 }
 
 function list(s: string | undefined): string[] | undefined {
@@ -50,6 +54,8 @@ export function register(program: Command): void {
     .option('--batch <n>', `batch size for every recipe (default: the recipe's, batch-1 recipes as masked batches of ${GRID_MIN_BATCH})`, intFlag('batch'))
     .option('--copies <n>', "the study's offline augmented copies for *-aug recipes (e.g. 10); default: its ops drawn fresh each epoch", intFlag('copies', 0))
     .option('--protocols <list>', 'study,loso (default both)')
+    .option('--budget <name>', "grid (default): every recipe on an equal small budget; study: each recipe as the study trained it (its epochs, batch size — batch 1 is one sample per step —, learning rate and 10× offline copies); prints the plan with an ETA first")
+    .option('--plan', 'print what each run would cost (sample passes, measured ms per sample, hours) and the total, then stop')
     .option('--seed <n>', 'random seed', intFlag('seed', 0), 42)
     .option('--format <name>', 'corpus format (default: auto-detect)')
     .option('--cache <dir>', 'feature cache folder')
@@ -65,6 +71,7 @@ export function register(program: Command): void {
         return n;
       });
       const protocols = list(f.protocols) as Protocol[] | undefined;
+      if (f.budget !== undefined && f.budget !== 'grid' && f.budget !== 'study') throw new SerError('cli/bad-option', `--budget: unknown budget "${f.budget}" (use grid, study)`);
       for (const p of protocols ?? []) if (p !== 'study' && p !== 'loso') throw new SerError('cli/bad-option', `--protocols: unknown protocol "${p}" (use study, loso)`);
       // children die with the parent: a signal aborts the run (killing the running children), then exits
       const abort = new AbortController();
@@ -78,10 +85,12 @@ export function register(program: Command): void {
         data: f.data, out: f.out, quick: f.quick, jobs: f.jobs, recipes: list(f.recipes), lrs, epochs: f.epochs,
         offlineCopies: f.copies, batchSize: f.batch, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
         features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress, signal: abort.signal,
+        budget: f.budget as 'grid' | 'study' | undefined, plan: f.plan,
       }).finally(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       });
+      if (f.plan) return; // the plan went to stderr and --out/plan.md
       const runs = s.configs.reduce((a, c) => a + c.results.length, 0);
       process.stderr.write(`experiments: ${runs} runs (${s.failed.length} failed) in ${s.totalSeconds.toFixed(0)} s → ${f.out}/REPORT.md, ${f.out}/report.html\n`);
       for (const c of s.configs) {
