@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
+import { resample } from '../../../audio/resample.js';
+import { calibrate } from '../../../model/calibration.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
 import { isAudioFileName, loadAudio } from '../../../audio/load.js';
 import { saveModelFolder } from '../../../model/io.js';
@@ -75,6 +77,10 @@ export interface PredictBenchResult {
   msPer6sClip: number;
   msPer6sClipFeatures: number;
   msPer6sClipModel: number;
+  /** Resampling the 6-s clip from 44.1 kHz to the model's input rate (inside features); null: the model takes any rate. */
+  msPer6sClipResample: number | null;
+  /** Applying the stored calibration (temperature) to one prediction's probabilities, µs; null: none stored. */
+  usCalibration: number | null;
 }
 
 export function registerBench(bench: Command): void {
@@ -145,6 +151,24 @@ export function registerBench(bench: Command): void {
         mo.push(c - b);
         all.push(c - a);
       }
+      // what the product model adds: resampling to its rate (part of features above) and calibration
+      const rate = clf.featureParams.sampleRate;
+      const rs: number[] = [];
+      if (rate !== null && rate !== clip.sampleRate) {
+        for (let i = 0; i < opts.repeats; i++) {
+          const a = performance.now();
+          resample(clip.samples, clip.sampleRate, rate);
+          rs.push(performance.now() - a);
+        }
+      }
+      let usCal: number | null = null;
+      if (clf.calibration) {
+        const probs = await clf.rawProbabilitiesOf(clf.features(clip));
+        const reps = 20000;
+        const a = performance.now();
+        for (let i = 0; i < reps; i++) calibrate(probs, clf.calibration);
+        usCal = ((performance.now() - a) * 1000) / reps;
+      }
       const r: PredictBenchResult = {
         model: note,
         backend,
@@ -157,6 +181,8 @@ export function registerBench(bench: Command): void {
         msPer6sClip: +median(all).toFixed(2),
         msPer6sClipFeatures: +median(fe).toFixed(2),
         msPer6sClipModel: +median(mo).toFixed(2),
+        msPer6sClipResample: rs.length ? +median(rs).toFixed(2) : null,
+        usCalibration: usCal === null ? null : +usCal.toFixed(3),
       };
       clf.dispose();
       if (opts.json) {
@@ -167,5 +193,7 @@ export function registerBench(bench: Command): void {
       console.log(`${r.files} files, ${r.audioSec} s of audio: ${r.filesPerSec} files/s, real-time factor ${r.realTimeFactor} (${(1 / r.realTimeFactor).toFixed(0)}× faster than real time)`);
       console.log(`per file: decode ${r.msPerFile.decode} ms + features ${r.msPerFile.features} ms + model ${r.msPerFile.model} ms = ${r.msPerFile.total} ms wall (${r.cpuMsPerFile} ms CPU)`);
       console.log(`6-s clip (44.1 kHz): ${r.msPer6sClip} ms (features ${r.msPer6sClipFeatures} ms, model ${r.msPer6sClipModel} ms; median of ${opts.repeats})`);
+      if (r.msPer6sClipResample !== null) console.log(`  of which resampling 44.1 kHz → ${rate} Hz: ${r.msPer6sClipResample} ms`);
+      if (r.usCalibration !== null) console.log(`calibration (temperature ${clf.temperature}): ${r.usCalibration} µs per prediction`);
     });
 }
