@@ -7,8 +7,9 @@
 #   scripts/headline.sh [ours|torch|both]     (default both: the two engines in parallel, one thread each)
 #   PARALLEL=1 scripts/headline.sh ours       (the honest seeds of an engine in parallel too)
 #
-# Resumable: our runs continue from their checkpoints in WORK; a PyTorch run restarts unless its curve
-# file already has EPOCHS lines (torch_seed_curve.py keeps no checkpoint).
+# Resumable: our runs continue from their checkpoints in WORK (or, on a fresh clone, from the copies
+# committed in OUT/checkpoints, with `scripts/headline.sh save` writing them there); a PyTorch run
+# restarts unless its curve file already has EPOCHS lines (torch_seed_curve.py keeps no checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/aesdd}
@@ -26,6 +27,8 @@ F="$WORK/split/features.f32"
 lines() { [ -f "$1" ] && grep -c . "$1" || echo 0; }
 
 ours() { # way seed
+  local ck="$OUT/checkpoints/ours-$1-seed$2.ckpt"
+  if [ ! -f "$WORK/ours-$1-seed$2/checkpoint.ckpt" ] && [ -f "$ck" ]; then mkdir -p "$WORK/ours-$1-seed$2"; cp "$ck" "$WORK/ours-$1-seed$2/checkpoint.ckpt"; fi
   node bin/ser.js study curve --features "$F" --index "$WORK/split/$1.json" --epochs "$EPOCHS" --seed "$2" --threads 1 \
     --out "$WORK/ours-$1-seed$2" --curve "$OUT/ours-$1-seed$2.jsonl" --no-progress >/dev/null
 }
@@ -45,10 +48,14 @@ run_engine() {
   "$1" optimistic "${SEEDS%% *}"
 }
 case "${1:-both}" in
+  save) # copy unfinished runs' checkpoints into OUT/checkpoints (small: weights + Adam moments) to resume elsewhere
+    mkdir -p "$OUT/checkpoints"
+    for d in "$WORK"/ours-*; do [ -f "$d/checkpoint.ckpt" ] && cp "$d/checkpoint.ckpt" "$OUT/checkpoints/$(basename "$d").ckpt"; done
+    exit 0 ;;
   ours) run_engine ours ;;
   torch) run_engine torch ;;
   both) run_engine ours & a=$!; run_engine torch & b=$!; wait $a; wait $b ;;
-  *) echo "usage: scripts/headline.sh [ours|torch|both]" >&2; exit 2 ;;
+  *) echo "usage: scripts/headline.sh [ours|torch|both|save]" >&2; exit 2 ;;
 esac
 node bin/ser.js study report --dir "$OUT" --epochs "$EPOCHS" >/dev/null
 echo "headline: $OUT/REPORT.md"
