@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { SerError } from '../util/errors.js';
 import { registerKernels } from './kernels/index.js';
+import { enableRelaxedSimd } from './kernels/simd/relaxed.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -38,6 +39,8 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node && typ
  * and gradients (kernels/index.ts, once). Idempotent.
  */
 export async function initBackend(name: BackendName = 'wasm', options: BackendOptions = {}): Promise<string> {
+  // before any WebAssembly is compiled (the one home of the relaxed-SIMD flag; see kernels/simd/relaxed.ts)
+  await enableRelaxedSimd();
   if (name === 'wasm') {
     if (!wasmPathsSet) {
       const prefix = options.wasmPath ?? (isNode ? await nodeWasmDir() : undefined);

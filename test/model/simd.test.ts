@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import { setSimdKernelsEnabled, simdAvailable } from '../../src/model/kernels/simd/index.js';
-import { SIMD_WASM_BASE64 } from '../../src/model/kernels/simd/module.js';
+import { SIMD_WASM_BASE64, SIMD_RELAXED_WASM_BASE64 } from '../../src/model/kernels/simd/module.js';
 import { rand } from './helpers.js';
 
 type Kind = 'relu' | 'quantised' | 'uniform' | 'constant';
@@ -134,16 +134,24 @@ const hasWabt = (() => {
 if (!hasWabt) console.warn('simd.test: wabt is not installed — skipping the module.ts freshness check');
 
 describe('generated module.ts', () => {
-  it.skipIf(!hasWabt)('is up to date with maxpool_grad.wat (re-assembled with wabt)', async () => {
+  it.skipIf(!hasWabt)('is up to date with the .wat files (both modules re-assembled with wabt)', async () => {
     const script = '../../scripts/build-simd.mjs';
     const { assemble, moduleSource } = (await import(/* @vite-ignore */ script)) as {
-      assemble(): Promise<Uint8Array>;
-      moduleSource(bytes: Uint8Array): string;
+      assemble(relaxed?: boolean): Promise<Uint8Array>;
+      moduleSource(bytes: Uint8Array, relaxedBytes: Uint8Array): string;
     };
-    const bytes = await assemble();
+    const bytes = await assemble(false);
+    const relaxed = await assemble(true);
     expect(Buffer.from(SIMD_WASM_BASE64, 'base64').equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(SIMD_RELAXED_WASM_BASE64, 'base64').equals(Buffer.from(relaxed))).toBe(true);
     const { readFileSync } = await import('node:fs');
     const file = readFileSync(new URL('../../src/model/kernels/simd/module.ts', import.meta.url), 'utf8');
-    expect(file).toBe(moduleSource(bytes));
+    expect(file).toBe(moduleSource(bytes, relaxed));
+  });
+
+  it.skipIf(!hasWabt)('the baseline module has no relaxed-SIMD instruction (mul + add instead)', async () => {
+    const { withoutRelaxed } = (await import(/* @vite-ignore */ '../../scripts/build-simd.mjs')) as { withoutRelaxed(t: string): string };
+    expect(withoutRelaxed('(local.set $a (f32x4.relaxed_madd (local.get $s) (v128.load offset=16 (local.get $p)) (local.get $a)))'))
+      .toBe('(local.set $a (f32x4.add (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $p))) (local.get $a)))');
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Conv2DBackpropInput for wasm. For stride 1 the input gradient is a forward convolution of dy with
- * the filter rotated 180° and its in/out channels swapped, padded by (k − 1 − pad): that runs on
- * XNNPACK's conv2d, measured ~10× faster than tfjs's own wasm kernel (44 → 4 ms on a 32→64 layer).
- * Strides > 1 fall back to tfjs's kernel (correct, slower).
+ * the filter rotated 180° and its in/out channels swapped, padded by (k − 1 − pad): that runs on our
+ * direct SIMD convolution (Conv2D.ts, simd/conv2d.wat) when it applies (input channels % 8 == 0), else
+ * on tfjs's Conv2D (XNNPACK, which re-packs the new rotated filter on every call); either is ~10×
+ * faster than tfjs's own wasm kernel (44 → 4 ms on a 32→64 layer). Strides > 1 fall back to tfjs's
+ * kernel (correct, slower).
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
-import { original, wasmKernel } from './registry.js';
+import { original } from './registry.js';
+import { directConv2D } from './Conv2D.js';
 
 function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
   const { inputs, attrs } = args;
@@ -34,10 +37,16 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
     }
   }
   const p = info.padInfo;
+  const pads = { top: kh - 1 - p.top, bottom: kh - 1 - p.bottom, left: kw - 1 - p.left, right: kw - 1 - p.right };
+  const direct = directConv2D(backend, dy, rot, pads);
+  if (direct) {
+    backend.disposeData(rot.dataId);
+    return direct;
+  }
   const explicit: backend_util.ExplicitPadding = [
     [0, 0], [kh - 1 - p.top, kh - 1 - p.bottom], [kw - 1 - p.left, kw - 1 - p.right], [0, 0],
   ];
-  const out = wasmKernel('Conv2D')({
+  const out = original('Conv2D')({
     inputs: { x: dy, filter: rot }, backend: backend as never,
     attrs: { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode },
   } as never) as TensorInfo;

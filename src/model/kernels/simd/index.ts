@@ -5,9 +5,12 @@
  * ~3 KB) and instantiated once per Memory object. Everything here degrades to "not available" (callers
  * fall back to JS) when WebAssembly/SIMD is missing, the memory cannot be found, or it is shared (the
  * threaded tfjs build; our module imports an unshared memory).
+ *
+ * The module comes in two builds (scripts/build-simd.mjs): with relaxed SIMD (fused multiply-add) when
+ * the engine validates it (relaxed.ts turns it on in Node), else the baseline one.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { SIMD_WASM_BASE64 } from './module.js';
+import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './module.js';
 
 /** The parts of tfjs's BackendWasm this module reaches into (internal fields, hence all optional). */
 interface WasmBackendInternals {
@@ -30,16 +33,35 @@ interface SimdExports {
     x: number, dy: number, dw: number, b: number, h: number, w: number, cin: number,
     oh: number, ow: number, cout: number, kh: number, kw: number, pt: number, pl: number,
   ): void;
+  conv2dPad(x: number, xp: number, b: number, h: number, w: number, c: number, hp: number, wp: number, pt: number, pl: number): void;
+  conv2dS1(xp: number, w: number, out: number, b: number, oh: number, ow: number, c: number, o: number, kh: number, kw: number, wp: number): void;
 }
 
 let enabled = true;
-/** undefined: not tried yet; null: unavailable here. */
-let compiled: WebAssembly.Module | null | undefined;
-const instances = new WeakMap<object, SimdExports | null>();
+let relaxedWanted = true;
+type Variant = 'relaxed' | 'baseline';
+/** Per build — undefined: not tried yet; null: unavailable here. */
+const compiled: Record<Variant, WebAssembly.Module | null | undefined> = { relaxed: undefined, baseline: undefined };
+const instances: Record<Variant, WeakMap<object, SimdExports | null>> = { relaxed: new WeakMap(), baseline: new WeakMap() };
 
 /** Turn the SIMD kernels off/on (tests and A/B benchmarks compare against the JS loops). */
 export function setSimdKernelsEnabled(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Use the relaxed-SIMD build when the engine supports it (default), or always the baseline build (tests
+ * of the fallback, A/B benchmarks).
+ */
+export function setRelaxedSimdEnabled(on: boolean): void {
+  relaxedWanted = on;
+}
+
+/** Which build the kernels run: 'relaxed', 'baseline', or null when none is usable here. */
+export function simdVariant(): Variant | null {
+  if (!enabled) return null;
+  if (relaxedWanted && compile('relaxed')) return 'relaxed';
+  return compile('baseline') ? 'baseline' : null;
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -50,19 +72,23 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function compile(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+function compile(v: Variant): WebAssembly.Module | null {
+  const done = compiled[v];
+  if (done !== undefined) return done;
   try {
-    if (typeof WebAssembly === 'undefined') return null;
-    const bytes = decodeBase64(SIMD_WASM_BASE64);
-    // validate() is false without SIMD support: no exception path needed for old engines
-    if (!WebAssembly.validate(bytes)) return null;
-    compiled = new WebAssembly.Module(bytes);
+    if (typeof WebAssembly === 'undefined') return (compiled[v] = null);
+    const bytes = decodeBase64(v === 'relaxed' ? SIMD_RELAXED_WASM_BASE64 : SIMD_WASM_BASE64);
+    // validate() is false without SIMD (or relaxed-SIMD) support: no exception path needed for old engines.
+    // Not cached when false for the relaxed build: the flag may be turned on later (relaxed.ts).
+    if (!WebAssembly.validate(bytes)) {
+      if (v === 'baseline') compiled[v] = null;
+      return null;
+    }
+    compiled[v] = new WebAssembly.Module(bytes);
   } catch {
-    compiled = null;
+    compiled[v] = null;
   }
-  return compiled;
+  return compiled[v] ?? null;
 }
 
 /** tfjs-backend-wasm's heap, if it can be found and is the one its typed views use. */
@@ -78,14 +104,15 @@ function findMemory(b: WasmBackendInternals): WebAssembly.Memory | null {
 
 /** The instantiated kernels for this backend's memory, or null. */
 function kernelsFor(backend: unknown): { exports: SimdExports; b: WasmBackendInternals } | null {
-  if (!enabled) return null;
+  const v = simdVariant();
+  if (!v) return null;
   const b = backend as WasmBackendInternals;
   const mem = findMemory(b);
   if (!mem) return null;
-  let inst = instances.get(mem);
+  let inst = instances[v].get(mem);
   if (inst === undefined) {
     inst = null;
-    const mod = compile();
+    const mod = compile(v);
     if (mod && !(typeof SharedArrayBuffer !== 'undefined' && mem.buffer instanceof SharedArrayBuffer)) {
       try {
         inst = new WebAssembly.Instance(mod, { env: { memory: mem } }).exports as unknown as SimdExports;
@@ -93,7 +120,7 @@ function kernelsFor(backend: unknown): { exports: SimdExports; b: WasmBackendInt
         inst = null;
       }
     }
-    instances.set(mem, inst);
+    instances[v].set(mem, inst);
   }
   return inst ? { exports: inst, b } : null;
 }
@@ -316,4 +343,58 @@ export function simdReluGrad(backend: unknown, dy: TensorInfo, x: TensorInfo, ou
   const [g, xo, o] = k.offsets as [number, number, number];
   k.exports.reluGrad(g, xo, o, n);
   return true;
+}
+
+// ---- direct convolution (conv2d.wat) -------------------------------------------------------------------
+
+/** A stride-1 convolution: x [batch, inHeight, inWidth, inChannels] ⊛ w [kh, kw, inChannels, outChannels]. */
+export interface ConvForwardDims {
+  batch: number; inHeight: number; inWidth: number; inChannels: number; outChannels: number;
+  filterHeight: number; filterWidth: number;
+  /** Zero padding (≥ 0) on each side; the output is (inHeight + padTop + padBottom − kh + 1) × (…). */
+  padTop: number; padBottom: number; padLeft: number; padRight: number;
+}
+
+/** Whether `simdConv2DS1` takes these dimensions (outChannels % 8 == 0, pads ≥ 0, a non-empty output). */
+export function simdConv2DS1Supports(d: ConvForwardDims): boolean {
+  const pos = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outChannels, d.filterHeight, d.filterWidth];
+  const pads = [d.padTop, d.padBottom, d.padLeft, d.padRight];
+  if (pos.some((v) => !Number.isInteger(v) || v <= 0) || pads.some((v) => !Number.isInteger(v) || v < 0)) return false;
+  if (d.outChannels % 8 !== 0) return false;
+  const hp = d.inHeight + d.padTop + d.padBottom, wp = d.inWidth + d.padLeft + d.padRight;
+  if (hp < d.filterHeight || wp < d.filterWidth) return false;
+  const oh = hp - d.filterHeight + 1, ow = wp - d.filterWidth + 1;
+  const maxBytes = Math.max(d.batch * hp * wp * d.inChannels, d.batch * oh * ow * d.outChannels,
+    d.filterHeight * d.filterWidth * d.inChannels * d.outChannels) * 4;
+  return maxBytes <= 0x3fffffff;
+}
+
+/**
+ * Stride-1 convolution, NHWC float32, explicit zero padding, by the direct SIMD kernel: writes every element
+ * of `out` [batch, OH, OW, outChannels]. Pads into a scratch tensor first (skipped when there is no
+ * padding). Returns false (nothing written) when the module is unusable here or the dimensions are not
+ * supported (`simdConv2DS1Supports`), so the caller takes its fallback.
+ */
+export function simdConv2DS1(backend: unknown, x: TensorInfo, w: TensorInfo, out: TensorInfo, d: ConvForwardDims): boolean {
+  if (!simdConv2DS1Supports(d)) return false;
+  const sb = backend as ScratchBackend;
+  if (!sb.makeOutput || !sb.disposeData) return false;
+  const hp = d.inHeight + d.padTop + d.padBottom, wp = d.inWidth + d.padLeft + d.padRight;
+  const oh = hp - d.filterHeight + 1, ow = wp - d.filterWidth + 1;
+  const padded = d.padTop + d.padBottom + d.padLeft + d.padRight > 0;
+  const scratch = padded ? sb.makeOutput([d.batch * hp * wp * d.inChannels], 'float32') : null;
+  try {
+    const k = locate(backend, scratch ? [x, w, out, scratch] : [x, w, out]);
+    if (!k) return false;
+    const [xo, wo, oo, so] = k.offsets as [number, number, number, number | undefined];
+    let src = xo;
+    if (so !== undefined) {
+      k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, d.inChannels, hp, wp, d.padTop, d.padLeft);
+      src = so;
+    }
+    k.exports.conv2dS1(src, wo, oo, d.batch, oh, ow, d.inChannels, d.outChannels, d.filterHeight, d.filterWidth, wp);
+    return true;
+  } finally {
+    if (scratch) sb.disposeData!(scratch.dataId);
+  }
 }
