@@ -63,6 +63,7 @@ export async function writeHeadlineReport(dir: string, o: { epochs: number; comm
     const p = r.picks;
     L.push(`| ${r.engine} | ${r.way} | ${r.seed} | ${p.epochs} | ${p.honest ? `${pct(p.honest.test)} (${p.honest.epoch})` : '—'} | ${pct(p.optimistic.test)} (${p.optimistic.epoch}) | ${pct(p.last.test)} | ${p.last.loss.toFixed(3)} | ${(p.seconds / 60).toFixed(0)} min |`);
   }
+  L.push('', '"time" sums the wall seconds of the epochs on a shared machine, with the runs of both engines in parallel at different priorities: it is not a speed comparison (that is `ser bench train --torch`, BENCHMARKS.md).');
   L.push('', `## Means over the finished honest-way seeds (${o.epochs} epochs)`, '', '| engine | seeds | honest | OPTIMISTIC | last epoch |', '|---|---|---|---|---|');
   const ours = engineMeans(runs, 'ours', o.epochs);
   const torch = engineMeans(runs, 'torch', o.epochs);
