@@ -103,14 +103,6 @@ export function runTorchReference(script: string, python: string, o: { models: s
   return r.stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as TrainBenchLine);
 }
 
-/**
- * The Python that has torch: `python3` on the PATH if it imports torch, else Debian's /usr/bin/python3
- * (python3-torch installs there; a pyenv or venv python3 earlier on the PATH often lacks it).
- */
-export function torchPython(candidates: readonly string[] = ['python3', '/usr/bin/python3']): string {
-  return candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) ?? candidates[0]!;
-}
-
 const parseIntArg = (v: string): number => {
   const n = Number.parseInt(v, 10);
   if (!Number.isFinite(n) || n < 1) throw new SerError('cli/bad-option', `expected a positive integer, got '${v}'`);
@@ -130,8 +122,8 @@ export function registerBench(bench: Command): void {
     .option('--reps <n>', 'timed repetitions', parseIntArg, 10)
     .option('--profile', 'print the time per tfjs kernel of a training step')
     .option('--torch <script>', 'also run this PyTorch reference script (torch_train_step.py) with the same settings and print ratios')
-    .option('--python <cmd>', 'the Python interpreter for --torch (default: python3 if it has torch, else /usr/bin/python3)')
-    .action(async (opts: { json?: boolean; model: string[]; frames: number; batch: string[]; threads: number; backend: string; reps: number; profile?: boolean; torch?: string; python?: string }) => {
+    .option('--python <cmd>', 'the Python interpreter for --torch (one that imports torch)', 'python3')
+    .action(async (opts: { json?: boolean; model: string[]; frames: number; batch: string[]; threads: number; backend: string; reps: number; profile?: boolean; torch?: string; python: string }) => {
       const models = opts.model.map((m) => {
         const a = checkArch(m);
         if (a !== 'cnn3' && a !== 'cnn4') throw new SerError('cli/bad-option', `--model ${m}: the benchmark covers cnn3 and cnn4 (the reference script's models)`);
@@ -155,10 +147,10 @@ export function registerBench(bench: Command): void {
       const peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
       console.error(`peak RSS of this process (workers included) ${peakRssMB} MB`);
       if (opts.torch) {
-        const python = opts.python ?? torchPython();
+        const python = opts.python;
         const torch = runTorchReference(opts.torch, python, { models, frames: opts.frames, batches, threads: opts.threads, reps: opts.reps });
         if (!torch) {
-          console.error(`torch reference failed: ${python} ${opts.torch} (needs python with torch, e.g. Debian python3-torch)`);
+          console.error(`torch reference failed: ${python} ${opts.torch} (needs a python that imports torch: Debian's python3-torch installs into the system python3, which a pyenv or venv python3 on the PATH may hide — pass it with --python)`);
           return;
         }
         for (const t of torch) {
