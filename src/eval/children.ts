@@ -1,17 +1,11 @@
 /**
- * Child processes of an experiment: each runs one job file through the library entry
- * `job-entry.ts` (`node dist/eval/job-entry.js FILE`), at most `n` at a time. An abort signal kills
- * the running children (finished jobs keep their results; a re-run continues). No signal handlers
- * and no `process.exit` here: the CLI turns SIGINT / SIGTERM into an abort.
+ * Child processes of an experiment: each runs one job file through the command the caller gives
+ * (the CLI's `cli/job-entry.ts`), at most `n` at a time. An abort signal kills the running children
+ * (finished jobs keep their results; a re-run continues). No signal handlers and no exit codes here:
+ * the CLI turns SIGINT / SIGTERM into an abort and decides how a process ends.
  */
 import { spawn } from 'node:child_process';
 import { describeError, SerError } from '../util/errors.js';
-import { compiledScript } from '../util/package.js';
-
-/** How a child job starts: `[node, job-entry.js]`; the job file's path is appended. */
-export function jobEntryCommand(): string[] {
-  return [process.execPath, compiledScript(import.meta.url, 'dist/eval/job-entry.js')];
-}
 
 /** Runs `[...cmd, ...args]` with stderr captured (its last 10–20 kB); resolves with the exit code. */
 export function runChild(cmd: readonly string[], args: readonly string[], signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {

@@ -15,7 +15,7 @@
  * The report (REPORT.md + report.html) puts our numbers beside the study's.
  *
  * This file runs the whole thing; the parts live beside it: `study.ts` (the study's figures and
- * budgets), `grid.ts` (planning), `job.ts` + `job-entry.ts` (one job, in this process or a child),
+ * budgets), `grid.ts` (planning), `job.ts` (one job, in this process or a child started by the caller's command),
  * `children.ts` (child processes), `packed-features.ts`, `summary.ts`, `report.ts`.
  */
 import { createHash } from 'node:crypto';
@@ -33,7 +33,7 @@ import type { TrainerFactory } from '../train/trainer.js';
 import { describeError, SerError } from '../util/errors.js';
 import { ensureDir, writeJsonAtomic } from '../util/fs.js';
 import { createProgress } from '../util/progress.js';
-import { jobEntryCommand, runChild, runLimited } from './children.js';
+import { runChild, runLimited } from './children.js';
 import { experimentGrid, planJobs, type GridEntry, type GridOptions, type Protocol } from './grid.js';
 import { readResult, runJob, type JobFile, type JobResult } from './job.js';
 import { formatCostPlan, planCost, type measureMsPerSample } from './budget.js';
@@ -44,7 +44,7 @@ import { summarizeResults, type ExperimentSummary } from './summary.js';
 export interface ExperimentOptions extends GridOptions {
   data: string;
   out: string;
-  /** Parallel child processes (default: CPU cores); 1 runs everything in this process. */
+  /** Parallel child processes (default: CPU cores with `childCommand`, else 1); 1 runs everything in this process. */
   jobs?: number;
   protocols?: Protocol[];
   seed?: number;
@@ -55,7 +55,10 @@ export interface ExperimentOptions extends GridOptions {
   archOptions?: Record<string, unknown>;
   backend?: string;
   progress?: boolean;
-  /** How a child job is started: [command, ...args] to which the job file is appended. Default: `jobEntryCommand()`. */
+  /**
+   * How a child job is started: [command, ...args] to which the job file is appended (the CLI passes
+   * `node dist/cli/job-entry.js`). Needed when `jobs` > 1; without it every job runs in this process.
+   */
   childCommand?: string[];
   /** Aborting kills the running children and rejects with `eval/aborted` (finished runs are kept). */
   signal?: AbortSignal;
@@ -77,7 +80,10 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const out = resolve(opts.out);
   await ensureDir(out);
   const seed = opts.seed ?? 42;
-  const jobsN = Math.max(1, opts.jobs ?? availableParallelism());
+  const childCmd = opts.childCommand ?? [];
+  // parallel jobs are child processes, which only the caller knows how to start; without a command, one in this process
+  const jobsN = Math.max(1, opts.jobs ?? (childCmd.length ? availableParallelism() : 1));
+  if (jobsN > 1 && childCmd.length === 0) throw new SerError('eval/bad-option', `${jobsN} parallel jobs need childCommand (how a child process runs a job file); jobs: 1 runs them in this process`);
   const params = featureParams(opts.features ?? {});
   const cacheDir = resolve(opts.cacheDir ?? defaultCacheDir());
   const corpus = scanCorpus(opts.data, opts.format ? { format: opts.format } : {});
@@ -85,7 +91,6 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
 
   // 1. features into the cache, in parallel shards (each file once)
-  const childCmd = opts.childCommand ?? (jobsN > 1 ? jobEntryCommand() : []);
   const signal = opts.signal;
   const computeShards = async (list: readonly CorpusItem[], p: FeatureParams, tag: string): Promise<void> => {
     if (jobsN <= 1 || list.length === 0) return;

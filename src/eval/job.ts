@@ -2,7 +2,7 @@
  * One job of the grid (a recipe at a learning rate on one fold), run in this process: trains with
  * the test set evaluated every epoch for reporting only, then picks the epochs both ways — honest
  * (best validation accuracy, ties to the lower validation loss) and the study's OPTIMISTIC way (best
- * test accuracy). Child processes run job files through `job-entry.ts`.
+ * test accuracy). Child processes run job files through the CLI's `cli/job-entry.ts`.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,7 +128,7 @@ export type JobFile =
   | { kind: 'features'; items: CorpusItem[]; featureParams: FeatureParams; cacheDir: string }
   | { kind: 'train'; job: JobSpec };
 
-/** Runs a job file: `features` fills the feature cache for its items, `train` runs the job (see job-entry.ts). */
+/** Runs a job file: `features` fills the feature cache for its items, `train` runs the job; throws on failure (cli/job-entry.ts sets the exit code). */
 export async function runJobFile(file: string): Promise<void> {
   const spec = JSON.parse(readFileSync(file, 'utf8')) as JobFile;
   if (spec.kind === 'features') {

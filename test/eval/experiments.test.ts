@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiments } from '../../src/eval/experiments.js';
+import { jobEntryCommand } from '../../src/cli/commands/experiments.js';
 import { experimentGrid, planJobs } from '../../src/eval/grid.js';
 import { GRID_EPOCHS } from '../../src/eval/study.js';
 import { formatCostPlan, planCost } from '../../src/eval/budget.js';
@@ -172,7 +173,7 @@ describe('ser experiments (tiny, parallel child processes)'
       writeToyCorpus(data, (p, b) => writeFileSync(p, b), [1, 2], 2);
       const opts = {
         data, out: join(tmp, 'out'), quick: true, jobs: 2, recipes: ['seed-cnn3'], epochs: 1, cacheDir: join(tmp, 'cache'),
-        backend: 'cpu', progress: false, ...TINY, // children: the library entry dist/eval/job-entry.js
+        backend: 'cpu', progress: false, ...TINY, childCommand: jobEntryCommand(), // children: node dist/cli/job-entry.js
       };
       const s = await runExperiments(opts);
       expect(s.failed).toEqual([]);

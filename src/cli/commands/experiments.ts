@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import type { CorpusFormat } from '../../data/corpus.js';
 import { runExperiments } from '../../eval/experiments.js';
+import { compiledScript } from '../../util/package.js';
 import type { Protocol } from '../../eval/grid.js';
 import { EXPERIMENT_RECIPES, GRID_EPOCHS, GRID_MIN_BATCH } from '../../eval/study.js';
 import { SerError } from '../../util/errors.js';
@@ -34,6 +35,11 @@ interface ExperimentFlags {
   progress: boolean;
   budget?: string;
   plan?: boolean;
+}
+
+/** How a child job starts: `[node, dist/cli/job-entry.js]`; the job file's path is appended. */
+export function jobEntryCommand(): string[] {
+  return [process.execPath, compiledScript(import.meta.url, 'dist/cli/job-entry.js')];
 }
 
 function list(s: string | undefined): string[] | undefined {
@@ -85,7 +91,7 @@ export function register(program: Command): void {
         data: f.data, out: f.out, quick: f.quick, jobs: f.jobs, recipes: list(f.recipes), lrs, epochs: f.epochs,
         offlineCopies: f.copies, batchSize: f.batch, protocols, seed: f.seed, format: f.format as CorpusFormat | undefined, cacheDir: f.cache,
         features: f.features, archOptions: f.archOptions, backend: f.backend, progress: f.progress, signal: abort.signal,
-        budget: f.budget as 'grid' | 'study' | undefined, plan: f.plan,
+        budget: f.budget as 'grid' | 'study' | undefined, plan: f.plan, childCommand: jobEntryCommand(),
       }).finally(() => {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

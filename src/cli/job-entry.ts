@@ -1,9 +1,11 @@
 /**
- * The entry of an experiment's child process: `node dist/eval/job-entry.js JOB_FILE` runs one job
- * file (see `runJobFile`) and exits non-zero with the error on stderr if it fails.
+ * The process entry of an experiment's child job: `node dist/cli/job-entry.js JOB_FILE` runs one job
+ * file through the library (`runJobFile`, eval/job.ts), which only throws; this CLI-side entry decides
+ * the exit code (2: usage, 1: the job failed) and writes the error last on stderr, where the parent
+ * reads it. `ser experiments` starts it through `jobEntryCommand()` (commands/experiments.ts).
  */
+import { runJobFile } from '../eval/job.js';
 import { describeError } from '../util/errors.js';
-import { runJobFile } from './job.js';
 
 const file = process.argv[2];
 if (!file) {
