@@ -7,12 +7,12 @@
 import { createTrainer } from '../train/trainer.js';
 import type { Spectrogram } from '../features/types.js';
 import { createRng } from '../util/rng.js';
+import type { Recipe } from '../train/recipes.js';
 import { jobRecipe, type JobSpec } from './grid.js';
 
 /** Training work of one job, in samples pushed through forward + backward. */
-export function jobSamplePasses(job: JobSpec): number {
-  const r = jobRecipe(job);
-  return r.epochs * (1 + (r.offlineAugment?.copies ?? 0)) * job.train.length;
+export function jobSamplePasses(job: JobSpec, recipe: Recipe = jobRecipe(job)): number {
+  return recipe.epochs * (1 + (recipe.offlineAugment?.copies ?? 0)) * job.train.length;
 }
 
 export interface CostRow {
@@ -88,7 +88,7 @@ export async function planCost(jobs: readonly JobSpec[], o: { jobs: number; thre
     const ms = speed.get(key)!;
     const g = `${r.name}|${job.entry.lr}|${job.protocol}`;
     const row = groups.get(g) ?? { recipe: r.name, lr: job.entry.lr, protocol: job.protocol, runs: 0, epochs: r.epochs, batch: r.batchSize, samplePasses: 0, msPerSample: ms, hours: 0 };
-    const passes = jobSamplePasses(job);
+    const passes = jobSamplePasses(job, r);
     row.runs++;
     row.samplePasses += passes;
     row.hours = ms === null || row.hours === null ? null : row.hours + (passes * ms) / 3.6e6;
