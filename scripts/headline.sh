@@ -6,6 +6,7 @@
 #
 #   scripts/headline.sh [ours|torch|both]     (default both: the two engines in parallel, one thread each)
 #   PARALLEL=1 scripts/headline.sh ours       (the honest seeds of an engine in parallel too)
+#   SEEDS="4 5" OPTIMISTIC=0 scripts/headline.sh torch   (more honest seeds only; the report takes every seed file)
 #
 # Resumable: our runs continue from their checkpoints in WORK (or, on a fresh clone, from the copies
 # committed in OUT/checkpoints, with `scripts/headline.sh save` writing them there); a PyTorch run
@@ -45,7 +46,7 @@ run_engine() {
   else
     for s in $SEEDS; do "$1" honest "$s"; done
   fi
-  "$1" optimistic "${SEEDS%% *}"
+  [ "${OPTIMISTIC:-1}" = 0 ] || "$1" optimistic "${SEEDS%% *}"
 }
 case "${1:-both}" in
   save) # copy unfinished runs' checkpoints into OUT/checkpoints (small: weights + Adam moments) to resume elsewhere

@@ -1,0 +1,106 @@
+// Research harness (issue #10): ideas for the stats model on unseen speakers, tried quickly before any goes into
+// the nested selection. Leave-one-speaker-out over ../shared/aesdd, original audio only, ser-robust's 16-kHz
+// features, 4 mel-warp copies per training file (no channel augmentation), MLP as ser-robust, 3 seeds per fold.
+// These are outer-fold figures: exploration, not a selection procedure; nothing here is adopted without a nested run.
+//
+//   npm run build && node scripts/research/robust-ideas.mjs [DATA] base tta3 tta5 q r v qrv tempo
+//
+// Variants: base; tta3 / tta5 = test-time average over mel warps {0.94,1,1.06} / {0.9,...,1.1}; q = voicing
+// strength stats + F0 slope + F0 jitter proxy; r = rhythm (energy peaks/s, pauses/s, voiced share); v = voiced
+// minus unvoiced band envelope (32); qrv = all three; tempo = training copies also time-stretched U(0.85, 1.15).
+import { scanCorpus } from '../../dist/data/corpus.js';
+import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
+import { loadAudio } from '../../dist/audio/load.js';
+import { melWarp, poolBands } from '../../dist/features/utterance.js';
+import { featureParams } from '../../dist/features/params.js';
+import { getRecipe } from '../../dist/train/recipes.js';
+import { train } from '../../dist/train/loop.js';
+import { createRng } from '../../dist/util/rng.js';
+const recipe0 = getRecipe('ser-robust');
+const params = featureParams(recipe0.features);
+const argv = process.argv.slice(2);
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const corpus = scanCorpus(dataDir);
+const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
+const inputs = [];
+for (const it of corpus.items) inputs.push(utteranceInputs(await loadAudio(it.path), params));
+const mean = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+const std = (a) => { const m = mean(a); return Math.sqrt(mean(a.map((v) => (v - m) ** 2))); };
+const pct = (a, q) => { const s = [...a].sort((x, y) => x - y); if (!s.length) return 0; const p = (q / 100) * (s.length - 1); const i = Math.floor(p); return i + 1 < s.length ? s[i] + (p - i) * (s[i + 1] - s[i]) : s[i]; };
+function extra(i, w, which) {
+  const { logMel, pitch } = inputs[i];
+  const T = logMel.frames;
+  const L = poolBands(w === 1 ? logMel : melWarp(logMel, w), 32);
+  const e = new Float64Array(T).fill(-Infinity);
+  for (let b = 0; b < 32; b++) for (let t = 0; t < T; t++) e[t] = Math.max(e[t], L.data[b * T + t]);
+  const emax = Math.max(...e);
+  const act = [...e.keys()].filter((t) => e[t] > emax - 40);
+  const voiced = act.filter((t) => pitch.voicing[t] > pitch.threshold);
+  const unv = act.filter((t) => !(pitch.voicing[t] > pitch.threshold));
+  const out = [];
+  if (which.includes('q')) { // voice quality proxies + pitch contour slope
+    const vs = voiced.map((t) => pitch.voicing[t]);
+    out.push(mean(vs), std(vs), pct(vs, 90));
+    const lf = voiced.map((t) => Math.log2(pitch.f0[t] * w));
+    const tt = voiced.map((t) => t / 86);
+    const mt = mean(tt), ml = mean(lf);
+    let sxy = 0, sxx = 0; tt.forEach((x, k) => { sxy += (x - mt) * (lf[k] - ml); sxx += (x - mt) ** 2; });
+    out.push(sxx > 0 ? sxy / sxx : 0);
+    // jitter proxy: mean |second difference| of log f0 over consecutive voiced frames
+    const j = []; for (let k = 2; k < voiced.length; k++) if (voiced[k] - voiced[k - 2] === 2) j.push(Math.abs(lf[k] - 2 * lf[k - 1] + lf[k - 2]));
+    out.push(mean(j));
+  }
+  if (which.includes('r')) { // rhythm: energy peaks per second, pauses
+    const r = [...pitch.rms].map((v) => 20 * Math.log10(v + 1e-6));
+    const sm = r.map((_, t) => mean(r.slice(Math.max(0, t - 3), t + 4)));
+    const rmax = Math.max(...sm);
+    let peaks = 0; for (let t = 1; t < T - 1; t++) if (sm[t] > sm[t - 1] && sm[t] >= sm[t + 1] && sm[t] > rmax - 25) peaks++;
+    const sil = sm.map((v) => v < rmax - 35);
+    let pauses = 0; for (let t = 1; t < T; t++) if (sil[t] && !sil[t - 1]) pauses++;
+    const secs = T / 86;
+    out.push(peaks / secs, pauses / secs, voiced.length / Math.max(1, act.length));
+  }
+  if (which.includes('v')) { // voiced-frame envelope minus unvoiced-frame envelope, per band
+    for (let b = 0; b < 32; b++) out.push(mean(voiced.map((t) => L.data[b * T + t])) - mean((unv.length ? unv : act).map((t) => L.data[b * T + t])));
+  }
+  return out;
+}
+import { utteranceStats } from '../../dist/features/utterance.js';
+function stretch(inp, f) { // time-scale the log-mel and pitch track by f (nearest frame)
+  const T = inp.logMel.frames, T2 = Math.max(8, Math.round(T * f));
+  const idx = Array.from({ length: T2 }, (_, t) => Math.min(T - 1, Math.round(t / f)));
+  const d = new Float32Array(inp.logMel.nMels * T2);
+  for (let b = 0; b < inp.logMel.nMels; b++) for (let t = 0; t < T2; t++) d[b * T2 + t] = inp.logMel.data[b * T + idx[t]];
+  const pick = (a) => Float32Array.from(idx, (k) => a[k]);
+  return { logMel: { data: d, nMels: inp.logMel.nMels, frames: T2 }, pitch: { ...inp.pitch, f0: pick(inp.pitch.f0), voicing: pick(inp.pitch.voicing), rms: pick(inp.pitch.rms) } };
+}
+function vec(i, w, which, tempo = 1) {
+  const inp = tempo === 1 ? inputs[i] : stretch(inputs[i], tempo);
+  const base = tempo === 1 ? utteranceFeatures(inputs[i], { ...params, melWarp: w }).data : utteranceStats(inp.logMel, inp.pitch, { bands: 32, levelNorm: 'p95', melWarp: w });
+  const x = which ? extra(i, w, which) : [];
+  const d = new Float32Array(base.length + x.length); d.set(base); d.set(x, base.length);
+  return { data: d, nMels: d.length, frames: 1 };
+}
+const recipe = { ...recipe0, offlineAugment: null, ensemble: 1 };
+const speakers = [...new Set(corpus.items.map((i) => i.speaker))].sort();
+for (const which of argv) {
+  const tta = { tta3: [0.94, 1, 1.06], tta5: [0.9, 0.95, 1, 1.05, 1.1] }[which] ?? [1];
+  const feat = ['q', 'r', 'v', 'qrv'].includes(which) ? which : '';
+  const accs = [];
+  for (const spk of speakers) {
+    const tr = [], te = [];
+    corpus.items.forEach((it, i) => (it.speaker === spk ? te : tr).push(i));
+    const rng = createRng(`tta/${spk}`);
+    const specs = [], labs = [];
+    for (const i of tr) { specs.push(vec(i, 1, feat)); labs.push(labels.indexOf(corpus.items[i].label)); for (let c = 0; c < 4; c++) { specs.push(vec(i, 0.88 + 0.24 * rng.next(), feat, which === 'tempo' ? 0.85 + 0.3 * rng.next() : 1)); labs.push(labels.indexOf(corpus.items[i].label)); } }
+    const probs = te.map(() => new Float64Array(labels.length));
+    for (let s = 0; s < 3; s++) {
+      const t = (await train(recipe, { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
+      for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
+      t.dispose();
+    }
+    let right = 0; probs.forEach((p, k) => { if (labels[p.indexOf(Math.max(...p))] === corpus.items[te[k]].label) right++; });
+    accs.push(right / te.length);
+  }
+  console.log(which, accs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(accs)).toFixed(2));
+}
