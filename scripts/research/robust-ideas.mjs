@@ -3,11 +3,12 @@
 // features, 4 mel-warp copies per training file (no channel augmentation), MLP as ser-robust, 3 seeds per fold.
 // These are outer-fold figures: exploration, not a selection procedure; nothing here is adopted without a nested run.
 //
-//   npm run build && node scripts/research/robust-ideas.mjs [DATA] base tta3 tta5 q r v qrv tempo
+//   npm run build && node scripts/research/robust-ideas.mjs [DATA] base tta3 tta5 q r v qrv tempo decouple ens16
 //
 // Variants: base; tta3 / tta5 = test-time average over mel warps {0.94,1,1.06} / {0.9,...,1.1}; q = voicing
 // strength stats + F0 slope + F0 jitter proxy; r = rhythm (energy peaks/s, pauses/s, voiced share); v = voiced
-// minus unvoiced band envelope (32); qrv = all three; tempo = training copies also time-stretched U(0.85, 1.15).
+// minus unvoiced band envelope (32); qrv = all three; tempo = training copies also time-stretched U(0.85, 1.15);
+// decouple = the copies' F0 factor drawn apart from the mel warp, U(0.8, 1.25); ens16 = + 3 seeds on 16-band statistics.
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
@@ -19,7 +20,7 @@ import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
 const params = featureParams(recipe0.features);
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -74,9 +75,10 @@ function stretch(inp, f) { // time-scale the log-mel and pitch track by f (neare
   const pick = (a) => Float32Array.from(idx, (k) => a[k]);
   return { logMel: { data: d, nMels: inp.logMel.nMels, frames: T2 }, pitch: { ...inp.pitch, f0: pick(inp.pitch.f0), voicing: pick(inp.pitch.voicing), rms: pick(inp.pitch.rms) } };
 }
-function vec(i, w, which, tempo = 1) {
-  const inp = tempo === 1 ? inputs[i] : stretch(inputs[i], tempo);
-  const base = tempo === 1 ? utteranceFeatures(inputs[i], { ...params, melWarp: w }).data : utteranceStats(inp.logMel, inp.pitch, { bands: 32, levelNorm: 'p95', melWarp: w });
+function vec(i, w, which, tempo = 1, f0 = w, bands = 32) {
+  let inp = tempo === 1 ? inputs[i] : stretch(inputs[i], tempo);
+  if (f0 !== w) inp = { ...inp, pitch: { ...inp.pitch, f0: inp.pitch.f0.map((v) => (v * f0) / w) } };
+  const base = tempo === 1 && f0 === w && bands === 32 ? utteranceFeatures(inputs[i], { ...params, melWarp: w }).data : utteranceStats(inp.logMel, inp.pitch, { bands, levelNorm: 'p95', melWarp: w });
   const x = which ? extra(i, w, which) : [];
   const d = new Float32Array(base.length + x.length); d.set(base); d.set(x, base.length);
   return { data: d, nMels: d.length, frames: 1 };
@@ -91,13 +93,23 @@ for (const which of argv) {
     const tr = [], te = [];
     corpus.items.forEach((it, i) => (it.speaker === spk ? te : tr).push(i));
     const rng = createRng(`tta/${spk}`);
-    const specs = [], labs = [];
-    for (const i of tr) { specs.push(vec(i, 1, feat)); labs.push(labels.indexOf(corpus.items[i].label)); for (let c = 0; c < 4; c++) { specs.push(vec(i, 0.88 + 0.24 * rng.next(), feat, which === 'tempo' ? 0.85 + 0.3 * rng.next() : 1)); labs.push(labels.indexOf(corpus.items[i].label)); } }
     const probs = te.map(() => new Float64Array(labels.length));
-    for (let s = 0; s < 3; s++) {
-      const t = (await train(recipe, { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
-      for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
-      t.dispose();
+    for (const bands of which === 'ens16' ? [32, 16] : [32]) {
+      const specs = [], labs = [];
+      for (const i of tr) {
+        specs.push(vec(i, 1, feat, 1, 1, bands)); labs.push(labels.indexOf(corpus.items[i].label));
+        for (let c = 0; c < 4; c++) {
+          const w = 0.88 + 0.24 * rng.next();
+          const tempo = which === 'tempo' ? 0.85 + 0.3 * rng.next() : 1;
+          const f0 = which === 'decouple' ? 0.8 + 0.45 * rng.next() : w;
+          specs.push(vec(i, w, feat, tempo, f0, bands)); labs.push(labels.indexOf(corpus.items[i].label));
+        }
+      }
+      for (let s = 0; s < 3; s++) {
+        const t = (await train(recipe, { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
+        for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat, 1, w, bands)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
+        t.dispose();
+      }
     }
     let right = 0; probs.forEach((p, k) => { if (labels[p.indexOf(Math.max(...p))] === corpus.items[te[k]].label) right++; });
     accs.push(right / te.length);
