@@ -22,12 +22,12 @@ export interface HeadlineRun {
 
 const NAME = /^(ours|torch)-(honest|optimistic)-seed(\d+)\.jsonl$/;
 
-/** Every curve file of `dir` with at least one epoch. */
-export function readHeadlineRuns(dir: string): HeadlineRun[] {
+/** Every curve file of `dir` with at least one epoch; with `engine`, only that engine's. */
+export function readHeadlineRuns(dir: string, engine?: 'ours' | 'torch'): HeadlineRun[] {
   const runs: HeadlineRun[] = [];
   for (const f of readdirSync(dir).sort()) {
     const m = NAME.exec(f);
-    if (!m) continue;
+    if (!m || (engine && m[1] !== engine)) continue;
     const curve = readCurve(join(dir, f));
     if (!curve.length) continue;
     runs.push({ engine: m[1]!, way: m[2] as 'honest' | 'optimistic', seed: Number(m[3]), file: f, curve, picks: pickCurve(curve) });
@@ -46,8 +46,9 @@ export function engineMeans(runs: readonly HeadlineRun[], engine: string, epochs
 }
 
 /** Writes `dir/REPORT.md` and `dir/figures/curves-*.svg`; returns the markdown. */
-export async function writeHeadlineReport(dir: string, o: { epochs: number; command?: string }): Promise<string> {
-  const runs = readHeadlineRuns(dir);
+export async function writeHeadlineReport(dir: string, o: { epochs: number; command?: string; reference?: string }): Promise<string> {
+  // with `reference`, PyTorch's curves come from that folder (the same export and split) and only ours from `dir`
+  const runs = o.reference ? [...readHeadlineRuns(dir, 'ours'), ...readHeadlineRuns(o.reference, 'torch')] : readHeadlineRuns(dir);
   await ensureDir(join(dir, 'figures'));
   const L: string[] = [];
   L.push("# The study's headline, our engine against PyTorch, seed for seed", '');
@@ -58,6 +59,7 @@ export async function writeHeadlineReport(dir: string, o: { epochs: number; comm
     '',
   );
   if (o.command) L.push('Re-run both sides:', '', '```sh', o.command, '```', '');
+  if (o.reference) L.push(`PyTorch's curves are read from \`${o.reference}\` (the same export and split).`, '');
   L.push('## Per run', '', '| engine | way | seed | epochs done | honest (epoch) | OPTIMISTIC (epoch) | last epoch | last loss | time |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of runs) {
     const p = r.picks;

@@ -55,7 +55,19 @@ export interface ArchOptions {
    * logits); model/ensemble.ts assembles it from K separately trained one-member models.
    */
   members?: number;
+  /**
+   * Variable-length CNNs: what a pool does with a time length its factor does not divide.
+   * 'pad' (default, the engine's original behaviour): the length is zero-padded up to a multiple of
+   * the network's pooling factor and the padded frames count as signal at every layer. 'floor':
+   * PyTorch's `MaxPool2d` / `AdaptiveAvgPool2d` at batch 1 — a pool drops an odd last frame and
+   * everything after the real length is zero at every layer, so the network is PyTorch's function at
+   * any length (test/train/torch-parity.test.ts). Either way a padded batch gives the same logits as
+   * its samples one by one.
+   */
+  edges?: EdgeMode;
 }
+
+export type EdgeMode = 'pad' | 'floor';
 
 export type ResolvedArchOptions = Required<ArchOptions>;
 
@@ -85,6 +97,7 @@ export function resolveArchOptions(arch: ArchName, o: ArchOptions = {}): Resolve
     inputStd: o.inputStd ?? [],
     standardize: o.standardize ?? false,
     members: o.members ?? 1,
+    edges: o.edges ?? 'pad',
   };
 }
 
@@ -144,7 +157,11 @@ export function buildModel(arch: ArchName | string, options: ArchOptions = {}, s
       h = tfl.layers.activation({ activation: 'relu', name: `relu${i + 1}` }).apply(h) as tfl.SymbolicTensor;
     }
     if (fixed === null) h = new MaskTime({ name: `mask${i + 1}` }).apply([h, mask]) as tfl.SymbolicTensor;
-    if (i < pools) h = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+    if (i < pools) {
+      h = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `pool${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+      // a pooled frame is valid when its whole block is ('floor'); with 'pad' masks this is a no-op
+      if (fixed === null && o.edges === 'floor') h = new MaskTime({ name: `pool_mask${i + 1}` }).apply([h, mask]) as tfl.SymbolicTensor;
+    }
     cin = cout;
   });
   let feat: tfl.SymbolicTensor;
@@ -254,7 +271,7 @@ export function batchArrays(specs: Spectrogram[], arch: ArchName | string, optio
     } else {
       for (let r = 0; r < rows; r++) x.set(s.data.subarray(r * s.frames, (r + 1) * s.frames), base + r * T);
     }
-    const valid = fixed !== null ? T : Math.min(T, roundUp(s.frames, f));
+    const valid = fixed !== null ? T : o.edges === 'floor' ? s.frames : Math.min(T, roundUp(s.frames, f));
     mask.fill(1, i * T, i * T + valid);
   });
   return { x, mask, batch: b, rows, frames: T };

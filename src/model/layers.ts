@@ -19,7 +19,8 @@ export function downsampleMask(mask: tf.Tensor, frames: number): tf.Tensor2D {
   if (t === frames) return mask as tf.Tensor2D;
   const f = Math.round(t / frames);
   if (f * frames !== t) throw new Error(`mask of ${t} frames cannot be downsampled to ${frames} frames`);
-  return tf.reshape(tf.slice(tf.reshape(mask, [b, frames, f]), [0, 0, 0], [b, frames, 1]), [b, frames]);
+  // a pooled frame is valid when the LAST frame of its block is (PyTorch's floor for 'floor' edges; the same as the first for block-aligned 'pad' masks)
+  return tf.reshape(tf.slice(tf.reshape(mask, [b, frames, f]), [0, 0, f - 1], [b, frames, 1]), [b, frames]);
 }
 
 function inputsList(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {

@@ -107,7 +107,8 @@ function seed(
     name,
     description,
     arch,
-    archOptions: {},
+    // the study's variable-length CNNs are PyTorch's: pools floor odd lengths (see ArchOptions.edges)
+    archOptions: mode === 'variable' ? { edges: 'floor' } : {},
     features: {},
     input: { mode, frames: 256 },
     normalization: 'utterance',

@@ -49,6 +49,17 @@ describe('headline curves: picks, files, report', () => {
     expect(md).toContain('Difference ours − PyTorch: honest -20.0 points, OPTIMISTIC 0.0 points');
     expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
   });
+
+  it("with a reference folder: ours from the folder, PyTorch's curves from the reference only", async () => {
+    const d = join(dir, 'report-ours');
+    mkdirSync(d);
+    writeFileSync(join(d, 'ours-honest-seed5.jsonl'), [line(1, 1.6, 0.2, 0.2), line(2, 1.2, 0.6, 0.4)].map((l) => JSON.stringify(l)).join('\n'));
+    writeFileSync(join(d, 'torch-honest-seed9.jsonl'), JSON.stringify(line(1, 1.6, 0.2, 0.2))); // ignored: PyTorch comes from the reference
+    const md = await writeHeadlineReport(d, { epochs: 2, reference: join(dir, 'report') });
+    expect(md).toContain('| ours | 1 | 40.0 % | 40.0 % | 40.0 % |');
+    expect(md).toContain('| torch | 1 | 60.0 % | 60.0 % | 60.0 % |');
+    expect(md).not.toContain('seed9');
+  });
 });
 
 describe('headline: export and our engine on it', () => {

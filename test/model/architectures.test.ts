@@ -48,6 +48,12 @@ describe('architectures: shapes, pooling factor, batches', () => {
     expect(() => batchArrays([spec(3, 4, 1)], 'cnn3', { rows: 2 })).toThrow(/3 rows/);
   });
 
+  it("batchArrays with edges 'floor' masks each sample's own length (PyTorch's pools floor it)", () => {
+    const batch = batchArrays([spec(2, 5, 1), spec(2, 9, 2)], 'cnn3', { rows: 2, edges: 'floor' });
+    expect(batch.frames).toBe(12);
+    expect(Array.from(batch.mask)).toEqual([1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+  });
+
   it('resized batches pad short inputs and interpolate long ones to the fixed length', () => {
     const short = spec(1, 3, 1);
     const long: Spectrogram = { data: Float32Array.from({ length: 9 }, (_, i) => i), nMels: 1, frames: 9 };
@@ -78,9 +84,12 @@ describe('architectures: shapes, pooling factor, batches', () => {
     ['cnn4', { rows: 16 }],
     ['ser-cnn', { rows: 16, channels: [4, 8, 8], pooling: 'stats', batchNorm: true }],
     ['ser-cnn', { rows: 16, channels: [4, 8], pooling: 'attention', batchNorm: false }],
+    ['cnn3', { rows: 16, edges: 'floor' }],
+    ['cnn4', { rows: 16, edges: 'floor' }],
+    ['ser-cnn', { rows: 16, channels: [4, 8, 8], pooling: 'stats', batchNorm: true, edges: 'floor' }],
   ];
   for (const [arch, o] of maskedCases) {
-    it(`${arch} ${o.pooling ?? ''}: a padded batch gives the same logits as each sample alone`, () => {
+    it(`${arch} ${o.pooling ?? ''} ${o.edges ?? ''}: a padded batch gives the same logits as each sample alone`, () => {
       const model = buildModel(arch, o, 3);
       const specs = [spec(16, 17, 1), spec(16, 64, 2), spec(16, 33, 3)];
       const { x, mask } = makeBatch(specs, arch, o);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Spectrogram } from '../../src/features/types.js';
-import { batchArrays, poolFactor } from '../../src/model/architectures.js';
+import { batchArrays, poolFactor, type EdgeMode } from '../../src/model/architectures.js';
 import { GradientEngine } from '../../src/train/engine.js';
 import { createTrainer } from '../../src/train/trainer.js';
 import { softTargets } from '../../src/train/input.js';
@@ -127,12 +127,13 @@ export function runTorch(python: string, dir: string, o: {
 
 /**
  * Our logits, loss and gradients per sample, each sample alone (batch 1) through the training path:
- * `batchArrays([spec])` (pads T up to the pool factor, mask 1 on the padded length) and
+ * `batchArrays([spec])` (pads T up to the pool factor; mask 1 on the padded length with 'pad' edges, on the real
+ * length with 'floor') and
  * `GradientEngine.compute` (training mode; build the engine with dropout 0).
  */
-export function ourSamples(engine: GradientEngine, specs: Spectrogram[], labels: number[], numClasses: number): SampleResult[] {
+export function ourSamples(engine: GradientEngine, specs: Spectrogram[], labels: number[], numClasses: number, edges: EdgeMode = 'pad'): SampleResult[] {
   return specs.map((s, i) => {
-    const batch = batchArrays([s], engine.arch, { numClasses, dropout: 0 });
+    const batch = batchArrays([s], engine.arch, { numClasses, dropout: 0, edges });
     const targets = softTargets([labels[i]!], numClasses);
     const r = engine.compute({ batch, targets, sampleSeeds: Uint32Array.of(1), total: 1 });
     const logits = tf.tidy(() => {

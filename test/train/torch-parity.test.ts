@@ -11,10 +11,13 @@
  * whose gradient were off by 1 % (1e-2) fails by two orders of magnitude.
  *
  * - T = 300 (a multiple of cnn3's pool factor 4): the same function as PyTorch.
- * - T = 301, 302, 303: our batching zero-pads the time axis to 304 and the mask keeps all 304 frames,
- *   so we compute PyTorch's function ON THE INPUT ZERO-PADDED TO 304 (checked to the same tolerance),
- *   not PyTorch's on 301..303 frames (MaxPool2d floors odd lengths, the average runs over the rest).
- *   That difference is real and larger than float noise (asserted, so a change of our padding shows up).
+ * - T = 301, 302, 303 with `edges: 'floor'` (the study's recipes): PyTorch's function on 301..303 frames
+ *   (MaxPool2d floors odd lengths, the average runs over the rest), and a batch of all four lengths gives
+ *   each sample's own logits.
+ * - The same lengths with `edges: 'pad'` (the default): our batching zero-pads the time axis to 304 and
+ *   the mask keeps all 304 frames, so we compute PyTorch's function ON THE INPUT ZERO-PADDED TO 304
+ *   (checked to the same tolerance). That differs from PyTorch on 301..303 frames by more than float
+ *   noise (asserted, so the two modes cannot silently become one).
  * - Dropout with a given mask (ours from the trainer's per-sample seed) gives PyTorch's gradient too.
  * - A few Adam steps through `createTrainer` (threads 1) follow PyTorch's Adam.
  *
@@ -29,6 +32,7 @@ import type { Spectrogram } from '../../src/features/types.js';
 import { standardizeUtterance } from '../../src/features/normalize.js';
 import { initBackend } from '../../src/model/backend.js';
 import { GradientEngine } from '../../src/train/engine.js';
+import { batchArrays } from '../../src/model/architectures.js';
 import { softTargets } from '../../src/train/input.js';
 import { createRng } from '../../src/util/rng.js';
 import {
@@ -65,6 +69,8 @@ describe.skipIf(!PYTHON)('cnn3: our engine against PyTorch, weight for weight', 
   const specs = LENGTHS.map((t) => randomSpec(t));
   const labels = LENGTHS.map((_, i) => i % numClasses);
   let ours: SampleResult[];
+  let floor: SampleResult[];
+  let floorEngine: GradientEngine;
   let own: SampleResult[];
   let padded: SampleResult[];
 
@@ -72,12 +78,29 @@ describe.skipIf(!PYTHON)('cnn3: our engine against PyTorch, weight for weight', 
     await initBackend('wasm');
     engine = new GradientEngine('cnn3', { numClasses, dropout: 0 }, 7);
     ours = ourSamples(engine, specs, labels, numClasses);
+    // the same seed gives the same weights: the 'floor' graph only adds weightless masks after the pools
+    floorEngine = new GradientEngine('cnn3', { numClasses, dropout: 0, edges: 'floor' }, 7);
+    floor = ourSamples(floorEngine, specs, labels, numClasses, 'floor');
     const all = [...specs, ...specs.map((s) => padFrames(s, paddedLength(s.frames)))];
     const t = runTorch(PYTHON!, dir, { weights: engineWeightsTorch(engine), specs: all, labels: [...labels, ...labels], numClasses, dtype: 'float64', tag: 'one' }).samples!;
     own = t.slice(0, specs.length);
     padded = t.slice(specs.length);
   }, 120_000);
-  afterAll(() => engine?.dispose());
+  afterAll(() => { engine?.dispose(); floorEngine?.dispose(); });
+
+  it("edges 'floor': PyTorch's logits, loss and gradient at every length (T = 300..303, unpadded)", () => {
+    expect(engineWeightsTorch(floorEngine)).toEqual(engineWeightsTorch(engine));
+    for (let i = 0; i < LENGTHS.length; i++) expect(bad(compareSample(floor[i]!, own[i]!)), `T = ${LENGTHS[i]}`).toEqual([]);
+  });
+
+  it("edges 'floor': a batch of the four lengths gives each sample's own logits", () => {
+    const batch = batchArrays(specs, 'cnn3', { numClasses, dropout: 0, edges: 'floor' });
+    const probs = floorEngine.predict(batch);
+    specs.forEach((s, i) => {
+      const one = floorEngine.predict(batchArrays([s], 'cnn3', { numClasses, dropout: 0, edges: 'floor' }))[0]!;
+      expect(bad({ probs: diff([...probs[i]!], [...one]) }, 1e-5)).toEqual([]);
+    });
+  });
 
   it('T = 300 (multiple of 4): same logits, loss and gradient of every parameter', () => {
     expect(bad(compareSample(ours[0]!, own[0]!))).toEqual([]);

@@ -52,8 +52,10 @@ export function register(program: Command): void {
     .description('REPORT.md and figures from the curve files of a folder (ours-honest-seed1.jsonl, torch-honest-seed1.jsonl, ...)')
     .requiredOption('--dir <dir>', 'folder with <ours|torch>-<honest|optimistic>-seed<k>.jsonl files')
     .option('--epochs <n>', 'planned epochs (means count runs that reached them)', intFlag('epochs'), 240)
-    .action(async (o: { dir: string; epochs: number }) => {
-      const md = await writeHeadlineReport(o.dir, { epochs: o.epochs, command: 'scripts/headline.sh' });
+    .option('--reference <dir>', "read PyTorch's curves from this folder instead (same export and split), ours from --dir")
+    .option('--command <text>', 'the command that re-runs both sides, for the report', 'scripts/headline.sh')
+    .action(async (o: { dir: string; epochs: number; reference?: string; command: string }) => {
+      const md = await writeHeadlineReport(o.dir, { epochs: o.epochs, command: o.command, ...(o.reference ? { reference: o.reference } : {}) });
       process.stdout.write(md);
     });
 }

@@ -1,7 +1,7 @@
 /**
  * SerMaskTime (our own kernel, wasm and cpu): zeroes a feature map x [b, rows, T, C] on the frames
- * where the batch mask [b, T0] is 0 (T0 = f·T; frame t of x reads mask[b, t·f], the first frame of
- * its pooled block). Replaces `x · reshape(mask, [b,1,T,1])`: tfjs-wasm's broadcasting Multiply took
+ * where the batch mask [b, T0] is 0 (T0 = f·T; frame t of x reads mask[b, t·f + f − 1], the last frame
+ * of its pooled block: a pooled frame is valid only when its whole block is, as PyTorch's pools floor). Replaces `x · reshape(mask, [b,1,T,1])`: tfjs-wasm's broadcasting Multiply took
  * 6.6 ms on [8,128,300,16], while this copies x once and fills the padded tails (and, for a batch
  * without padding, shares x's memory and costs nothing). Its gradient is the same op on dy
  * (gradients/MaskTime_grad.ts); cpu/MaskTime.ts is the cpu twin.
@@ -21,7 +21,7 @@ export function maskedRuns(mask: ArrayLike<number>, b: number, t0: number, t: nu
     const r: Array<[number, number]> = [];
     let start = -1;
     for (let k = 0; k < t; k++) {
-      const off = mask[s * t0 + k * f] === 0;
+      const off = mask[s * t0 + k * f + f - 1] === 0;
       if (off && start < 0) start = k;
       if (!off && start >= 0) { r.push([start, k]); start = -1; }
     }
