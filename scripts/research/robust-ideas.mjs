@@ -3,24 +3,25 @@
 // features, 4 mel-warp copies per training file (no channel augmentation), MLP as ser-robust, 3 seeds per fold.
 // These are outer-fold figures: exploration, not a selection procedure; nothing here is adopted without a nested run.
 //
-//   npm run build && node scripts/research/robust-ideas.mjs [DATA] base tta3 tta5 q r v qrv tempo decouple ens16
+//   npm run build && node scripts/research/robust-ideas.mjs [DATA] base tta3 tta5 q r v qrv tempo decouple ens16 cnn
 //
 // Variants: base; tta3 / tta5 = test-time average over mel warps {0.94,1,1.06} / {0.9,...,1.1}; q = voicing
 // strength stats + F0 slope + F0 jitter proxy; r = rhythm (energy peaks/s, pauses/s, voiced share); v = voiced
 // minus unvoiced band envelope (32); qrv = all three; tempo = training copies also time-stretched U(0.85, 1.15);
-// decouple = the copies' F0 factor drawn apart from the mel warp, U(0.8, 1.25); ens16 = + 3 seeds on 16-band statistics.
+// decouple = the copies' F0 factor drawn apart from the mel warp, U(0.8, 1.25); ens16 = + 3 seeds on 16-band statistics;
+// cnn = base averaged with seed-cnn4-resized (20 epochs) on the same 16-kHz log-mel (prints the CNN alone too).
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
 import { melWarp, poolBands } from '../../dist/features/utterance.js';
 import { featureParams } from '../../dist/features/params.js';
 import { getRecipe } from '../../dist/train/recipes.js';
-import { train } from '../../dist/train/loop.js';
+import { train, prepareInput } from '../../dist/train/loop.js';
 import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
 const params = featureParams(recipe0.features);
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -111,8 +112,20 @@ for (const which of argv) {
         t.dispose();
       }
     }
+    if (which === 'cnn') {
+      // a second view: the study's 4-layer resized CNN (its lr, 20 epochs) on the same 16-kHz log-mel, original files only
+      const cnnRecipe = getRecipe('seed-cnn4-resized', { epochs: 20 });
+      const r = await train(cnnRecipe, { specs: tr.map((i) => inputs[i].logMel), labels: tr.map((i) => labels.indexOf(corpus.items[i].label)), labelNames: labels }, { seed: 42, progress: false, threads: 1 });
+      const cp = await r.trainer.predict(te.map((i) => prepareInput(inputs[i].logMel, cnnRecipe)));
+      r.trainer.dispose();
+      let alone = 0;
+      cp.forEach((p, k) => { if (labels[[...p].indexOf(Math.max(...p))] === corpus.items[te[k]].label) alone++; });
+      (globalThis.cnnAccs ??= []).push(alone / te.length);
+      probs.forEach((p, k) => { for (let c = 0; c < p.length; c++) p[c] = p[c] / 3 + cp[k][c]; });
+    }
     let right = 0; probs.forEach((p, k) => { if (labels[p.indexOf(Math.max(...p))] === corpus.items[te[k]].label) right++; });
     accs.push(right / te.length);
   }
+  if (which === 'cnn') console.log('cnn alone', globalThis.cnnAccs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(globalThis.cnnAccs)).toFixed(2), '— below: base + cnn, probabilities averaged');
   console.log(which, accs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(accs)).toFixed(2));
 }

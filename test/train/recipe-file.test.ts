@@ -71,7 +71,7 @@ describe('recipes as JSON files', () => {
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8')) as { recipe: { name: string; epochs: number; archOptions: unknown }; featureParams: { nMels: number } };
       expect(meta.recipe.name).toBe('tiny');
       expect(meta.recipe.epochs).toBe(1);
-      expect(meta.recipe.archOptions).toEqual({ channels: [2, 2, 2] });
+      expect(meta.recipe.archOptions).toEqual({ edges: 'floor', channels: [2, 2, 2] }); // merged into seed-cnn3's own
       expect(meta.featureParams.nMels).toBe(16);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
