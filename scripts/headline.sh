@@ -7,6 +7,8 @@
 #   scripts/headline.sh [ours|torch|both]     (default both: the two engines in parallel, one thread each)
 #   PARALLEL=1 scripts/headline.sh ours       (the honest seeds of an engine in parallel too)
 #   SEEDS="4 5" OPTIMISTIC=0 scripts/headline.sh torch   (more honest seeds only; the report takes every seed file)
+#   OUT=reports/headline-floor WORK=runs/headline-floor REFERENCE=reports/headline SEEDS=5 OPTIMISTIC=0 scripts/headline.sh ours
+#                                             (ours into another folder, reported against the PyTorch curves of REFERENCE)
 #
 # Resumable: our runs continue from their checkpoints in WORK (or, on a fresh clone, from the copies
 # committed in OUT/checkpoints, with `scripts/headline.sh save` writing them there); a PyTorch run
@@ -58,5 +60,5 @@ case "${1:-both}" in
   both) run_engine ours & a=$!; run_engine torch & b=$!; wait $a; wait $b ;;
   *) echo "usage: scripts/headline.sh [ours|torch|both|save]" >&2; exit 2 ;;
 esac
-node bin/ser.js study report --dir "$OUT" --epochs "$EPOCHS" >/dev/null
+node bin/ser.js study report --dir "$OUT" --epochs "$EPOCHS" ${REFERENCE:+--reference "$REFERENCE"} >/dev/null
 echo "headline: $OUT/REPORT.md"
