@@ -23,9 +23,10 @@ import { standardizeUtterance } from '../src/features/normalize.js';
 import { initBackend } from '../src/model/backend.js';
 import { GradientEngine } from '../src/train/engine.js';
 import { createRng } from '../src/util/rng.js';
+import { padTime } from '../src/features/reshape.js';
 import {
   TORCH_NAMES, compareSample, diff, engineWeightsTorch, findTorchPython, fromTorchLayout, ourAdam, ourSamples,
-  padFrames, paddedLength, runTorch, worst, type Diff,
+  paddedLength, runTorch, worst, type Diff,
 } from '../test/train/torch-parity-lib.js';
 
 function arg(name: string, dflt: string | null = null): string | null {
@@ -90,7 +91,7 @@ const oneStep: Record<string, unknown> = {};
 for (const T of [300, 301, 302, 303]) {
   const specs = long.map((p) => standardizeUtterance(crop(p.spec, T)));
   const labels = long.map((p) => p.label);
-  const padded = specs.map((s) => padFrames(s, paddedLength(T)));
+  const padded = specs.map((s) => padTime(s, paddedLength(T)));
   const ours = ourSamples(engine, specs, labels, numClasses);
   const t64 = runTorch(python, dir, { weights: wTorch, specs, labels, numClasses, dtype: 'float64', tag: `t64-${T}` }).samples!;
   const t32 = runTorch(python, dir, { weights: wTorch, specs, labels, numClasses, dtype: 'float32', tag: `t32-${T}` }).samples!;
@@ -126,7 +127,7 @@ if (steps > 0) {
   const sOurs = (Date.now() - t0) / 1000;
   t0 = Date.now();
   const t32 = runTorch(python, dir, { weights: wTorch, specs, labels, numClasses, grad: false, adam: { order, lr: 1e-3 }, tag: 'adam-t32' }).adam!;
-  const t32p = runTorch(python, dir, { weights: wTorch, specs: specs.map((s) => padFrames(s, paddedLength(s.frames))), labels, numClasses, grad: false, adam: { order, lr: 1e-3 }, tag: 'adam-t32-padded' }).adam!;
+  const t32p = runTorch(python, dir, { weights: wTorch, specs: specs.map((s) => padTime(s, paddedLength(s.frames))), labels, numClasses, grad: false, adam: { order, lr: 1e-3 }, tag: 'adam-t32-padded' }).adam!;
   const sTorch = (Date.now() - t0) / 1000;
   const ourW = engineWeightsTorch(engine, ours.weights);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -13,7 +13,7 @@
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
-import { melWarp, poolBands } from '../../dist/features/utterance.js';
+import { melWarp, percentile, poolBands, utteranceStats } from '../../dist/features/utterance.js';
 import { featureParams } from '../../dist/features/params.js';
 import { getRecipe } from '../../dist/train/recipes.js';
 import { train, prepareInput } from '../../dist/train/loop.js';
@@ -28,7 +28,6 @@ const inputs = [];
 for (const it of corpus.items) inputs.push(utteranceInputs(await loadAudio(it.path), params));
 const mean = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const std = (a) => { const m = mean(a); return Math.sqrt(mean(a.map((v) => (v - m) ** 2))); };
-const pct = (a, q) => { const s = [...a].sort((x, y) => x - y); if (!s.length) return 0; const p = (q / 100) * (s.length - 1); const i = Math.floor(p); return i + 1 < s.length ? s[i] + (p - i) * (s[i + 1] - s[i]) : s[i]; };
 function extra(i, w, which) {
   const { logMel, pitch } = inputs[i];
   const T = logMel.frames;
@@ -42,7 +41,7 @@ function extra(i, w, which) {
   const out = [];
   if (which.includes('q')) { // voice quality proxies + pitch contour slope
     const vs = voiced.map((t) => pitch.voicing[t]);
-    out.push(mean(vs), std(vs), pct(vs, 90));
+    out.push(mean(vs), std(vs), (vs.length ? percentile(vs, 90) : 0));
     const lf = voiced.map((t) => Math.log2(pitch.f0[t] * w));
     const tt = voiced.map((t) => t / 86);
     const mt = mean(tt), ml = mean(lf);
@@ -67,7 +66,6 @@ function extra(i, w, which) {
   }
   return out;
 }
-import { utteranceStats } from '../../dist/features/utterance.js';
 function stretch(inp, f) { // time-scale the log-mel and pitch track by f (nearest frame)
   const T = inp.logMel.frames, T2 = Math.max(8, Math.round(T * f));
   const idx = Array.from({ length: T2 }, (_, t) => Math.min(T - 1, Math.round(t / f)));

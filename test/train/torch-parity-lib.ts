@@ -71,13 +71,6 @@ export function engineWeightsTorch(engine: GradientEngine, values: Float32Array[
   return Object.fromEntries(TORCH_NAMES.map((n, i) => [n, toTorchLayout(values[i]!, shapes[i]!)])) as TorchWeights;
 }
 
-/** A spectrogram zero-padded on the right to `frames` (what our batching feeds the network). */
-export function padFrames(s: Spectrogram, frames: number): Spectrogram {
-  const data = new Float32Array(s.nMels * frames);
-  for (let r = 0; r < s.nMels; r++) data.set(s.data.subarray(r * s.frames, (r + 1) * s.frames), r * frames);
-  return { data, nMels: s.nMels, frames };
-}
-
 /** One sample's logits, loss and gradients (PyTorch layout, by PyTorch name). */
 export interface SampleResult {
   logits: number[];

@@ -30,13 +30,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spectrogram } from '../../src/features/types.js';
 import { standardizeUtterance } from '../../src/features/normalize.js';
+import { padTime } from '../../src/features/reshape.js';
 import { initBackend } from '../../src/model/backend.js';
 import { GradientEngine } from '../../src/train/engine.js';
 import { batchArrays } from '../../src/model/architectures.js';
 import { softTargets } from '../../src/train/input.js';
 import { createRng } from '../../src/util/rng.js';
 import {
-  TORCH_NAMES, compareSample, diff, engineWeightsTorch, findTorchPython, ourAdam, ourSamples, padFrames, paddedLength,
+  TORCH_NAMES, compareSample, diff, engineWeightsTorch, findTorchPython, ourAdam, ourSamples, paddedLength,
   runTorch, type Diff, type SampleResult,
 } from './torch-parity-lib.js';
 
@@ -81,7 +82,7 @@ describe.skipIf(!PYTHON)('cnn3: our engine against PyTorch, weight for weight', 
     // the same seed gives the same weights: the 'floor' graph only adds weightless masks after the pools
     floorEngine = new GradientEngine('cnn3', { numClasses, dropout: 0, edges: 'floor' }, 7);
     floor = ourSamples(floorEngine, specs, labels, numClasses, 'floor');
-    const all = [...specs, ...specs.map((s) => padFrames(s, paddedLength(s.frames)))];
+    const all = [...specs, ...specs.map((s) => padTime(s, paddedLength(s.frames)))];
     const t = runTorch(PYTHON!, dir, { weights: engineWeightsTorch(engine), specs: all, labels: [...labels, ...labels], numClasses, dtype: 'float64', tag: 'one' }).samples!;
     own = t.slice(0, specs.length);
     padded = t.slice(specs.length);
@@ -129,7 +130,7 @@ describe.skipIf(!PYTHON)('cnn3: our engine against PyTorch, weight for weight', 
       const r = createRng(seed);
       const dropMask = Array.from({ length: 64 }, () => (r.next() < 0.75 ? 1 / 0.75 : 0));
       expect(dropMask.some((v) => v === 0)).toBe(true);
-      const batch = padFrames(specs[0]!, 300);
+      const batch = padTime(specs[0]!, 300);
       const res = drop.compute({
         batch: { x: batch.data, mask: new Float32Array(300).fill(1), batch: 1, rows: 128, frames: 300 },
         targets: softTargets([labels[0]!], numClasses), sampleSeeds: Uint32Array.of(seed), total: 1,
@@ -147,7 +148,7 @@ describe.skipIf(!PYTHON)('cnn3: our engine against PyTorch, weight for weight', 
   });
 
   it(`${K} Adam steps (lr 1e-3, batch 1, createTrainer): PyTorch's losses and weight updates`, async () => {
-    const set = [specs[0]!, padFrames(specs[1]!, 304), padFrames(specs[3]!, 304)];
+    const set = [specs[0]!, padTime(specs[1]!, 304), padTime(specs[3]!, 304)];
     const order = Array.from({ length: K }, (_, k) => k % set.length);
     const init = engine.readWeights();
     const a = await ourAdam({ backend: 'wasm', weights: init, specs: set, labels: labels.slice(0, 3), numClasses, order, lr: 1e-3 });
