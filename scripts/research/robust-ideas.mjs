@@ -9,7 +9,9 @@
 // strength stats + F0 slope + F0 jitter proxy; r = rhythm (energy peaks/s, pauses/s, voiced share); v = voiced
 // minus unvoiced band envelope (32); qrv = all three; tempo = training copies also time-stretched U(0.85, 1.15);
 // decouple = the copies' F0 factor drawn apart from the mel warp, U(0.8, 1.25); ens16 = + 3 seeds on 16-band statistics;
-// cnn = base averaged with seed-cnn4-resized (20 epochs) on the same 16-kHz log-mel (prints the CNN alone too).
+// cnn = base averaged with seed-cnn4-resized (20 epochs) on the same 16-kHz log-mel (prints the CNN alone too);
+// cnnv = base averaged with a small batch-norm CNN (ser-cnn, statistics pooling) on the stats model's own view of
+// the spectrogram — 32 pooled bands, levels relative to the utterance's p95, the same 4 mel-warp copies — CNN alone printed too.
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
@@ -21,7 +23,7 @@ import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
 const params = featureParams(recipe0.features);
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn|cnnv)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -83,6 +85,27 @@ function vec(i, w, which, tempo = 1, f0 = w, bands = 32) {
   return { data: d, nMels: d.length, frames: 1 };
 }
 const recipe = { ...recipe0, offlineAugment: null, ensemble: 1 };
+// the CNN view: the stats model's 32 bands, dB relative to the utterance's p95 over active frames, floored at −60, /20
+function levelView(i, w) {
+  const { logMel } = inputs[i];
+  const L = poolBands(w === 1 ? logMel : melWarp(logMel, w), 32);
+  const T = L.frames;
+  const e = new Float64Array(T).fill(-Infinity);
+  for (let b = 0; b < 32; b++) for (let t = 0; t < T; t++) e[t] = Math.max(e[t], L.data[b * T + t]);
+  const emax = Math.max(...e);
+  const act = [];
+  for (let b = 0; b < 32; b++) for (let t = 0; t < T; t++) if (e[t] > emax - 40) act.push(L.data[b * T + t]);
+  const p95 = percentile(act, 95);
+  return { data: L.data.map((v) => Math.max(-60, v - p95) / 20), nMels: 32, frames: T };
+}
+const CNNV_SEEDS = Number(process.env.CNNV_SEEDS ?? 1);
+const cnnvRecipe = {
+  ...getRecipe('ser-best'), name: 'cnnv', normalization: 'none',
+  archOptions: { batchNorm: true, pooling: 'stats', dropout: 0.3, channels: [16, 32, 64] },
+  input: { mode: 'variable', frames: 256 }, batchSize: 16, lr: 0.002, epochs: Number(process.env.CNNV_EPOCHS ?? 30),
+  onlineAugment: { specAugment: { p: 0.5, freqMasks: 1, maxFreq: 4, timeMasks: 2, maxTimeFraction: 0.1 } },
+  mixup: null, earlyStopping: { patience: null, monitor: 'uar' }, valFraction: 0,
+};
 const speakers = [...new Set(corpus.items.map((i) => i.speaker))].sort();
 for (const which of argv) {
   const tta = { tta3: [0.94, 1, 1.06], tta5: [0.9, 0.95, 1, 1.05, 1.1] }[which] ?? [1];
@@ -121,9 +144,27 @@ for (const which of argv) {
       (globalThis.cnnAccs ??= []).push(alone / te.length);
       probs.forEach((p, k) => { for (let c = 0; c < p.length; c++) p[c] = p[c] / 3 + cp[k][c]; });
     }
+    if (which === 'cnnv') {
+      const specs = [], labs = [];
+      for (const i of tr) {
+        specs.push(levelView(i, 1)); labs.push(labels.indexOf(corpus.items[i].label));
+        for (let c = 0; c < 4; c++) { specs.push(levelView(i, 0.88 + 0.24 * rng.next())); labs.push(labels.indexOf(corpus.items[i].label)); }
+      }
+      const cp = te.map(() => new Float64Array(labels.length));
+      for (let s = 0; s < CNNV_SEEDS; s++) {
+        const r = await train(cnnvRecipe, { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 });
+        (await r.trainer.predict(te.map((i) => prepareInput(levelView(i, 1), cnnvRecipe)))).forEach((p, k) => p.forEach((v, c) => (cp[k][c] += v / CNNV_SEEDS)));
+        r.trainer.dispose();
+      }
+      let alone = 0;
+      cp.forEach((p, k) => { if (labels[p.indexOf(Math.max(...p))] === corpus.items[te[k]].label) alone++; });
+      (globalThis.cnnAccs ??= []).push(alone / te.length);
+      console.error(`cnnv ${spk}: cnn alone ${(100 * alone / te.length).toFixed(1)}`);
+      probs.forEach((p, k) => { for (let c = 0; c < p.length; c++) p[c] = p[c] / 3 + cp[k][c]; });
+    }
     let right = 0; probs.forEach((p, k) => { if (labels[p.indexOf(Math.max(...p))] === corpus.items[te[k]].label) right++; });
     accs.push(right / te.length);
   }
-  if (which === 'cnn') console.log('cnn alone', globalThis.cnnAccs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(globalThis.cnnAccs)).toFixed(2), '— below: base + cnn, probabilities averaged');
+  if (which === 'cnn' || which === 'cnnv') console.log('cnn alone', globalThis.cnnAccs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(globalThis.cnnAccs)).toFixed(2), '— below: base + cnn, probabilities averaged');
   console.log(which, accs.map((a) => (100 * a).toFixed(1)).join(' '), 'mean', (100 * mean(accs)).toFixed(2));
 }
