@@ -1,7 +1,10 @@
 /**
  * Conv2D for wasm: stride 1, dilation 1, NHWC with output channels % 8 == 0 (every conv layer of cnn3 /
- * cnn4) runs our direct SIMD kernel (simd/conv2d.wat: zero-padded copy of x, then 4-pixel × 8-channel
- * register tiles, fused multiply-add with relaxed SIMD). Anything else, or no SIMD here, goes to tfjs's
+ * cnn4) runs our SIMD kernels: 3×3 filters with ≥ 8 input channels (in fours) by Winograd F(2×2, 3×3)
+ * (simd/winograd.wat: 16 instead of 36 multiply-adds per 2×2 output tile and channel pair, ≈ 1.6–2× faster;
+ * `setWinogradEnabled` turns it off for A/B runs), the rest by the direct kernel (simd/conv2d.wat:
+ * zero-padded copy of x, then 4-pixel × 8-channel register tiles, fused multiply-add with relaxed SIMD).
+ * Anything else, or no SIMD here, goes to tfjs's
  * own kernel (XNNPACK). XNNPACK re-packs a filter whenever it is a new tensor, which in training is
  * every step (new weights) and every Conv2DBackpropInput call (a new rotated filter); ours reads the
  * filter as it is.
@@ -10,13 +13,13 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from './heap.js';
 import { original } from './registry.js';
-import { simdConv2DS1 } from './simd/index.js';
+import { simdConv2DS1, simdWinogradConv2D } from './simd/index.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
 
 /**
- * Stride-1 convolution of NHWC `x` with `filter` [kh, kw, cin, cout] and explicit pads by the SIMD kernel,
- * or null (nothing allocated) when it does not apply.
+ * Stride-1 convolution of NHWC `x` with `filter` [kh, kw, cin, cout] and explicit pads by the SIMD kernels
+ * (Winograd where it applies, else direct), or null (nothing allocated) when it does not apply.
  */
 export function directConv2D(
   backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo,
@@ -28,10 +31,11 @@ export function directConv2D(
   const oh = h + pads.top + pads.bottom - kh + 1, ow = w + pads.left + pads.right - kw + 1;
   if (!(oh > 0 && ow > 0)) return null;
   const out = backend.makeOutput([b, oh, ow, co], 'float32');
-  const ok = simdConv2DS1(backend, x, filter, out, {
+  const dims = {
     batch: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw,
     padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right,
-  });
+  };
+  const ok = simdWinogradConv2D(backend, x, filter, out, dims) || simdConv2DS1(backend, x, filter, out, dims);
   if (ok) return out;
   backend.disposeData(out.dataId);
   return null;

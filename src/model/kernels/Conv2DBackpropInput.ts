@@ -1,7 +1,7 @@
 /**
  * Conv2DBackpropInput for wasm. For stride 1 the input gradient is a forward convolution of dy with
  * the filter rotated 180° and its in/out channels swapped, padded by (k − 1 − pad): that runs on our
- * direct SIMD convolution (Conv2D.ts, simd/conv2d.wat) when it applies (input channels % 8 == 0), else
+ * SIMD convolutions (Conv2D.ts: Winograd for 3×3 filters, else simd/conv2d.wat) when they apply (input channels % 8 == 0), else
  * on tfjs's Conv2D (XNNPACK, which re-packs the new rotated filter on every call); either is ~10×
  * faster than tfjs's own wasm kernel (44 → 4 ms on a 32→64 layer). Strides > 1 fall back to tfjs's
  * kernel (correct, slower).

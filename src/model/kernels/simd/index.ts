@@ -35,6 +35,11 @@ interface SimdExports {
   ): void;
   conv2dPad(x: number, xp: number, b: number, h: number, w: number, c: number, hp: number, wp: number, pt: number, pl: number): void;
   conv2dS1(xp: number, w: number, out: number, b: number, oh: number, ow: number, c: number, o: number, kh: number, kw: number, wp: number): void;
+  wgFilter(w: number, u: number, c: number, o: number): void;
+  wgConv(
+    xp: number, u: number, out: number, scr: number, b: number, oh: number, ow: number, c: number, o: number,
+    hp: number, wp: number, tb: number,
+  ): void;
 }
 
 let enabled = true;
@@ -396,5 +401,69 @@ export function simdConv2DS1(backend: unknown, x: TensorInfo, w: TensorInfo, out
     return true;
   } finally {
     if (scratch) sb.disposeData!(scratch.dataId);
+  }
+}
+
+// ---- Winograd F(2×2, 3×3) convolution (winograd.wat) ---------------------------------------------------
+
+let winogradEnabled = true;
+
+/** Turn the Winograd path of the 3×3 convolutions off/on (tests and A/B benchmarks; on by default). */
+export function setWinogradEnabled(on: boolean): void {
+  winogradEnabled = on;
+}
+
+/** Whether Winograd is on (`setWinogradEnabled`). */
+export function winogradEnabledNow(): boolean {
+  return winogradEnabled;
+}
+
+/**
+ * Whether `simdWinogradConv2D` takes these dimensions: a 3×3 filter, ≥ 8 input channels in fours, output
+ * channels % 8 == 0, and what `simdConv2DS1Supports` asks (pads ≥ 0, a non-empty output, sizes in range).
+ * Fewer input channels (the first layer) stay on the direct kernel: the transforms would cost more than
+ * the multiply-adds they save.
+ */
+export function simdWinogradSupports(d: ConvForwardDims): boolean {
+  if (d.filterHeight !== 3 || d.filterWidth !== 3 || d.inChannels < 8 || d.inChannels % 4 !== 0) return false;
+  if (!simdConv2DS1Supports(d)) return false;
+  const th = Math.ceil((d.inHeight + d.padTop + d.padBottom - 2) / 2), tw = Math.ceil((d.inWidth + d.padLeft + d.padRight - 2) / 2);
+  return d.batch * (2 * th + 2) * (2 * tw + 2) * d.inChannels * 4 <= 0x3fffffff;
+}
+
+/** Tiles per block: the block's transformed input and products (16·TB·(C + O) floats) within ~128 KB. */
+function winogradBlock(c: number, o: number, tilesW: number): number {
+  return Math.max(4, Math.min(tilesW, Math.floor(2048 / (c + o))));
+}
+
+/**
+ * Stride-1 3×3 convolution by Winograd F(2×2, 3×3) (winograd.wat), NHWC float32, explicit zero padding:
+ * writes every element of `out` [batch, OH, OW, outChannels]. Scratch: the zero-padded input (to whole
+ * tiles), the transformed filter and one block's transforms. Returns false (nothing written) when the
+ * module is unusable here, Winograd is off, or the dimensions are not supported (`simdWinogradSupports`).
+ */
+export function simdWinogradConv2D(backend: unknown, x: TensorInfo, w: TensorInfo, out: TensorInfo, d: ConvForwardDims): boolean {
+  if (!winogradEnabled || !simdWinogradSupports(d)) return false;
+  const sb = backend as ScratchBackend;
+  if (!sb.makeOutput || !sb.disposeData) return false;
+  const c = d.inChannels, o = d.outChannels;
+  const oh = d.inHeight + d.padTop + d.padBottom - 2, ow = d.inWidth + d.padLeft + d.padRight - 2;
+  const th = (oh + 1) >> 1, tw = (ow + 1) >> 1;
+  const hp = 2 * th + 2, wp = 2 * tw + 2;
+  const tb = winogradBlock(c, o, tw);
+  const padFloats = d.batch * hp * wp * c, uFloats = 16 * c * o, blockFloats = 16 * tb * (c + o);
+  // one scratch tensor: padded input, U, block (each a multiple of 4 floats, so every part stays 16-aligned)
+  const scratch = sb.makeOutput([padFloats + uFloats + blockFloats], 'float32');
+  try {
+    const k = locate(backend, [x, w, out, scratch]);
+    if (!k) return false;
+    const [xo, wo, oo, so] = k.offsets as [number, number, number, number];
+    const uo = so + 4 * padFloats, bo = uo + 4 * uFloats;
+    k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, c, hp, wp, d.padTop, d.padLeft);
+    k.exports.wgFilter(wo, uo, c, o);
+    k.exports.wgConv(so, uo, oo, bo, d.batch, oh, ow, c, o, hp, wp, tb);
+    return true;
+  } finally {
+    sb.disposeData!(scratch.dataId);
   }
 }
