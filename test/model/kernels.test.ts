@@ -207,3 +207,52 @@ describe('SerReluGrad (the Relu gradient) matches dy · step(x)', () => {
     });
   }
 });
+
+describe('SerReluGrad also sums dx over the pixels for the bias gradient (row-sums.ts)', () => {
+  // more than one 512-row block, a remainder block, channels 4–64 (one and several 16-float groups)
+  for (const shape of [[3, 5, 7, 16], [2, 40, 10, 16], [1, 3, 700, 12], [2, 9, 37, 64], [1, 8, 8, 4]]) {
+    it(`[${shape}]: Sum over the leading axes of its dx is the sums of a fresh copy of dx, bit for bit, and matches cpu`, async () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const xv = rand(n, 51).map((v, i) => (i % 5 === 0 ? 0 : v));
+      const dyv = rand(n, 53);
+      const lead = shape.slice(0, -1).map((_, i) => i);
+      const reluGrad = () => tf.engine().runKernel('SerReluGrad', { dy: tf.tensor(dyv, shape), x: tf.tensor(xv, shape) }, {}) as tf.Tensor;
+      // the bias-gradient path: Sum right on SerReluGrad's output (the sums it recorded)
+      const got = await on('wasm', () => tf.sum(reluGrad(), lead));
+      expect(maxRelErr(got, await on('cpu', () => tf.sum(reluGrad(), lead)))).toBeLessThanOrEqual(1e-5);
+      // the same sums from a fresh copy of dx (nothing recorded for it: simdSumRows reads it)
+      const dx = await on('wasm', reluGrad);
+      expect(Array.from(dx)).toEqual(Array.from(await on('cpu', reluGrad)));
+      const fromCopy = await on('wasm', () => tf.sum(tf.tensor(dx, shape), lead));
+      expect(Array.from(got)).toEqual(Array.from(fromCopy));
+    });
+  }
+});
+
+describe('Sum / Mean over the middle axes (per-sample SIMD pass) and the Sum gradient (a Tile) match the cpu backend', () => {
+  const cases: Array<{ shape: number[]; axis: number[] }> = [
+    { shape: [3, 9, 12, 16], axis: [1, 2] }, { shape: [2, 8, 8, 4], axis: [1, 2] }, { shape: [1, 32, 75, 64], axis: [1, 2] },
+    { shape: [2, 70, 8], axis: [1] }, { shape: [2, 700, 3, 8], axis: [1] }, { shape: [2, 5, 5, 12], axis: [1, 2] },
+  ];
+  for (const { shape, axis } of cases) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xv = rand(n, 61);
+    for (const keepDims of [false, true]) {
+      it(`Sum and Mean of [${shape}] over [${axis}]${keepDims ? ' keepDims' : ''}`, async () => {
+        for (const op of ['sum', 'mean'] as const) {
+          const run = (): tf.Tensor => tf[op](tf.tensor(xv, shape), axis, keepDims);
+          expect(maxRelErr(await on('wasm', run), await on('cpu', run))).toBeLessThanOrEqual(1e-5);
+        }
+      });
+    }
+    it(`the gradient of Sum over [${axis}] of [${shape}] is dy broadcast back (Tile), on cpu and wasm`, async () => {
+      const kept = shape.map((d, i) => (axis.includes(i) ? 1 : d)), reduced = shape.filter((_, i) => !axis.includes(i));
+      const wv = rand(reduced.reduce((a, b) => a * b, 1), 62);
+      const expected = await on('cpu', () => tf.mul(tf.tensor(wv, kept), tf.ones(shape)));
+      for (const backend of ['cpu', 'wasm'] as const) {
+        const g = await on(backend, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sum(x, axis), tf.tensor(wv, reduced))))(tf.tensor(xv, shape)));
+        expect(Array.from(g)).toEqual(Array.from(expected));
+      }
+    });
+  }
+});

@@ -3,10 +3,13 @@
  * gradient of tfjs's `Relu` re-registered to use it (gradients/Relu_grad.ts). tfjs computes dy · step(x): a Step kernel, a temporary and a Multiply
  * (~5 ms per cnn3 step at batch 8 on wasm); this is one SIMD pass (simd/relu_grad.wat) with a JS
  * fallback. Zeros come out as +0 where tfjs's product can give −0; NaN in x gives 0 (tfjs: NaN).
+ * On a conv layer's output (rank ≥ 3, ≥ 64 pixels, channels % 4 == 0) the same pass also sums dx over the
+ * pixels: the bias gradient, which the Sum kernel then takes from row-sums.ts instead of reading dx again.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
-import { simdReluGrad } from './simd/index.js';
+import { simdReluGrad, simdReluGradSum } from './simd/index.js';
+import { putRowSums } from './row-sums.js';
 
 export const RELU_GRAD = 'SerReluGrad';
 
@@ -26,6 +29,14 @@ function reluGradWasm(args: { inputs: { dy: TensorInfo; x: TensorInfo }; backend
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(x.shape.slice(), 'float32');
   const n = out.shape.reduce((a, b) => a * b, 1);
+  const m = out.shape[out.shape.length - 1] ?? 0;
+  if (out.shape.length >= 3 && m > 0 && m % 4 === 0 && n / m >= 64) {
+    const sums = simdReluGradSum(backend, dy, x, out, n / m, m);
+    if (sums) {
+      putRowSums(out.dataId, m, sums);
+      return out;
+    }
+  }
   if (n > 0 && !simdReluGrad(backend, dy, x, out, n)) reluGradLoop(f32(backend, dy), f32(backend, x), f32(backend, out));
   return out;
 }

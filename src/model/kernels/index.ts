@@ -28,6 +28,7 @@ import { batchNormTrainCpuConfig } from './cpu/BatchNormTrain.js';
 import { batchNormTrainGradCpuConfig } from './cpu/BatchNormTrainGrad.js';
 import { maskTimeGradConfig } from './gradients/MaskTime_grad.js';
 import { reluGradientConfig } from './gradients/Relu_grad.js';
+import { sumGradientConfig } from './gradients/Sum_grad.js';
 import { batchNormTrainGradientConfig } from './gradients/BatchNormTrain_grad.js';
 import { captureOriginal, hasOriginal, original } from './registry.js';
 
@@ -52,8 +53,8 @@ export const wasmKernels: KernelConfig[] = [
 /** cpu kernels of our own ops (tfjs's cpu kernels are kept as they are). */
 export const cpuKernels: KernelConfig[] = [maskTimeCpuConfig, reluGradCpuConfig, batchNormTrainCpuConfig, batchNormTrainGradCpuConfig];
 
-/** Gradients of our own ops, and tfjs's Relu gradient through SerReluGrad. */
-export const gradients: GradConfig[] = [maskTimeGradConfig, reluGradientConfig, batchNormTrainGradientConfig];
+/** Gradients of our own ops, tfjs's Relu gradient through SerReluGrad and tfjs's Sum gradient as a Tile. */
+export const gradients: GradConfig[] = [maskTimeGradConfig, reluGradientConfig, batchNormTrainGradientConfig, sumGradientConfig];
 
 let registered = false;
 let wasmRegistered = false;

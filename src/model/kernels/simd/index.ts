@@ -26,6 +26,7 @@ interface WasmBackendInternals {
 
 interface SimdExports {
   reluGrad(dy: number, x: number, dx: number, n: number): void;
+  reluGradSum(dy: number, x: number, dx: number, out: number, n: number, m: number): void;
   sumRows(x: number, out: number, n: number, m: number): void;
   addRow(x: number, b: number, out: number, n: number, m: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, b: number, h: number, w: number, c: number): void;
@@ -217,6 +218,19 @@ export function simdSumRows(backend: unknown, x: TensorInfo, out: TensorInfo, n:
   return true;
 }
 
+/**
+ * out[k·m + j] = Σ_i x[(k·n + i)·m + j] for k < outer: simdSumRows on each of the `outer` [n, m] blocks of x
+ * (a sum over the middle axes, e.g. [b, H, W, C] over H and W). False (nothing written) when not possible.
+ */
+export function simdSumRowsBatched(backend: unknown, x: TensorInfo, out: TensorInfo, outer: number, n: number, m: number): boolean {
+  if (!(outer > 0) || !(n > 0) || !(m > 0) || m % 4 !== 0 || outer * n * m * 4 > 0x7fffffff) return false;
+  const k = locate(backend, [x, out]);
+  if (!k) return false;
+  const [xo, o] = k.offsets as [number, number];
+  for (let b = 0; b < outer; b++) k.exports.sumRows(xo + 4 * b * n * m, o + 4 * b * m, n, m);
+  return true;
+}
+
 /** out[i·m + j] = x[i·m + j] + b[j] (x viewed as [n, m], b [m], m % 4 == 0); false when not possible here. */
 export function simdAddRow(backend: unknown, x: TensorInfo, b: TensorInfo, out: TensorInfo, n: number, m: number): boolean {
   if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return false;
@@ -348,6 +362,27 @@ export function simdReluGrad(backend: unknown, dy: TensorInfo, x: TensorInfo, ou
   const [g, xo, o] = k.offsets as [number, number, number];
   k.exports.reluGrad(g, xo, o, n);
   return true;
+}
+
+/**
+ * reluGrad over dy, x, out viewed as [n, m] (m % 4 == 0) that also returns Σ_i out[i, :] (m sums,
+ * bit-identical to `simdSumRows` on out); null (nothing written) when the SIMD module cannot run this.
+ */
+export function simdReluGradSum(backend: unknown, dy: TensorInfo, x: TensorInfo, out: TensorInfo, n: number, m: number): Float32Array | null {
+  if (!(n > 0) || !(m > 0) || m % 4 !== 0 || n * m * 4 > 0x7fffffff) return null;
+  const sb = backend as ScratchBackend;
+  if (!sb.makeOutput || !sb.disposeData) return null;
+  const acc = sb.makeOutput([m], 'float32');
+  try {
+    const k = locate(backend, [dy, x, out, acc]);
+    if (!k) return null;
+    const [g, xo, o, ao] = k.offsets as [number, number, number, number];
+    k.exports.reluGradSum(g, xo, o, ao, n, m);
+    const mem = findMemory(k.b);
+    return mem ? new Float32Array(mem.buffer, ao, m).slice() : null;
+  } finally {
+    sb.disposeData(acc.dataId);
+  }
 }
 
 // ---- direct convolution (conv2d.wat) -------------------------------------------------------------------
