@@ -9,6 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { SerError } from '../util/errors.js';
 import { buildModel, type ArchName, type ArchOptions, type BatchArrays } from '../model/architectures.js';
 import { SampleDropout } from '../model/layers.js';
+import type { FilterGradRequest } from './offload.js';
 
 /** What a worker (or the local engine) returns for one shard. */
 export interface ShardResult {
@@ -44,6 +45,8 @@ export interface GradientPool {
    * thread can compute its own shard meanwhile.
    */
   run(weights: Float32Array[], shards: ShardInput[]): Promise<ShardResult[]>;
+  /** Posts an offloaded filter gradient to the first worker (offload.ts; call `ready()` first). */
+  offload(req: FilterGradRequest): void;
   dispose(): void;
 }
 
@@ -94,8 +97,11 @@ export class GradientEngine {
     });
   }
 
-  /** Loss and gradients of one shard (training mode). */
-  compute(shard: ShardInput): ShardResult {
+  /**
+   * Loss and gradients of one shard (training mode). `beforeRead` runs after the backward pass and before
+   * the gradients are read (offload.ts fills in the filter gradients computed by a worker there).
+   */
+  compute(shard: ShardInput, beforeRead?: () => void): ShardResult {
     const { batch, targets, sampleSeeds, total } = shard;
     // each dropout layer gets its own stream per sample (layer k > 0: the seeds re-hashed with k)
     this.dropouts.forEach((d, k) => {
@@ -116,6 +122,12 @@ export class GradientEngine {
       return vars.map((v) => grads[v.name]);
     });
     for (const d of this.dropouts) d.sampleSeeds = null;
+    try {
+      beforeRead?.();
+    } catch (e) {
+      tf.dispose(grads);
+      throw e;
+    }
     const out = grads.map((g) => new Float32Array(g.dataSync() as Float32Array));
     tf.dispose(grads);
     const nonTrainable = this.nonTrainable.map((w) => new Float32Array(w.read().dataSync() as Float32Array));

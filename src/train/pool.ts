@@ -3,7 +3,8 @@
  * thread per instance in Node, so threads = replicas). A batch of ≥ 2 samples is split into
  * contiguous shards: the calling thread computes the first, one worker each of the others; gradients
  * are summed in shard order, so results never depend on timing. Batches of 1 run on the calling
- * thread. Workers start lazily, on the first batch that needs them.
+ * thread, which hands its filter gradients to the first worker (offload.ts). Workers start lazily, on
+ * the first batch that needs them.
  *
  * `createTrainer` (trainer.ts) starts a pool when `threads` > 1.
  */
@@ -96,6 +97,11 @@ export function createWorkerPool(size: number, init: WorkerInit): GradientPool {
           });
         }),
       );
+    },
+    offload(req) {
+      if (closed) throw new SerError('train/pool-closed', 'the worker pool was disposed');
+      if (!slots || !allReady) throw new SerError('train/bad-call', 'offload before the pool is ready');
+      slots[0]!.worker.postMessage(req);
     },
     dispose() {
       if (closed) return;

@@ -15,6 +15,7 @@ import { saveModelFolder } from '../model/io.js';
 import type { MetadataInput } from '../model/metadata.js';
 import { GradientEngine, adamUpdate, sampleSeed, shardRanges, type GradientPool, type ShardInput, type ShardResult } from './engine.js';
 import { createWorkerPool, defaultThreads } from './pool.js';
+import { FilterGradOffloader, batch1OffloadEnabled } from './offload.js';
 
 export interface TrainerOptions {
   /** An architecture name (`ARCH_NAMES`); checked by `createTrainer`. */
@@ -78,8 +79,9 @@ export type TrainerFactory = (opts: TrainerOptions) => Promise<Trainer>;
 /**
  * The trainer factory. `threads` replicas (default: the machine's cores, see `defaultThreads`) compute
  * each batch of ≥ 2 samples: the calling thread the first shard, `threads − 1` worker threads the
- * others; batches of 1 and `threads: 1` run on the calling thread. Same seed + settings + threads →
- * same weights.
+ * others; a batch of 1 runs on the calling thread with its filter gradients computed by the first worker
+ * (offload.ts; the same weights as one thread, bit for bit); `threads: 1` runs on the calling thread.
+ * Same seed + settings + threads → same weights.
  */
 export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer> {
   const arch = checkArch(opts.arch);
@@ -93,6 +95,8 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
   const archOptions = { ...opts.archOptions };
   const resolved = resolveArchOptions(arch, archOptions);
   const engine = new GradientEngine(arch, archOptions, opts.seed);
+  // batches of 1 with workers: the filter gradients go to the first worker (offload.ts)
+  const offloader = pool ? new FilterGradOffloader((req) => pool.offload(req)) : undefined;
   const beta1 = opts.beta1 ?? 0.9, beta2 = opts.beta2 ?? 0.999, eps = opts.epsilon ?? 1e-8;
   const wd = opts.weightDecay ?? 0;
   let lr = opts.lr;
@@ -140,6 +144,9 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
           throw e;
         }
         results = [local, ...(await remote)];
+      } else if (pool && offloader && b === 1 && batch1OffloadEnabled()) {
+        await pool.ready();
+        results = [offloader.compute(engine, shards[0])];
       } else {
         results = [engine.compute(shards[0])];
       }

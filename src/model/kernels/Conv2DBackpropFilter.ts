@@ -11,6 +11,7 @@ import { backend_util, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
 import { simdAvailable, simdConv2DBackpropFilterS1 } from './simd/index.js';
+import { offerFilterGrad } from './offload-hook.js';
 
 /** Generic (any stride) gather of colsT[(i,j,c), (b,y,x)] from NHWC x. */
 function im2colStrided(xs: Float32Array, cs: Float32Array, info: backend_util.Conv2DInfo, n: number): void {
@@ -55,6 +56,8 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   const { batchSize, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
   if (strideHeight === 1 && strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && simdAvailable(backend)) {
     const out = backend.makeOutput(filterShape.slice(), 'float32');
+    // another thread may compute it (offload-hook.ts: batch-1 training with 2 threads), filling `out` later
+    if (offerFilterGrad({ backend, x, dy, out, attrs: { strides, pad, dataFormat, dimRoundingMode, filterShape } })) return out;
     if (simdConv2DBackpropFilterS1(backend, x, dy, out, {
       batch: batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels, outHeight, outWidth, outChannels,
       filterHeight, filterWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
