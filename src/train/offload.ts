@@ -67,27 +67,35 @@ export function batch1OffloadMode(): OffloadMode {
 /**
  * Whether to offload the next batch-1 step, from the measured wall time of recent steps. Offloading
  * pays when the worker has a core of its own; on a machine whose other core is busy (another process),
- * the worker and this thread share one core and offloading costs ≈ 15 % instead. So: probe both ways
- * for a few steps (alternating), use the faster one for the next 100 steps, probe again. Either way the
+ * the worker and this thread share one core and offloading costs ≈ 15 % instead. So: after a few
+ * offloaded warm-up steps (the worker's kernels are compiled lazily), probe both ways for a few steps
+ * (alternating), use the faster one for the next 100 steps, probe again. Either way the
  * weights are the same bits, so the choice never changes results.
  */
 export class OffloadChooser {
   private probe: Array<{ on: boolean; ms: number }> = [];
   private exploit = 0;
-  private choice = true;
+  static readonly WARMUP_STEPS = 6;
   static readonly PROBE_STEPS = 8;
   static readonly EXPLOIT_STEPS = 100;
+  private choice = true;
+  /** Offloaded steps before the first probe: the worker's copy of the kernels needs warming up (JIT). */
+  private warm = OffloadChooser.WARMUP_STEPS;
 
   /** Whether the next step offloads. */
   next(): boolean {
     if (mode !== 'auto') return mode === 'always';
-    if (this.exploit > 0) return this.choice;
+    if (this.warm > 0 || this.exploit > 0) return this.warm > 0 || this.choice;
     return this.probe.length % 2 === 0;
   }
 
   /** Records the wall time of a step that ran with `on`. */
   record(on: boolean, ms: number): void {
     if (mode !== 'auto') return;
+    if (this.warm > 0) {
+      this.warm--;
+      return;
+    }
     if (this.exploit > 0) {
       this.exploit--;
       return;

@@ -24,8 +24,12 @@ function spec(rows: number, frames: number, seed: number): Spectrogram {
 }
 
 describe('OffloadChooser', () => {
-  it('probes both ways, then keeps the faster for a while, then probes again', () => {
+  it('warms the worker up, probes both ways, keeps the faster for a while, then probes again', () => {
     const c = new OffloadChooser();
+    for (let i = 0; i < OffloadChooser.WARMUP_STEPS; i++) {
+      expect(c.next()).toBe(true);
+      c.record(true, 1000);
+    }
     const seen: boolean[] = [];
     for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
       const on = c.next();
