@@ -5,11 +5,19 @@
  * optimizer) is handed to the first worker through `offload-hook.ts`: the kernel's x and dy are copied
  * into a SharedArrayBuffer (reused from step to step, grown when needed), the worker runs the same
  * kernel on its own replica and writes dW back into the buffer, and the calling thread carries on with
- * the rest of the backward pass. Before the gradients are read, `finish()` waits for each job
- * (Atomics.wait on a per-job flag) and copies dW into the output tensor the kernel returned. Same kernel,
- * same inputs → the same bits as computing it here: training with and without offloading gives
- * identical weights (test/train/offload.test.ts).
+ * the rest of the backward pass. Before the gradients are read, `finish()` collects the jobs, last
+ * posted first: a job the worker has not started yet is taken back and computed here from the copies in
+ * the buffer (so when the worker is slow — e.g. its core is busy with another process — this thread never
+ * sits idle waiting for work it could do itself), one it has started is waited for (Atomics.wait on the
+ * job's flag); dW goes into the output tensor the kernel returned. Same kernel, same inputs → the same
+ * bits wherever it runs: training with and without offloading gives identical weights
+ * (test/train/offload.test.ts).
+ *
+ * A job's flag holds (ticket << 3) | state, the ticket unique per job (a stale message for a reused slot
+ * cannot match): state 0 posted, 3 running on the worker, 1 done, 2 failed, 4 taken back. The worker and
+ * this thread claim a posted job by compare-and-swap, so exactly one of them computes it.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { SerError } from '../util/errors.js';
 import { setFilterGradOffload, type FilterGradJob } from '../model/kernels/offload-hook.js';
 import type { GradientEngine, ShardInput, ShardResult } from './engine.js';
@@ -17,10 +25,15 @@ import type { GradientEngine, ShardInput, ShardResult } from './engine.js';
 /** What the worker receives for one job (worker.ts). Offsets are in floats into `sab`. */
 export interface FilterGradRequest {
   type: 'filterGrad';
-  sab: SharedArrayBuffer;
-  flags: SharedArrayBuffer;
-  /** Index of this job's flag in `flags` (Int32): 0 pending, 1 done, 2 failed. */
+  /**
+   * The data buffer and the flags, sent only when they change (posting a SharedArrayBuffer costs ≈ 1 ms
+   * in Node; the worker keeps the last ones it got, and one port delivers in order).
+   */
+  sab?: SharedArrayBuffer;
+  flags?: SharedArrayBuffer;
+  /** Index of this job's flag in `flags` (Int32): (ticket << 3) | state, see the file comment. */
   index: number;
+  ticket: number;
   xOff: number;
   xShape: number[];
   dyOff: number;
@@ -38,24 +51,81 @@ const TIMEOUT_MS = 120_000;
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
-let enabled = true;
-/** Turn batch-1 offloading off/on (A/B benchmarks; on by default). Off, a batch of 1 runs on one thread. */
-export function setBatch1OffloadEnabled(on: boolean): void {
-  enabled = on;
+/**
+ * 'auto' (default): `OffloadChooser` measures steps with and without offloading now and then and uses
+ * the faster; 'always' / 'never': tests and A/B benchmarks.
+ */
+export type OffloadMode = 'auto' | 'always' | 'never';
+let mode: OffloadMode = 'auto';
+export function setBatch1OffloadMode(m: OffloadMode): void {
+  mode = m;
+}
+export function batch1OffloadMode(): OffloadMode {
+  return mode;
 }
 
-/** Whether batch-1 offloading is on. */
-export function batch1OffloadEnabled(): boolean {
-  return enabled;
+/**
+ * Whether to offload the next batch-1 step, from the measured wall time of recent steps. Offloading
+ * pays when the worker has a core of its own; on a machine whose other core is busy (another process),
+ * the worker and this thread share one core and offloading costs ≈ 15 % instead. So: after a few
+ * offloaded warm-up steps (the worker's kernels are compiled lazily), probe both ways for a few steps
+ * (alternating), use the faster one for the next 100 steps, probe again. Either way the
+ * weights are the same bits, so the choice never changes results.
+ */
+export class OffloadChooser {
+  private probe: Array<{ on: boolean; ms: number }> = [];
+  private exploit = 0;
+  static readonly WARMUP_STEPS = 6;
+  static readonly PROBE_STEPS = 8;
+  static readonly EXPLOIT_STEPS = 100;
+  private choice = true;
+  /** Offloaded steps before the first probe: the worker's copy of the kernels needs warming up (JIT). */
+  private warm = OffloadChooser.WARMUP_STEPS;
+
+  /** Whether the next step offloads. */
+  next(): boolean {
+    if (mode !== 'auto') return mode === 'always';
+    if (this.warm > 0 || this.exploit > 0) return this.warm > 0 || this.choice;
+    return this.probe.length % 2 === 0;
+  }
+
+  /** Records the wall time of a step that ran with `on`. */
+  record(on: boolean, ms: number): void {
+    if (mode !== 'auto') return;
+    if (this.warm > 0) {
+      this.warm--;
+      return;
+    }
+    if (this.exploit > 0) {
+      this.exploit--;
+      return;
+    }
+    this.probe.push({ on, ms });
+    if (this.probe.length < OffloadChooser.PROBE_STEPS) return;
+    const median = (v: boolean): number => {
+      const a = this.probe.filter((p) => p.on === v).map((p) => p.ms).sort((x, y) => x - y);
+      return a.length ? a[a.length >> 1]! : Infinity;
+    };
+    this.choice = median(true) < median(false);
+    this.probe = [];
+    this.exploit = OffloadChooser.EXPLOIT_STEPS;
+  }
 }
 
-let taken = 0;
-/** Filter gradients handed to a worker so far in this thread (tests check that offloading happens). */
+/** Flag states (the low 3 bits of a job's flag). */
+export const JOB_POSTED = 0, JOB_DONE = 1, JOB_FAILED = 2, JOB_RUNNING = 3, JOB_TAKEN_BACK = 4;
+
+let taken = 0, takenBack = 0;
+/** Filter gradients posted to a worker so far in this thread (tests check that offloading happens). */
 export function offloadedJobs(): number {
   return taken;
 }
+/** Of those, the ones this thread took back and computed itself (the worker had not started them). */
+export function takenBackJobs(): number {
+  return takenBack;
+}
 
-interface Pending { job: FilterGradJob; index: number; outOff: number; n: number }
+interface Pending { job: FilterGradJob; index: number; ticket: number; xOff: number; dyOff: number; outOff: number; n: number }
 
 export class FilterGradOffloader {
   private sab = new SharedArrayBuffer(0);
@@ -65,6 +135,9 @@ export class FilterGradOffloader {
   private used = 0;
   /** Floats this step's jobs needed in total (the next step allocates that much up front). */
   private wanted = 0;
+  private nextTicket = 1;
+  /** The buffer the worker has (posted with an earlier job), or null. */
+  private sentSab: SharedArrayBuffer | null = null;
 
   constructor(private readonly post: OffloadPost) {}
 
@@ -100,46 +173,70 @@ export class FilterGradOffloader {
     heap.set(job.backend.typedArrayFromHeap(dy) as Float32Array, dyOff);
     this.used += need;
     const index = this.pending.length;
-    Atomics.store(this.flags, index, 0);
+    const ticket = this.nextTicket;
+    this.nextTicket = (this.nextTicket + 1) & 0x0fffffff || 1;
+    Atomics.store(this.flags, index, (ticket << 3) | JOB_POSTED);
+    const fresh = this.sentSab !== this.sab;
+    this.sentSab = this.sab;
     this.post({
-      type: 'filterGrad', sab: this.sab, flags: this.flags.buffer as SharedArrayBuffer, index,
+      type: 'filterGrad', ...(fresh ? { sab: this.sab, flags: this.flags.buffer as SharedArrayBuffer } : {}), index, ticket,
       xOff, xShape: x.shape.slice(), dyOff, dyShape: dy.shape.slice(), outOff, attrs: job.attrs,
     });
-    this.pending.push({ job, index, outOff, n });
+    this.pending.push({ job, index, ticket, xOff, dyOff, outOff, n });
     taken++;
     return true;
   }
 
-  /** Waits for every job of this step and writes each dW into the tensor its kernel returned. */
+  /**
+   * Collects every job of this step, last posted first (the worker takes them first posted first): takes
+   * back the ones the worker has not started and computes them here, waits for the others; writes each
+   * dW into the tensor its kernel returned.
+   */
   private finish(): void {
+    setFilterGradOffload(null);
     const jobs = this.pending;
     this.pending = [];
-    for (const p of jobs) {
-      this.wait(p.index);
-      const dst = p.job.backend.typedArrayFromHeap(p.job.out) as Float32Array;
-      dst.set(new Float32Array(this.sab, 4 * p.outOff, p.n));
+    for (let j = jobs.length - 1; j >= 0; j--) {
+      const p = jobs[j]!;
+      const dst = p.job.out;
+      if (Atomics.compareExchange(this.flags, p.index, (p.ticket << 3) | JOB_POSTED, (p.ticket << 3) | JOB_TAKEN_BACK) === ((p.ticket << 3) | JOB_POSTED)) {
+        takenBack++;
+        const dw = tf.tidy(() => {
+          const x = tf.tensor(new Float32Array(this.sab, 4 * p.xOff, size(p.job.x.shape)), p.job.x.shape, 'float32');
+          const dy = tf.tensor(new Float32Array(this.sab, 4 * p.dyOff, size(p.job.dy.shape)), p.job.dy.shape, 'float32');
+          return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, p.job.attrs as never) as tf.Tensor;
+        });
+        (p.job.backend.typedArrayFromHeap(dst) as Float32Array).set(dw.dataSync() as Float32Array);
+        dw.dispose();
+        continue;
+      }
+      this.wait(p);
+      (p.job.backend.typedArrayFromHeap(dst) as Float32Array).set(new Float32Array(this.sab, 4 * p.outOff, p.n));
     }
     // the next step gets one buffer big enough for all its jobs
     if (this.wanted > this.sab.byteLength / 4) this.sab = new SharedArrayBuffer(4 * this.wanted);
   }
 
-  private wait(index: number): void {
+  /** Waits until the worker has finished job `p` (which it has claimed). */
+  private wait(p: Pending): void {
     const t0 = Date.now();
     for (;;) {
-      const f = Atomics.load(this.flags, index);
-      if (f === 1) return;
-      if (f === 2) throw new SerError('train/worker-failed', 'gradient worker failed on an offloaded filter gradient');
+      const f = Atomics.load(this.flags, p.index);
+      if (f === ((p.ticket << 3) | JOB_DONE)) return;
+      if (f === ((p.ticket << 3) | JOB_FAILED)) throw new SerError('train/worker-failed', 'gradient worker failed on an offloaded filter gradient');
       if (Date.now() - t0 > TIMEOUT_MS) throw new SerError('train/worker-failed', 'gradient worker did not answer an offloaded filter gradient');
-      Atomics.wait(this.flags, index, 0, 1000);
+      Atomics.wait(this.flags, p.index, f, 1000);
     }
   }
 
+  /** After a failed step: takes back what the worker has not started, waits for the rest. */
   private drain(): void {
     const jobs = this.pending;
     this.pending = [];
     for (const p of jobs) {
+      if (Atomics.compareExchange(this.flags, p.index, (p.ticket << 3) | JOB_POSTED, (p.ticket << 3) | JOB_TAKEN_BACK) === ((p.ticket << 3) | JOB_POSTED)) continue;
       try {
-        this.wait(p.index);
+        this.wait(p);
       } catch {
         // the step failed already; the original error is the one to report
       }

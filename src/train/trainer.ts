@@ -15,7 +15,7 @@ import { saveModelFolder } from '../model/io.js';
 import type { MetadataInput } from '../model/metadata.js';
 import { GradientEngine, adamUpdate, sampleSeed, shardRanges, type GradientPool, type ShardInput, type ShardResult } from './engine.js';
 import { createWorkerPool, defaultThreads } from './pool.js';
-import { FilterGradOffloader, batch1OffloadEnabled } from './offload.js';
+import { FilterGradOffloader, OffloadChooser } from './offload.js';
 
 export interface TrainerOptions {
   /** An architecture name (`ARCH_NAMES`); checked by `createTrainer`. */
@@ -80,7 +80,8 @@ export type TrainerFactory = (opts: TrainerOptions) => Promise<Trainer>;
  * The trainer factory. `threads` replicas (default: the machine's cores, see `defaultThreads`) compute
  * each batch of ≥ 2 samples: the calling thread the first shard, `threads − 1` worker threads the
  * others; a batch of 1 runs on the calling thread with its filter gradients computed by the first worker
- * (offload.ts; the same weights as one thread, bit for bit); `threads: 1` runs on the calling thread.
+ * when that is measured to be faster (offload.ts; the same weights as one thread, bit for bit);
+ * `threads: 1` runs on the calling thread.
  * Same seed + settings + threads → same weights.
  */
 export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer> {
@@ -97,6 +98,7 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
   const engine = new GradientEngine(arch, archOptions, opts.seed);
   // batches of 1 with workers: the filter gradients go to the first worker (offload.ts)
   const offloader = pool ? new FilterGradOffloader((req) => pool.offload(req)) : undefined;
+  const chooser = new OffloadChooser();
   const beta1 = opts.beta1 ?? 0.9, beta2 = opts.beta2 ?? 0.999, eps = opts.epsilon ?? 1e-8;
   const wd = opts.weightDecay ?? 0;
   let lr = opts.lr;
@@ -144,9 +146,15 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
           throw e;
         }
         results = [local, ...(await remote)];
-      } else if (pool && offloader && b === 1 && batch1OffloadEnabled()) {
+      } else if (pool && offloader && b === 1 && chooser.next()) {
         await pool.ready();
+        const t0 = performance.now();
         results = [offloader.compute(engine, shards[0])];
+        chooser.record(true, performance.now() - t0);
+      } else if (pool && b === 1) {
+        const t0 = performance.now();
+        results = [engine.compute(shards[0])];
+        chooser.record(false, performance.now() - t0);
       } else {
         results = [engine.compute(shards[0])];
       }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../model/backend.js';
 import { GradientEngine, type ShardInput, type ShardResult } from './engine.js';
 import type { ArchName, ArchOptions } from '../model/architectures.js';
-import type { FilterGradRequest } from './offload.js';
+import { JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_RUNNING, type FilterGradRequest } from './offload.js';
 
 export interface WorkerInit {
   arch: ArchName;
@@ -55,23 +55,34 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'ready' } satisfies WorkerReply);
 }
 
-/** An offloaded Conv2DBackpropFilter (offload.ts): dW into the shared buffer, then the job's flag set. */
+/**
+ * An offloaded Conv2DBackpropFilter (offload.ts): claims the job (unless the calling thread took it back
+ * already), writes dW into the shared buffer, then sets the job's flag to done.
+ */
+let jobData: SharedArrayBuffer | null = null;
+let jobFlags: Int32Array | null = null;
+
 function filterGrad(req: FilterGradRequest): void {
-  const flags = new Int32Array(req.flags);
-  let state = 2;
+  if (req.sab) jobData = req.sab;
+  if (req.flags) jobFlags = new Int32Array(req.flags);
+  const sab = jobData, flags = jobFlags;
+  if (!sab || !flags) return;
+  const tag = req.ticket << 3;
+  if (Atomics.compareExchange(flags, req.index, tag | JOB_POSTED, tag | JOB_RUNNING) !== (tag | JOB_POSTED)) return;
+  let state = JOB_FAILED;
   try {
     const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
     const dw = tf.tidy(() => {
-      const x = tf.tensor(new Float32Array(req.sab, 4 * req.xOff, size(req.xShape)), req.xShape, 'float32');
-      const dy = tf.tensor(new Float32Array(req.sab, 4 * req.dyOff, size(req.dyShape)), req.dyShape, 'float32');
+      const x = tf.tensor(new Float32Array(sab, 4 * req.xOff, size(req.xShape)), req.xShape, 'float32');
+      const dy = tf.tensor(new Float32Array(sab, 4 * req.dyOff, size(req.dyShape)), req.dyShape, 'float32');
       return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, req.attrs as never) as tf.Tensor;
     });
     const v = dw.dataSync() as Float32Array;
-    new Float32Array(req.sab, 4 * req.outOff, v.length).set(v);
+    new Float32Array(sab, 4 * req.outOff, v.length).set(v);
     dw.dispose();
-    state = 1;
+    state = JOB_DONE;
   } finally {
-    Atomics.store(flags, req.index, state);
+    Atomics.store(flags, req.index, tag | state);
     Atomics.notify(flags, req.index);
   }
 }

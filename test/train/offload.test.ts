@@ -3,11 +3,11 @@
  * after several steps are bit-identical to training on one thread. Workers run from dist/ (npm test
  * builds first).
  */
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTrainer } from '../../src/train/trainer.js';
-import { offloadedJobs } from '../../src/train/offload.js';
+import { OffloadChooser, offloadedJobs, setBatch1OffloadMode } from '../../src/train/offload.js';
 import type { Spectrogram } from '../../src/features/types.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
@@ -23,7 +23,49 @@ function spec(rows: number, frames: number, seed: number): Spectrogram {
   return { data, nMels: rows, frames };
 }
 
+describe('OffloadChooser', () => {
+  it('warms the worker up, probes both ways, keeps the faster for a while, then probes again', () => {
+    const c = new OffloadChooser();
+    for (let i = 0; i < OffloadChooser.WARMUP_STEPS; i++) {
+      expect(c.next()).toBe(true);
+      c.record(true, 1000);
+    }
+    const seen: boolean[] = [];
+    for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
+      const on = c.next();
+      seen.push(on);
+      c.record(on, on ? 20 : 10);
+    }
+    expect(seen.filter((v) => v).length).toBe(OffloadChooser.PROBE_STEPS / 2);
+    for (let i = 0; i < OffloadChooser.EXPLOIT_STEPS; i++) {
+      expect(c.next()).toBe(false);
+      c.record(false, 10);
+    }
+    // probing again; now offloading is faster
+    for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
+      const on = c.next();
+      c.record(on, on ? 5 : 10);
+    }
+    expect(c.next()).toBe(true);
+  });
+
+  it("'always' and 'never' override it", () => {
+    const c = new OffloadChooser();
+    try {
+      setBatch1OffloadMode('never');
+      expect(c.next()).toBe(false);
+      setBatch1OffloadMode('always');
+      expect(c.next()).toBe(true);
+    } finally {
+      setBatch1OffloadMode('auto');
+    }
+  });
+});
+
 describe.skipIf(!BUILT)('batch-1 training with the filter gradients on a worker', () => {
+  beforeAll(() => setBatch1OffloadMode('always'));
+  afterAll(() => setBatch1OffloadMode('auto'));
+
   it.each(['cnn3', 'ser-cnn'] as const)('%s: 2 threads give the same losses as 1, bit for bit, over 6 steps of batch 1; close after a sharded batch of 2', async (arch) => {
     const archOptions = arch === 'cnn3' ? { rows: 32, channels: [8, 16, 32] } : { rows: 16, channels: [8, 16], pooling: 'stats' as const };
     const opts = { arch, archOptions, lr: 1e-3, seed: 5 };
