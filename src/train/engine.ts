@@ -9,7 +9,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { SerError } from '../util/errors.js';
 import { buildModel, type ArchName, type ArchOptions, type BatchArrays } from '../model/architectures.js';
 import { SampleDropout } from '../model/layers.js';
-import type { FilterGradRequest } from './offload.js';
 
 /** What a worker (or the local engine) returns for one shard. */
 export interface ShardResult {
@@ -49,6 +48,26 @@ export interface GradientPool {
   offload(req: FilterGradRequest): void;
   dispose(): void;
 }
+
+/** An offloaded filter gradient as the worker receives it (offload.ts → worker.ts). Offsets are in floats into `sab`. */
+export interface FilterGradRequest {
+  type: 'filterGrad';
+  /** The data buffer and the flags, sent only when they change (the worker keeps the last ones it got; one port delivers in order). */
+  sab?: SharedArrayBuffer;
+  flags?: SharedArrayBuffer;
+  /** Index of this job's flag in `flags` (Int32): (ticket << 3) | state, see offload.ts. */
+  index: number;
+  ticket: number;
+  xOff: number;
+  xShape: number[];
+  dyOff: number;
+  dyShape: number[];
+  outOff: number;
+  attrs: Record<string, unknown>;
+}
+
+/** Flag states (the low 3 bits of a job's flag). */
+export const JOB_POSTED = 0, JOB_DONE = 1, JOB_FAILED = 2, JOB_RUNNING = 3, JOB_TAKEN_BACK = 4;
 
 /** Seed of the dropout mask of batch sample `i` at `step` (independent of how batches are split). */
 export function sampleSeed(seed: number, step: number, i: number): number {

@@ -20,27 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SerError } from '../util/errors.js';
 import { setFilterGradOffload, type FilterGradJob } from '../model/kernels/offload-hook.js';
-import type { GradientEngine, ShardInput, ShardResult } from './engine.js';
-
-/** What the worker receives for one job (worker.ts). Offsets are in floats into `sab`. */
-export interface FilterGradRequest {
-  type: 'filterGrad';
-  /**
-   * The data buffer and the flags, sent only when they change (posting a SharedArrayBuffer costs ≈ 1 ms
-   * in Node; the worker keeps the last ones it got, and one port delivers in order).
-   */
-  sab?: SharedArrayBuffer;
-  flags?: SharedArrayBuffer;
-  /** Index of this job's flag in `flags` (Int32): (ticket << 3) | state, see the file comment. */
-  index: number;
-  ticket: number;
-  xOff: number;
-  xShape: number[];
-  dyOff: number;
-  dyShape: number[];
-  outOff: number;
-  attrs: Record<string, unknown>;
-}
+import { JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_TAKEN_BACK, type FilterGradRequest, type GradientEngine, type ShardInput, type ShardResult } from './engine.js';
 
 /** Where the requests go (the pool's first worker). */
 export type OffloadPost = (req: FilterGradRequest) => void;
@@ -112,8 +92,6 @@ export class OffloadChooser {
   }
 }
 
-/** Flag states (the low 3 bits of a job's flag). */
-export const JOB_POSTED = 0, JOB_DONE = 1, JOB_FAILED = 2, JOB_RUNNING = 3, JOB_TAKEN_BACK = 4;
 
 let taken = 0, takenBack = 0;
 /** Filter gradients posted to a worker so far in this thread (tests check that offloading happens). */

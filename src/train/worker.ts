@@ -5,9 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../model/backend.js';
-import { GradientEngine, type ShardInput, type ShardResult } from './engine.js';
+import { GradientEngine, JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_RUNNING, type FilterGradRequest, type ShardInput, type ShardResult } from './engine.js';
 import type { ArchName, ArchOptions } from '../model/architectures.js';
-import { JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_RUNNING, type FilterGradRequest } from './offload.js';
 
 export interface WorkerInit {
   arch: ArchName;
