@@ -69,7 +69,7 @@ export class OffloadChooser {
     return this.probe.length % 2 === 0;
   }
 
-  /** Records the wall time of a step that ran with `on`. */
+  /** Records the cost of a step that ran with `on` (wall time, per frame when sample lengths vary). */
   record(on: boolean, ms: number): void {
     if (mode !== 'auto') return;
     if (this.warm > 0) {

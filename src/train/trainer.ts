@@ -96,7 +96,8 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
   const archOptions = { ...opts.archOptions };
   const resolved = resolveArchOptions(arch, archOptions);
   const engine = new GradientEngine(arch, archOptions, opts.seed);
-  // batches of 1 with workers: the filter gradients go to the first worker (offload.ts)
+  // batches of 1 with workers: the filter gradients go to the first worker when that is faster (offload.ts;
+  // the chooser compares ms per frame, as sample lengths vary)
   const offloader = pool ? new FilterGradOffloader((req) => pool.offload(req)) : undefined;
   const chooser = new OffloadChooser();
   const beta1 = opts.beta1 ?? 0.9, beta2 = opts.beta2 ?? 0.999, eps = opts.epsilon ?? 1e-8;
@@ -150,11 +151,11 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
         await pool.ready();
         const t0 = performance.now();
         results = [offloader.compute(engine, shards[0])];
-        chooser.record(true, performance.now() - t0);
+        chooser.record(true, (performance.now() - t0) / shards[0].batch.frames);
       } else if (pool && b === 1) {
         const t0 = performance.now();
         results = [engine.compute(shards[0])];
-        chooser.record(false, performance.now() - t0);
+        chooser.record(false, (performance.now() - t0) / shards[0].batch.frames);
       } else {
         results = [engine.compute(shards[0])];
       }
