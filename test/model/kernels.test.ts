@@ -204,6 +204,11 @@ describe('SerReluGrad (the Relu gradient) matches dy · step(x)', () => {
         });
         expect(Array.from(g, (v) => v + 0)).toEqual(Array.from(expected, (v) => v + 0));
       }
+      // and on wasm the gradient really runs our kernel (else the comparison above would test tfjs's dy · step(x));
+      // this file imports the layers (which register tfjs's gradients) after initBackend: our gradients must survive that
+      await initBackend('wasm');
+      const info = await tf.profile(() => tf.grad((x: tf.Tensor) => tf.sum(tf.relu(x)))(tf.tensor(xv, shape)));
+      expect(info.kernelNames).toContain('SerReluGrad');
     });
   }
 });
@@ -253,6 +258,9 @@ describe('Sum / Mean over the middle axes (per-sample SIMD pass) and the Sum gra
         const g = await on(backend, () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sum(x, axis), tf.tensor(wv, reduced))))(tf.tensor(xv, shape)));
         expect(Array.from(g)).toEqual(Array.from(expected));
       }
+      const info = await tf.profile(() => tf.grad((x: tf.Tensor) => tf.sum(tf.sum(x, axis)))(tf.tensor(xv, shape)));
+      expect(info.kernelNames).toContain('Tile'); // ours, not tfjs's dy · ones
+      expect(info.kernelNames).not.toContain('Multiply');
     });
   }
 });

@@ -7,6 +7,10 @@
  * kernels, so the models run and train on the cpu backend too.
  */
 import { getKernel, registerGradient, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+// tfjs-layers registers tfjs's own gradients into the global registry when it loads (its Node bundle carries a
+// copy of tfjs-core's register_all_gradients): loaded here, it runs before `registerKernels` whatever the import
+// order elsewhere — else a later `import()` of the layers would silently put tfjs's Relu and Sum gradients back
+import '@tensorflow/tfjs-layers';
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
