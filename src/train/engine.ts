@@ -69,6 +69,21 @@ export interface FilterGradRequest {
 /** Flag states (the low 3 bits of a job's flag). */
 export const JOB_POSTED = 0, JOB_DONE = 1, JOB_FAILED = 2, JOB_RUNNING = 3, JOB_TAKEN_BACK = 4;
 
+/**
+ * dW of an offloaded filter-gradient job from its x and dy in the shared buffer: the same kernel on the same
+ * inputs wherever it runs (the worker, or the calling thread taking a job back), so the same bits.
+ */
+export function filterGradFromBuffer(sab: SharedArrayBuffer, job: Pick<FilterGradRequest, 'xOff' | 'xShape' | 'dyOff' | 'dyShape' | 'attrs'>): Float32Array {
+  const dw = tf.tidy(() => {
+    const x = tf.tensor(new Float32Array(sab, 4 * job.xOff, tf.util.sizeFromShape(job.xShape)), job.xShape, 'float32');
+    const dy = tf.tensor(new Float32Array(sab, 4 * job.dyOff, tf.util.sizeFromShape(job.dyShape)), job.dyShape, 'float32');
+    return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, job.attrs as never) as tf.Tensor;
+  });
+  const v = dw.dataSync() as Float32Array;
+  dw.dispose();
+  return v;
+}
+
 /** Seed of the dropout mask of batch sample `i` at `step` (independent of how batches are split). */
 export function sampleSeed(seed: number, step: number, i: number): number {
   let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)) >>> 0;

@@ -17,10 +17,10 @@
  * cannot match): state 0 posted, 3 running on the worker, 1 done, 2 failed, 4 taken back. The worker and
  * this thread claim a posted job by compare-and-swap, so exactly one of them computes it.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
 import { SerError } from '../util/errors.js';
 import { setFilterGradOffload, type FilterGradJob } from '../model/kernels/offload-hook.js';
-import { JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_TAKEN_BACK, type FilterGradRequest, type GradientEngine, type ShardInput, type ShardResult } from './engine.js';
+import { JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_TAKEN_BACK, filterGradFromBuffer, type FilterGradRequest, type GradientEngine, type ShardInput, type ShardResult } from './engine.js';
 
 /** Where the requests go (the pool's first worker). */
 export type OffloadPost = (req: FilterGradRequest) => void;
@@ -28,8 +28,6 @@ export type OffloadPost = (req: FilterGradRequest) => void;
 const MAX_JOBS = 64;
 /** How long `finish` waits for one job before declaring the worker lost. */
 const TIMEOUT_MS = 120_000;
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
  * 'auto' (default): `OffloadChooser` measures steps with and without offloading now and then and uses
@@ -39,9 +37,6 @@ export type OffloadMode = 'auto' | 'always' | 'never';
 let mode: OffloadMode = 'auto';
 export function setBatch1OffloadMode(m: OffloadMode): void {
   mode = m;
-}
-export function batch1OffloadMode(): OffloadMode {
-  return mode;
 }
 
 /**
@@ -93,14 +88,10 @@ export class OffloadChooser {
 }
 
 
-let taken = 0, takenBack = 0;
+let taken = 0;
 /** Filter gradients posted to a worker so far in this thread (tests check that offloading happens). */
 export function offloadedJobs(): number {
   return taken;
-}
-/** Of those, the ones this thread took back and computed itself (the worker had not started them). */
-export function takenBackJobs(): number {
-  return takenBack;
 }
 
 interface Pending { job: FilterGradJob; index: number; ticket: number; xOff: number; dyOff: number; outOff: number; n: number }
@@ -137,7 +128,7 @@ export class FilterGradOffloader {
   private take(job: FilterGradJob): boolean {
     const { x, dy, out } = job;
     if (x.dtype !== 'float32' || dy.dtype !== 'float32' || this.pending.length >= MAX_JOBS) return false;
-    const nx = size(x.shape), ndy = size(dy.shape), n = size(out.shape);
+    const nx = util.sizeFromShape(x.shape), ndy = util.sizeFromShape(dy.shape), n = util.sizeFromShape(out.shape);
     const need = nx + ndy + n;
     this.wanted += need;
     if (this.used + need > this.sab.byteLength / 4) {
@@ -178,14 +169,8 @@ export class FilterGradOffloader {
       const p = jobs[j]!;
       const dst = p.job.out;
       if (Atomics.compareExchange(this.flags, p.index, (p.ticket << 3) | JOB_POSTED, (p.ticket << 3) | JOB_TAKEN_BACK) === ((p.ticket << 3) | JOB_POSTED)) {
-        takenBack++;
-        const dw = tf.tidy(() => {
-          const x = tf.tensor(new Float32Array(this.sab, 4 * p.xOff, size(p.job.x.shape)), p.job.x.shape, 'float32');
-          const dy = tf.tensor(new Float32Array(this.sab, 4 * p.dyOff, size(p.job.dy.shape)), p.job.dy.shape, 'float32');
-          return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, p.job.attrs as never) as tf.Tensor;
-        });
-        (p.job.backend.typedArrayFromHeap(dst) as Float32Array).set(dw.dataSync() as Float32Array);
-        dw.dispose();
+        const dw = filterGradFromBuffer(this.sab, { xOff: p.xOff, xShape: p.job.x.shape, dyOff: p.dyOff, dyShape: p.job.dy.shape, attrs: p.job.attrs });
+        (p.job.backend.typedArrayFromHeap(dst) as Float32Array).set(dw);
         continue;
       }
       this.wait(p);

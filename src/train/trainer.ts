@@ -147,15 +147,12 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
           throw e;
         }
         results = [local, ...(await remote)];
-      } else if (pool && offloader && b === 1 && chooser.next()) {
-        await pool.ready();
+      } else if (pool && offloader && b === 1) {
+        const on = chooser.next();
+        if (on) await pool.ready();
         const t0 = performance.now();
-        results = [offloader.compute(engine, shards[0])];
-        chooser.record(true, (performance.now() - t0) / shards[0].batch.frames);
-      } else if (pool && b === 1) {
-        const t0 = performance.now();
-        results = [engine.compute(shards[0])];
-        chooser.record(false, (performance.now() - t0) / shards[0].batch.frames);
+        results = [on ? offloader.compute(engine, shards[0]) : engine.compute(shards[0])];
+        chooser.record(on, (performance.now() - t0) / shards[0].batch.frames);
       } else {
         results = [engine.compute(shards[0])];
       }

@@ -3,9 +3,8 @@
  * of a batch, returns the shard's loss and gradients (see pool.ts). Runs from dist/.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../model/backend.js';
-import { GradientEngine, JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_RUNNING, type FilterGradRequest, type ShardInput, type ShardResult } from './engine.js';
+import { GradientEngine, JOB_DONE, JOB_FAILED, JOB_POSTED, JOB_RUNNING, filterGradFromBuffer, type FilterGradRequest, type ShardInput, type ShardResult } from './engine.js';
 import type { ArchName, ArchOptions } from '../model/architectures.js';
 
 export interface WorkerInit {
@@ -70,15 +69,8 @@ function filterGrad(req: FilterGradRequest): void {
   if (Atomics.compareExchange(flags, req.index, tag | JOB_POSTED, tag | JOB_RUNNING) !== (tag | JOB_POSTED)) return;
   let state = JOB_FAILED;
   try {
-    const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-    const dw = tf.tidy(() => {
-      const x = tf.tensor(new Float32Array(sab, 4 * req.xOff, size(req.xShape)), req.xShape, 'float32');
-      const dy = tf.tensor(new Float32Array(sab, 4 * req.dyOff, size(req.dyShape)), req.dyShape, 'float32');
-      return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, req.attrs as never) as tf.Tensor;
-    });
-    const v = dw.dataSync() as Float32Array;
+    const v = filterGradFromBuffer(sab, req);
     new Float32Array(sab, 4 * req.outOff, v.length).set(v);
-    dw.dispose();
     state = JOB_DONE;
   } finally {
     Atomics.store(flags, req.index, tag | state);

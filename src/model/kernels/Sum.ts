@@ -15,6 +15,11 @@ import { original, wasmKernel } from './registry.js';
 import { simdSumRows, simdSumRowsBatched } from './simd/index.js';
 import { takeRowSums } from './row-sums.js';
 
+/** The means from the sums: o[j] /= n. */
+function divideInPlace(o: Float32Array, n: number): void {
+  for (let j = 0; j < o.length; j++) o[j] = (o[j] as number) / n;
+}
+
 /**
  * Σ (or the mean) over the leading axes of x (one SIMD pass, else xᵀ·(scale·1)), or over the middle axes
  * after the batch axis (one SIMD pass per sample), or null for any other reduction (the caller then uses
@@ -37,10 +42,7 @@ export function reduceLeading(args: { inputs: { x: TensorInfo }; backend: unknow
     if (n < 64 || m % 4 !== 0) return null;
     const out = backend.makeOutput(shape, 'float32');
     if (simdSumRowsBatched(backend, x, out, outer, n, m)) {
-      if (mean) {
-        const o = f32(backend, out);
-        for (let j = 0; j < o.length; j++) o[j] = (o[j] as number) / n;
-      }
+      if (mean) divideInPlace(f32(backend, out), n);
       return out;
     }
     backend.disposeData(out.dataId);
@@ -56,10 +58,7 @@ export function reduceLeading(args: { inputs: { x: TensorInfo }; backend: unknow
   const known = m % 4 === 0 ? takeRowSums(x.dataId, m) : undefined;
   if (known) f32(backend, direct).set(known);
   if (known || simdSumRows(backend, x, direct, n, m)) {
-    if (mean) {
-      const o = f32(backend, direct);
-      for (let j = 0; j < o.length; j++) o[j] = (o[j] as number) / n;
-    }
+    if (mean) divideInPlace(f32(backend, direct), n);
     return direct;
   }
   backend.disposeData(direct.dataId);

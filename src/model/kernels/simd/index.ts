@@ -448,11 +448,6 @@ export function setWinogradEnabled(on: boolean): void {
   winogradEnabled = on;
 }
 
-/** Whether Winograd is on (`setWinogradEnabled`). */
-export function winogradEnabledNow(): boolean {
-  return winogradEnabled;
-}
-
 /**
  * Whether `simdWinogradConv2D` takes these dimensions: a 3×3 filter, ≥ 8 input channels in fours, output
  * channels % 8 == 0, and what `simdConv2DS1Supports` asks (pads ≥ 0, a non-empty output, sizes in range).
