@@ -5,16 +5,7 @@ import { buildModel, batchArrays, makeBatch, poolFactor, fixedFrames, type ArchN
 import { GradientEngine, sampleSeed } from '../../src/train/engine.js';
 import { createTrainer } from '../../src/train/trainer.js';
 import type { Spectrogram } from '../../src/features/types.js';
-
-function spec(rows: number, frames: number, seed: number): Spectrogram {
-  const data = new Float32Array(rows * frames);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = (s / 4294967296) * 2 - 1;
-  }
-  return { data, nMels: rows, frames };
-}
+import { spec } from './helpers.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let d = 0;

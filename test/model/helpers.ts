@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
+import type { Spectrogram } from '../../src/features/types.js';
 
 /** Deterministic xorshift floats in [-1, 1). */
 export function rand(n: number, seed: number): Float32Array {
@@ -30,4 +31,15 @@ export function maxRelErr(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(b[i] as number));
   for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs((a[i] as number) - (b[i] as number)));
   return err / Math.max(scale, 1e-12);
+}
+
+/** A seeded random [rows, frames] spectrogram with values in [-1, 1) (an LCG, as the trainer tests have always used). */
+export function spec(rows: number, frames: number, seed: number): Spectrogram {
+  const data = new Float32Array(rows * frames);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    data[i] = (s / 4294967296) * 2 - 1;
+  }
+  return { data, nMels: rows, frames };
 }

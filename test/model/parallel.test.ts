@@ -4,20 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { createTrainer } from '../../src/train/trainer.js';
 import { defaultThreads, resolveWorkerFile } from '../../src/train/pool.js';
-import type { Spectrogram } from '../../src/features/types.js';
+import { spec } from './helpers.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
 if (!BUILT) console.warn('\n[parallel tests skipped] dist/train/worker.js is missing: run `npm run build` (npm test does)\n');
-
-function spec(rows: number, frames: number, seed: number): Spectrogram {
-  const data = new Float32Array(rows * frames);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = (s / 4294967296) * 2 - 1;
-  }
-  return { data, nMels: rows, frames };
-}
 
 describe.skipIf(!BUILT)('worker-parallel trainer', () => {
   it('finds the compiled worker', () => {

@@ -8,20 +8,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTrainer } from '../../src/train/trainer.js';
 import { OffloadChooser, offloadedJobs, setBatch1OffloadMode } from '../../src/train/offload.js';
-import type { Spectrogram } from '../../src/features/types.js';
+import { spec } from '../model/helpers.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
 if (!BUILT) console.warn('\n[offload tests skipped] dist/train/worker.js is missing: run `npm run build` (npm test does)\n');
-
-function spec(rows: number, frames: number, seed: number): Spectrogram {
-  const data = new Float32Array(rows * frames);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    data[i] = (s / 4294967296) * 2 - 1;
-  }
-  return { data, nMels: rows, frames };
-}
 
 describe('OffloadChooser', () => {
   it('warms the worker up, probes both ways, keeps the faster for a while, then probes again', () => {
