@@ -1,8 +1,9 @@
 /**
  * Batch-1 training on two threads. A batch of one sample cannot be split into shards (pool.ts), so with
  * `threads` ≥ 2 the calling thread would run it alone while the workers idle. Instead, during the step,
- * every stride-1 Conv2DBackpropFilter (a leaf of the backward pass: its result is only read by the
- * optimizer) is handed to the first worker through `offload-hook.ts`: the kernel's x and dy are copied
+ * the stride-1 Conv2DBackpropFilters (leaves of the backward pass: their results are only read by the
+ * optimizer) are handed to the first worker through `offload-hook.ts`, all of them or all but the last
+ * (`OffloadChooser` measures which is faster): the kernel's x and dy are copied
  * into a SharedArrayBuffer (reused from step to step, grown when needed), the worker runs the same
  * kernel on its own replica and writes dW back into the buffer, and the calling thread carries on with
  * the rest of the backward pass. Before the gradients are read, `finish()` collects the jobs, last
@@ -30,58 +31,70 @@ const MAX_JOBS = 64;
 const TIMEOUT_MS = 120_000;
 
 /**
- * 'auto' (default): `OffloadChooser` measures steps with and without offloading now and then and uses
- * the faster; 'always' / 'never': tests and A/B benchmarks.
+ * 'auto' (default): `OffloadChooser` measures steps with different plans now and then and uses the
+ * fastest; 'always' / 'never' / a number (offload at most that many filter gradients per step): tests and
+ * A/B benchmarks.
  */
-export type OffloadMode = 'auto' | 'always' | 'never';
+export type OffloadMode = 'auto' | 'always' | 'never' | number;
 let mode: OffloadMode = 'auto';
 export function setBatch1OffloadMode(m: OffloadMode): void {
   mode = m;
 }
 
 /**
- * Whether to offload the next batch-1 step, from the measured wall time of recent steps. Offloading
- * pays when the worker has a core of its own; on a machine whose other core is busy (another process),
- * the worker and this thread share one core and offloading costs ≈ 15 % instead. So: after a few
- * offloaded warm-up steps (the worker's kernels are compiled lazily), probe both ways for a few steps
- * (alternating), use the faster one for the next 100 steps, probe again. Either way the
- * weights are the same bits, so the choice never changes results.
+ * How many of the next batch-1 step's filter gradients to offload, from the measured wall time of recent
+ * steps. Three plans: all of them; all but the step's last one (the first layer's, which comes when the
+ * backward pass is over: the calling thread would only copy its inputs into the buffer and then take it
+ * back, as the worker is still busy with the previous layer's); none. Offloading pays when the worker has a
+ * core of its own; on a machine whose other core is busy (another process), the worker and this thread
+ * share one core and offloading costs ≈ 15 % instead. So: after a few offloaded warm-up steps (the
+ * worker's kernels are compiled lazily), probe the plans in turn for a few steps each, use the fastest for
+ * the next 100 steps, probe again. Every plan gives the same bits, so the choice never changes results.
  */
 export class OffloadChooser {
-  private probe: Array<{ on: boolean; ms: number }> = [];
+  private probe: Array<{ plan: number; ms: number }> = [];
   private exploit = 0;
   static readonly WARMUP_STEPS = 6;
-  static readonly PROBE_STEPS = 8;
+  /** Probe steps per round: 3 of each plan. */
+  static readonly PROBE_STEPS = 9;
   static readonly EXPLOIT_STEPS = 100;
-  private choice = true;
+  /** The plans as limits on the number of offloaded jobs, once the step's job count is known. */
+  private plans: number[] = [Infinity];
+  private choice = Infinity;
   /** Offloaded steps before the first probe: the worker's copy of the kernels needs warming up (JIT). */
   private warm = OffloadChooser.WARMUP_STEPS;
 
-  /** Whether the next step offloads. */
-  next(): boolean {
-    if (mode !== 'auto') return mode === 'always';
-    if (this.warm > 0 || this.exploit > 0) return this.warm > 0 || this.choice;
-    return this.probe.length % 2 === 0;
+  /** The most filter gradients the next step may offload (0: none, Infinity: all). */
+  next(): number {
+    if (typeof mode === 'number') return mode;
+    if (mode !== 'auto') return mode === 'always' ? Infinity : 0;
+    if (this.warm > 0) return Infinity;
+    if (this.exploit > 0) return this.choice;
+    return this.plans[this.probe.length % this.plans.length]!;
   }
 
-  /** Records the cost of a step that ran with `on` (wall time, per frame when sample lengths vary). */
-  record(on: boolean, ms: number): void {
+  /**
+   * Records the cost of a step that ran with limit `plan` (wall time, per frame when sample lengths vary)
+   * and offered `jobs` filter gradients.
+   */
+  record(plan: number, ms: number, jobs: number): void {
     if (mode !== 'auto') return;
     if (this.warm > 0) {
       this.warm--;
+      if (this.warm === 0) this.plans = jobs > 1 ? [Infinity, jobs - 1, 0] : [Infinity, 0];
       return;
     }
     if (this.exploit > 0) {
       this.exploit--;
       return;
     }
-    this.probe.push({ on, ms });
+    this.probe.push({ plan, ms });
     if (this.probe.length < OffloadChooser.PROBE_STEPS) return;
-    const median = (v: boolean): number => {
-      const a = this.probe.filter((p) => p.on === v).map((p) => p.ms).sort((x, y) => x - y);
+    const median = (p: number): number => {
+      const a = this.probe.filter((r) => r.plan === p).map((r) => r.ms).sort((x, y) => x - y);
       return a.length ? a[a.length >> 1]! : Infinity;
     };
-    this.choice = median(true) < median(false);
+    this.choice = this.plans.reduce((best, p) => (median(p) < median(best) ? p : best));
     this.probe = [];
     this.exploit = OffloadChooser.EXPLOIT_STEPS;
   }
@@ -105,16 +118,29 @@ export class FilterGradOffloader {
   /** Floats this step's jobs needed in total (the next step allocates that much up front). */
   private wanted = 0;
   private nextTicket = 1;
+  /** This step's limit on offloaded jobs, and the filter gradients it offered (taken or not). */
+  private limit = Infinity;
+  private offered = 0;
   /** The buffer the worker has (posted with an earlier job), or null. */
   private sentSab: SharedArrayBuffer | null = null;
 
   constructor(private readonly post: OffloadPost) {}
 
-  /** Loss and gradients of a one-sample shard with the filter gradients computed by the worker. */
-  compute(engine: GradientEngine, shard: ShardInput): ShardResult {
+  /** Filter gradients the last step offered (taken or computed in place). */
+  get offeredLastStep(): number {
+    return this.offered;
+  }
+
+  /**
+   * Loss and gradients of a one-sample shard with the first `limit` filter gradients (in the order the
+   * backward pass reaches them) computed by the worker, the others here as usual.
+   */
+  compute(engine: GradientEngine, shard: ShardInput, limit = Infinity): ShardResult {
     this.pending = [];
     this.used = 0;
     this.wanted = 0;
+    this.offered = 0;
+    this.limit = limit;
     setFilterGradOffload((job) => this.take(job));
     try {
       return engine.compute(shard, () => this.finish());
@@ -127,6 +153,7 @@ export class FilterGradOffloader {
 
   private take(job: FilterGradJob): boolean {
     const { x, dy, out } = job;
+    if (this.offered++ >= this.limit) return false;
     if (x.dtype !== 'float32' || dy.dtype !== 'float32' || this.pending.length >= MAX_JOBS) return false;
     const nx = util.sizeFromShape(x.shape), ndy = util.sizeFromShape(dy.shape), n = util.sizeFromShape(out.shape);
     const need = nx + ndy + n;

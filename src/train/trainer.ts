@@ -148,11 +148,11 @@ export async function createTrainer(opts: TrainerOptions): Promise<ModelTrainer>
         }
         results = [local, ...(await remote)];
       } else if (pool && offloader && b === 1) {
-        const on = chooser.next();
-        if (on) await pool.ready();
+        const limit = chooser.next();
+        if (limit > 0) await pool.ready();
         const t0 = performance.now();
-        results = [on ? offloader.compute(engine, shards[0]) : engine.compute(shards[0])];
-        chooser.record(on, (performance.now() - t0) / shards[0].batch.frames);
+        results = [limit > 0 ? offloader.compute(engine, shards[0], limit) : engine.compute(shards[0])];
+        chooser.record(limit, (performance.now() - t0) / shards[0].batch.frames, limit > 0 ? offloader.offeredLastStep : 0);
       } else {
         results = [engine.compute(shards[0])];
       }

@@ -14,38 +14,54 @@ const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', imp
 if (!BUILT) console.warn('\n[offload tests skipped] dist/train/worker.js is missing: run `npm run build` (npm test does)\n');
 
 describe('OffloadChooser', () => {
-  it('warms the worker up, probes both ways, keeps the faster for a while, then probes again', () => {
+  it('warms the worker up, probes all / all but the last / none, keeps the fastest for a while, then probes again', () => {
     const c = new OffloadChooser();
     for (let i = 0; i < OffloadChooser.WARMUP_STEPS; i++) {
-      expect(c.next()).toBe(true);
-      c.record(true, 1000);
+      expect(c.next()).toBe(Infinity);
+      c.record(Infinity, 1000, 3);
     }
-    const seen: boolean[] = [];
+    const seen: number[] = [];
+    const cost = (plan: number): number => (plan === 2 ? 8 : plan === 0 ? 10 : 12);
     for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
-      const on = c.next();
-      seen.push(on);
-      c.record(on, on ? 20 : 10);
+      const plan = c.next();
+      seen.push(plan);
+      c.record(plan, cost(plan), plan > 0 ? 3 : 0);
     }
-    expect(seen.filter((v) => v).length).toBe(OffloadChooser.PROBE_STEPS / 2);
+    // three plans for a step of 3 filter gradients, each probed as often
+    expect([...new Set(seen)].sort()).toEqual([0, 2, Infinity]);
+    for (const p of [0, 2, Infinity]) expect(seen.filter((v) => v === p).length).toBe(OffloadChooser.PROBE_STEPS / 3);
     for (let i = 0; i < OffloadChooser.EXPLOIT_STEPS; i++) {
-      expect(c.next()).toBe(false);
-      c.record(false, 10);
+      expect(c.next()).toBe(2);
+      c.record(2, 8, 3);
     }
-    // probing again; now offloading is faster
+    // probing again; now nothing offloaded is fastest
     for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
-      const on = c.next();
-      c.record(on, on ? 5 : 10);
+      const plan = c.next();
+      c.record(plan, plan === 0 ? 5 : 10, plan > 0 ? 3 : 0);
     }
-    expect(c.next()).toBe(true);
+    expect(c.next()).toBe(0);
+  });
+
+  it('a step with one filter gradient: all or none', () => {
+    const c = new OffloadChooser();
+    for (let i = 0; i < OffloadChooser.WARMUP_STEPS; i++) c.record(c.next(), 1000, 1);
+    const seen = new Set<number>();
+    for (let i = 0; i < OffloadChooser.PROBE_STEPS; i++) {
+      const plan = c.next();
+      seen.add(plan);
+      c.record(plan, plan === 0 ? 10 : 5, plan > 0 ? 1 : 0);
+    }
+    expect([...seen].sort()).toEqual([0, Infinity]);
+    expect(c.next()).toBe(Infinity);
   });
 
   it("'always' and 'never' override it", () => {
     const c = new OffloadChooser();
     try {
       setBatch1OffloadMode('never');
-      expect(c.next()).toBe(false);
+      expect(c.next()).toBe(0);
       setBatch1OffloadMode('always');
-      expect(c.next()).toBe(true);
+      expect(c.next()).toBe(Infinity);
     } finally {
       setBatch1OffloadMode('auto');
     }
@@ -96,11 +112,13 @@ describe.skipIf(!BUILT)('batch-1 training with the filter gradients on a worker'
     }
   });
 
-  it('6 steps of batch 1: identical weights and Adam moments', async () => {
+  it.each([Infinity, 2, 1])('6 steps of batch 1, at most %s of the 3 filter gradients offloaded: identical weights and Adam moments', async (limit) => {
     const opts = { arch: 'cnn3' as const, archOptions: { rows: 32, channels: [8, 16, 32] }, lr: 1e-3, seed: 9 };
     const specs = [spec(32, 40, 11), spec(32, 24, 12), spec(32, 36, 13), spec(32, 40, 14), spec(32, 20, 15), spec(32, 28, 16)];
+    setBatch1OffloadMode(limit);
     const one = await createTrainer({ ...opts, threads: 1 });
     const two = await createTrainer({ ...opts, threads: 2 });
+    const before = offloadedJobs();
     try {
       for (let i = 0; i < specs.length; i++) {
         const t = new Float32Array(5);
@@ -112,7 +130,11 @@ describe.skipIf(!BUILT)('batch-1 training with the filter gradients on a worker'
       s1.weights.forEach((w, i) => expect(Array.from(s2.weights[i]!)).toEqual(Array.from(w)));
       s1.m.forEach((m, i) => expect(Array.from(s2.m[i]!)).toEqual(Array.from(m)));
       s1.v.forEach((v, i) => expect(Array.from(s2.v[i]!)).toEqual(Array.from(v)));
+      // the first step's jobs grow the buffer, so some may run here; from then on each step offloads `limit`
+      expect(offloadedJobs() - before).toBeGreaterThanOrEqual(Math.min(limit, 3) * (specs.length - 1));
+      expect(offloadedJobs() - before).toBeLessThanOrEqual(Math.min(limit, 3) * specs.length);
     } finally {
+      setBatch1OffloadMode('always');
       one.dispose();
       two.dispose();
     }
