@@ -7,7 +7,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTrainer } from '../../src/train/trainer.js';
-import { OffloadChooser, offloadedJobs, setBatch1OffloadMode } from '../../src/train/offload.js';
+import { FilterGradOffloader, OffloadChooser, offloadedJobs, setBatch1OffloadMode } from '../../src/train/offload.js';
+import { GradientEngine, type FilterGradRequest } from '../../src/train/engine.js';
+import { batchArrays, initBackend } from '../../src/model/index.js';
 import { spec } from '../model/helpers.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../dist/train/worker.js', import.meta.url)));
@@ -137,6 +139,30 @@ describe.skipIf(!BUILT)('batch-1 training with the filter gradients on a worker'
       setBatch1OffloadMode('always');
       one.dispose();
       two.dispose();
+    }
+  });
+
+  it('filter gradients the worker never starts are taken back and computed here: the same gradients, bit for bit', async () => {
+    await initBackend('wasm');
+    const archOptions = { rows: 32, channels: [8, 16, 32] };
+    const engine = new GradientEngine('cnn3', archOptions, 3);
+    try {
+      const shard = {
+        batch: batchArrays([spec(32, 40, 21)], 'cnn3', archOptions), targets: Float32Array.of(0, 0, 1, 0, 0),
+        sampleSeeds: Uint32Array.of(7), total: 1,
+      };
+      const plain = engine.compute(shard);
+      // a worker that never answers: every job stays posted, so this thread takes each back
+      const posted: FilterGradRequest[] = [];
+      const offloader = new FilterGradOffloader((req) => posted.push(req));
+      offloader.compute(engine, shard); // the first step sizes the shared buffer (some jobs stay here)
+      posted.length = 0;
+      const taken = offloader.compute(engine, shard);
+      expect(posted.length).toBe(3);
+      expect(taken.lossSum).toBe(plain.lossSum);
+      taken.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(plain.grads[i]!)));
+    } finally {
+      engine.dispose();
     }
   });
 });
