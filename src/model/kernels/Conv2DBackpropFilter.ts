@@ -10,7 +10,7 @@
 import { backend_util, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs-core';
 import { f32, type WasmBackendLike } from './heap.js';
-import { simdAvailable, simdConv2DBackpropFilterS1 } from './simd/index.js';
+import { simdAvailable, simdConv2DBackpropFilterS1, simdWinogradConv2DBackpropFilter, type ConvS1Dims } from './simd/index.js';
 import { offerFilterGrad } from './offload-hook.js';
 
 /** Generic (any stride) gather of colsT[(i,j,c), (b,y,x)] from NHWC x. */
@@ -58,10 +58,11 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     const out = backend.makeOutput(filterShape.slice(), 'float32');
     // another thread may compute it (offload-hook.ts: batch-1 training with 2 threads), filling `out` later
     if (offerFilterGrad({ backend, x, dy, out, attrs: { strides, pad, dataFormat, dimRoundingMode, filterShape } })) return out;
-    if (simdConv2DBackpropFilterS1(backend, x, dy, out, {
+    const dims: ConvS1Dims = {
       batch: batchSize, inHeight: info.inHeight, inWidth: info.inWidth, inChannels, outHeight, outWidth, outChannels,
       filterHeight, filterWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
-    })) return out;
+    };
+    if (simdWinogradConv2DBackpropFilter(backend, x, dy, out, dims) || simdConv2DBackpropFilterS1(backend, x, dy, out, dims)) return out;
     backend.disposeData(out.dataId);
   }
   const n = batchSize * outHeight * outWidth;

@@ -390,4 +390,390 @@
         (br_if $yloop (i32.lt_u (local.get $ty) (local.get $th))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $bloop (i32.lt_u (local.get $b) (local.get $B)))))
+;; ---- Conv2DBackpropFilter: F(3×3, 2×2) over the same tiles ----------------------------------------------
+;;
+;; The filter gradient dW[i,j,c,o] = Σ_{b,y,x} xp[b, y+i, x+j, c] · dy[b, y, x, o] (xp: x zero-padded, pads
+;; pt / pl in front) is, per 2×2 block of dy pixels (a tile) and the 4×4 xp patch under it, the transpose of
+;; the forward product (Σ_tile dy ⊙ Y is linear in g; its gradient by g):
+;;
+;;   dW_tile = Gᵀ [ (Bᵀ d B) ⊙ (A δ Aᵀ) ] G      (d the 4×4 xp patch, δ the 2×2 dy tile; B, G, A as above)
+;;
+;; so the 16 transformed products, summed over tiles (and batch), are M_ξ [C, O] = Σ_t V_ξ[t, :]ᵀ ⊗ D_ξ[t, :]
+;; with V = Bᵀ d B ($wgIn, as in the forward) and D = A δ Aᵀ, and Gᵀ M G is applied once at the end: 16
+;; instead of 36 multiply-adds per tile and channel pair. Without the minus sign of A's last row (D row 3
+;; and column 3 are +δ's, so M's row and column 3 change sign), the output transform is
+;;
+;;   dW = Ĝᵀ M Ĝ,  Ĝᵀ = | 1  ½  ½  0 |
+;;                      | 0  ½ −½  0 |
+;;                      | 0  ½  ½ −1 |
+;;
+;; The tiles, in (b, tile row, tile column) order, are taken TB at a time (a block, crossing tile rows):
+;; transform the block's x patches (V [16, TB, C]) and dy tiles (D [16, TB, O]), then for each ξ add
+;; V_ξᵀ D_ξ to M_ξ, 4 input × 8 output channels per register tile, summed in fresh registers over the
+;; block's tiles and only then added to M (float32 sums of TB terms, then of ⌈tiles / TB⌉ block sums:
+;; closer to the exact sum than one running sum over every pixel, which the direct kernel keeps).
+;; xp [B, 2·TH + 2, 2·TW + 2, C] and dy [B, 2·TH, 2·TW, O] (an odd OH or OW zero-padded by the caller, so
+;; edge tiles read zeros) need no bounds checks. Needs C % 4 == 0, O % 8 == 0.
+
+  ;; D [16, n, O] ← Â δ Âᵀ (Â = A with row 3 = (0, 1)) for the n dy tiles starting at $p, $p + 2·ob, …
+  ;; ($ob = O·4 bytes per pixel, $grow bytes per dy row, $ds bytes between D_ξ and D_ξ+1)
+  (func $wgDy (param $p i32) (param $d i32) (param $n i32) (param $ob i32) (param $grow i32) (param $ds i32)
+    (local $o i32) (local $q i32) (local $dst i32)
+    (local $t00 v128) (local $t01 v128) (local $t10 v128) (local $t11 v128)
+    (local $t20 v128) (local $t21 v128) (local $t30 v128) (local $t31 v128)
+    (loop $tiles
+      (local.set $o (i32.const 0))
+      (loop $chans
+        (local.set $q (i32.add (local.get $p) (local.get $o)))
+        (local.set $dst (i32.add (local.get $d) (local.get $o)))
+        ;; t = Â δ (4 × 2): rows δ0, δ0 + δ1, δ0 − δ1, δ1
+        (local.set $t00 (v128.load (local.get $q)))
+        (local.set $t01 (v128.load (i32.add (local.get $q) (local.get $ob))))
+        (local.set $q (i32.add (local.get $q) (local.get $grow)))
+        (local.set $t30 (v128.load (local.get $q)))
+        (local.set $t31 (v128.load (i32.add (local.get $q) (local.get $ob))))
+        (local.set $t10 (f32x4.add (local.get $t00) (local.get $t30)))
+        (local.set $t11 (f32x4.add (local.get $t01) (local.get $t31)))
+        (local.set $t20 (f32x4.sub (local.get $t00) (local.get $t30)))
+        (local.set $t21 (f32x4.sub (local.get $t01) (local.get $t31)))
+        ;; D row r = (t_r0, t_r0 + t_r1, t_r0 − t_r1, t_r1)
+        (call $wgDyRow (local.get $dst) (local.get $ds) (local.get $t00) (local.get $t01))
+        (call $wgDyRow (i32.add (local.get $dst) (i32.shl (local.get $ds) (i32.const 2))) (local.get $ds)
+          (local.get $t10) (local.get $t11))
+        (call $wgDyRow (i32.add (local.get $dst) (i32.shl (local.get $ds) (i32.const 3))) (local.get $ds)
+          (local.get $t20) (local.get $t21))
+        (call $wgDyRow (i32.add (local.get $dst) (i32.mul (local.get $ds) (i32.const 12))) (local.get $ds)
+          (local.get $t30) (local.get $t31))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $chans (i32.lt_u (local.get $o) (local.get $ob))))
+      ;; next tile: 2 pixels right in dy, one tile row in D_ξ
+      (local.set $p (i32.add (local.get $p) (i32.shl (local.get $ob) (i32.const 1))))
+      (local.set $d (i32.add (local.get $d) (local.get $ob)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $tiles (local.get $n))))
+
+  ;; one row of Â δ Âᵀ: dst + k·ds ← (a, a + b, a − b, b)[k]
+  (func $wgDyRow (param $dst i32) (param $ds i32) (param $a v128) (param $b v128)
+    (v128.store (local.get $dst) (local.get $a))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+    (v128.store (local.get $dst) (f32x4.add (local.get $a) (local.get $b)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+    (v128.store (local.get $dst) (f32x4.sub (local.get $a) (local.get $b)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ds)))
+    (v128.store (local.get $dst) (local.get $b)))
+
+  ;; M[4 rows, 8 cols] += Σ_{t<n} v[t, 0..3] ⊗ d[t, 0..7], summed in registers from zero
+  ;; ($cb = C·4: the V row stride; $ob = O·4: the D and M row strides)
+  (func $wgAcc4x8 (param $p i32) (param $q i32) (param $dst i32) (param $n i32) (param $cb i32) (param $ob i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
+    (loop $k
+      (local.set $d0 (v128.load (local.get $q)))
+      (local.set $d1 (v128.load offset=16 (local.get $q)))
+      (local.set $s (v128.load32_splat (local.get $p)))
+      (local.set $a0 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a0)))
+      (local.set $a1 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a1)))
+      (local.set $s (v128.load32_splat offset=4 (local.get $p)))
+      (local.set $a2 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a2)))
+      (local.set $a3 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a3)))
+      (local.set $s (v128.load32_splat offset=8 (local.get $p)))
+      (local.set $a4 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a4)))
+      (local.set $a5 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a5)))
+      (local.set $s (v128.load32_splat offset=12 (local.get $p)))
+      (local.set $a6 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a6)))
+      (local.set $a7 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a7)))
+      (local.set $q (i32.add (local.get $q) (local.get $ob)))
+      (local.set $p (i32.add (local.get $p) (local.get $cb)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $k (local.get $n)))
+    (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (local.get $a0)))
+    (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $a1)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ob)))
+    (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (local.get $a2)))
+    (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $a3)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ob)))
+    (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (local.get $a4)))
+    (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $a5)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $ob)))
+    (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (local.get $a6)))
+    (v128.store offset=16 (local.get $dst) (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $a7))))
+
+  ;; M_ξ [C, O] += V_ξ [n, C]ᵀ · D_ξ [n, O] for ξ = 0..15 ($vs, $ds: bytes between V_ξ / D_ξ slices)
+  (func $wgAccBlock (param $v i32) (param $d i32) (param $m i32) (param $n i32) (param $cb i32) (param $ob i32)
+    (param $vs i32) (param $ds i32)
+    (local $xi i32) (local $c i32) (local $o i32) (local $mrow i32) (local $ms i32)
+    (local.set $ms (i32.mul (local.get $cb) (local.get $ob)))
+    (local.set $ms (i32.shr_u (local.get $ms) (i32.const 2)))
+    (loop $xiloop
+      (local.set $c (i32.const 0))
+      (loop $cloop
+        ;; M_ξ row c: c·O·4 bytes = (c·4)·O
+        (local.set $mrow (i32.add (local.get $m) (i32.mul (local.get $c) (i32.shr_u (local.get $ob) (i32.const 2)))))
+        (local.set $o (i32.const 0))
+        (loop $oloop
+          (call $wgAcc4x8 (i32.add (local.get $v) (local.get $c)) (i32.add (local.get $d) (local.get $o))
+            (i32.add (local.get $mrow) (local.get $o)) (local.get $n) (local.get $cb) (local.get $ob))
+          (local.set $o (i32.add (local.get $o) (i32.const 32)))
+          (br_if $oloop (i32.lt_u (local.get $o) (local.get $ob))))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (br_if $cloop (i32.lt_u (local.get $c) (local.get $cb))))
+      (local.set $v (i32.add (local.get $v) (local.get $vs)))
+      (local.set $d (i32.add (local.get $d) (local.get $ds)))
+      (local.set $m (i32.add (local.get $m) (local.get $ms)))
+      (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+      (br_if $xiloop (i32.lt_u (local.get $xi) (i32.const 16)))))
+
+  ;; dW [3, 3, C, O] ← Ĝᵀ M Ĝ for every (c, o), 4 output channels at a time ($cob = C·O·4 bytes: the
+  ;; distance between M_ξ and M_ξ+1 and between dW taps)
+  (func $wgFilterOut (param $m i32) (param $dw i32) (param $cob i32)
+    (local $k i32) (local $q i32) (local $r i32) (local $half v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128)
+    (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
+    (local $s20 v128) (local $s21 v128) (local $s22 v128) (local $s23 v128)
+    (local.set $half (f32x4.splat (f32.const 0.5)))
+    ;; M row ξ = 4r + η: rows r of the 4×4 transformed tile are 4·cob bytes apart
+    (local.set $r (i32.shl (local.get $cob) (i32.const 2)))
+    (loop $kloop
+      ;; s = Ĝᵀ M (3 × 4), column η: s0 = m0 + ½(m1 + m2), s1 = ½(m1 − m2), s2 = ½(m1 + m2) − m3
+      (local.set $q (i32.add (local.get $m) (local.get $k)))
+      (local.set $m0 (v128.load (local.get $q)))
+      (local.set $m1 (v128.load (i32.add (local.get $q) (local.get $r))))
+      (local.set $m2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $r) (i32.const 1)))))
+      (local.set $m3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $r) (i32.const 3)))))
+      (local.set $s10 (f32x4.mul (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $m1 (f32x4.mul (f32x4.add (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $s00 (f32x4.add (local.get $m0) (local.get $m1)))
+      (local.set $s20 (f32x4.sub (local.get $m1) (local.get $m3)))
+      (local.set $q (i32.add (local.get $q) (local.get $cob)))
+      (local.set $m0 (v128.load (local.get $q)))
+      (local.set $m1 (v128.load (i32.add (local.get $q) (local.get $r))))
+      (local.set $m2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $r) (i32.const 1)))))
+      (local.set $m3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $r) (i32.const 3)))))
+      (local.set $s11 (f32x4.mul (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $m1 (f32x4.mul (f32x4.add (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $s01 (f32x4.add (local.get $m0) (local.get $m1)))
+      (local.set $s21 (f32x4.sub (local.get $m1) (local.get $m3)))
+      (local.set $q (i32.add (local.get $q) (local.get $cob)))
+      (local.set $m0 (v128.load (local.get $q)))
+      (local.set $m1 (v128.load (i32.add (local.get $q) (local.get $r))))
+      (local.set $m2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $r) (i32.const 1)))))
+      (local.set $m3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $r) (i32.const 3)))))
+      (local.set $s12 (f32x4.mul (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $m1 (f32x4.mul (f32x4.add (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $s02 (f32x4.add (local.get $m0) (local.get $m1)))
+      (local.set $s22 (f32x4.sub (local.get $m1) (local.get $m3)))
+      (local.set $q (i32.add (local.get $q) (local.get $cob)))
+      (local.set $m0 (v128.load (local.get $q)))
+      (local.set $m1 (v128.load (i32.add (local.get $q) (local.get $r))))
+      (local.set $m2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $r) (i32.const 1)))))
+      (local.set $m3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $r) (i32.const 3)))))
+      (local.set $s13 (f32x4.mul (f32x4.sub (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $m1 (f32x4.mul (f32x4.add (local.get $m1) (local.get $m2)) (local.get $half)))
+      (local.set $s03 (f32x4.add (local.get $m0) (local.get $m1)))
+      (local.set $s23 (f32x4.sub (local.get $m1) (local.get $m3)))
+      ;; dW row i = s_i Ĝ: (s_i0 + ½(s_i1 + s_i2), ½(s_i1 − s_i2), ½(s_i1 + s_i2) − s_i3)
+      (local.set $q (i32.add (local.get $dw) (local.get $k)))
+      (call $wgFilterRowOut (local.get $q) (local.get $cob) (local.get $half)
+        (local.get $s00) (local.get $s01) (local.get $s02) (local.get $s03))
+      (call $wgFilterRowOut (i32.add (local.get $q) (i32.mul (local.get $cob) (i32.const 3))) (local.get $cob) (local.get $half)
+        (local.get $s10) (local.get $s11) (local.get $s12) (local.get $s13))
+      (call $wgFilterRowOut (i32.add (local.get $q) (i32.mul (local.get $cob) (i32.const 6))) (local.get $cob) (local.get $half)
+        (local.get $s20) (local.get $s21) (local.get $s22) (local.get $s23))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br_if $kloop (i32.lt_u (local.get $k) (local.get $cob)))))
+
+  ;; one row of dW: dst + j·cob ← (a + ½(b + c), ½(b − c), ½(b + c) − d)[j]
+  (func $wgFilterRowOut (param $dst i32) (param $cob i32) (param $half v128)
+    (param $a v128) (param $b v128) (param $c v128) (param $d v128)
+    (local $e v128)
+    (local.set $e (f32x4.mul (f32x4.add (local.get $b) (local.get $c)) (local.get $half)))
+    (v128.store (local.get $dst) (f32x4.add (local.get $a) (local.get $e)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $cob)))
+    (v128.store (local.get $dst) (f32x4.mul (f32x4.sub (local.get $b) (local.get $c)) (local.get $half)))
+    (local.set $dst (i32.add (local.get $dst) (local.get $cob)))
+    (v128.store (local.get $dst) (f32x4.sub (local.get $e) (local.get $d))))
+
+;; Exact zeros. A tap whose every product x · dy is zero (the supports of a sparse ReLU input channel and
+;; of a sparse output-gradient channel never meet at that offset) is exactly 0 in the direct sum, but the
+;; transforms mix it with its neighbouring taps, which leaves rounding noise of a few float32 ulps of them
+;; (measured ≤ 3e-7 of the largest tap of the pair). Adam divides by √v + 1e-8, so such noise (~1e-11
+;; on a gradient that is 0) becomes a visible weight update. So every tap within 2⁻¹⁰ of the largest
+;; |tap| of its (c, o) pair is checked against bitmasks of where x and dy are non-zero, and set to exactly
+;; 0 when no product of its sum is non-zero. Masks are built per channel, only for the channels checked.
+
+  ;; bits [rows, ww] (u64 words): bit x of row r ← t[r, x] ≠ 0, for t a channel of [rows, Wd, K] at $t
+  ;; ($kb = K·4 bytes per pixel)
+  (func $wgBits (param $t i32) (param $bits i32) (param $rows i32) (param $Wd i32) (param $kb i32) (param $ww i32)
+    (local $r i32) (local $x i32) (local $rowb i32) (local $a i32)
+    (local.set $rowb (i32.shl (local.get $ww) (i32.const 3)))
+    (memory.fill (local.get $bits) (i32.const 0) (i32.mul (local.get $rows) (local.get $rowb)))
+    (loop $rloop
+      (local.set $x (i32.const 0))
+      (loop $xloop
+        (if (f32.ne (f32.load (local.get $t)) (f32.const 0))
+          (then
+            (local.set $a (i32.add (local.get $bits) (i32.shl (i32.shr_u (local.get $x) (i32.const 6)) (i32.const 3))))
+            (i64.store (local.get $a) (i64.or (i64.load (local.get $a))
+              (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $x)))))))
+        (local.set $t (i32.add (local.get $t) (local.get $kb)))
+        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        (br_if $xloop (i32.lt_u (local.get $x) (local.get $Wd))))
+      (local.set $bits (i32.add (local.get $bits) (local.get $rowb)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rloop (i32.lt_u (local.get $r) (local.get $rows)))))
+
+  ;; 1 when some dy pixel (b, y, x) of the mask $db [B·GH, ww] meets an x pixel (b, y + i, x + j) of the
+  ;; mask $xb [B·HP, ww], else 0
+  (func $wgMeet (param $xb i32) (param $db i32) (param $B i32) (param $HP i32) (param $GH i32) (param $ww i32)
+    (param $i i32) (param $j i32) (result i32)
+    (local $b i32) (local $y i32) (local $w i32) (local $xr i32) (local $v i64) (local $jl i64) (local $jr i64)
+    (local.set $jl (i64.extend_i32_u (local.get $j)))
+    (local.set $jr (i64.sub (i64.const 64) (local.get $jl)))
+    (loop $bloop
+      (local.set $xr (i32.add (local.get $xb)
+        (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (local.get $HP)) (local.get $i)) (local.get $ww)) (i32.const 3))))
+      (local.set $y (i32.const 0))
+      (loop $yloop
+        (local.set $w (i32.const 0))
+        (loop $wloop
+          ;; x bits x + j for the dy bits x of word w
+          (local.set $v (i64.shr_u (i64.load (local.get $xr)) (local.get $jl)))
+          (if (i32.and (i32.ne (local.get $j) (i32.const 0)) (i32.lt_u (i32.add (local.get $w) (i32.const 1)) (local.get $ww)))
+            (then (local.set $v (i64.or (local.get $v) (i64.shl (i64.load offset=8 (local.get $xr)) (local.get $jr))))))
+          (if (i64.ne (i64.and (local.get $v) (i64.load (local.get $db))) (i64.const 0)) (then (return (i32.const 1))))
+          (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
+          (local.set $db (i32.add (local.get $db) (i32.const 8)))
+          (local.set $w (i32.add (local.get $w) (i32.const 1)))
+          (br_if $wloop (i32.lt_u (local.get $w) (local.get $ww))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br_if $yloop (i32.lt_u (local.get $y) (local.get $GH))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $bloop (i32.lt_u (local.get $b) (local.get $B))))
+    (i32.const 0))
+
+  ;; dW taps within 2⁻¹⁰ of their pair's largest |tap| that no product reaches ← 0 (see above); $zs: scratch
+  ;; of C·B·HP·ww + O·B·GH·ww u64 words and C + O i32 flags (HP = GH + 2, ww = ⌈(GW + 2) / 64⌉)
+  (func $wgZeros (param $xp i32) (param $g i32) (param $dw i32) (param $zs i32)
+    (param $B i32) (param $TH i32) (param $TW i32) (param $C i32) (param $O i32)
+    (local $HP i32) (local $WP i32) (local $GH i32) (local $GW i32) (local $ww i32) (local $xsz i32) (local $dsz i32)
+    (local $dbits i32) (local $flags i32) (local $cob i32) (local $c i32) (local $o i32) (local $k i32) (local $e i32)
+    (local $mx f32) (local $th f32) (local $v f32)
+    (local.set $GH (i32.shl (local.get $TH) (i32.const 1)))
+    (local.set $GW (i32.shl (local.get $TW) (i32.const 1)))
+    (local.set $HP (i32.add (local.get $GH) (i32.const 2)))
+    (local.set $WP (i32.add (local.get $GW) (i32.const 2)))
+    (local.set $ww (i32.shr_u (i32.add (local.get $WP) (i32.const 63)) (i32.const 6)))
+    (local.set $xsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $HP)) (local.get $ww)) (i32.const 3)))
+    (local.set $dsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $GH)) (local.get $ww)) (i32.const 3)))
+    (local.set $dbits (i32.add (local.get $zs) (i32.mul (local.get $C) (local.get $xsz))))
+    (local.set $flags (i32.add (local.get $dbits) (i32.mul (local.get $O) (local.get $dsz))))
+    (memory.fill (local.get $flags) (i32.const 0) (i32.shl (i32.add (local.get $C) (local.get $O)) (i32.const 2)))
+    (local.set $cob (i32.shl (i32.mul (local.get $C) (local.get $O)) (i32.const 2)))
+    (loop $cloop
+      (local.set $o (i32.const 0))
+      (loop $oloop
+        (local.set $e (i32.add (local.get $dw) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $O)) (local.get $o)) (i32.const 2))))
+        (local.set $mx (f32.const 0))
+        (local.set $k (i32.const 0))
+        (loop $mloop
+          (local.set $mx (f32.max (local.get $mx) (f32.abs (f32.load (i32.add (local.get $e) (i32.mul (local.get $k) (local.get $cob)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $mloop (i32.lt_u (local.get $k) (i32.const 9))))
+        (local.set $th (f32.mul (local.get $mx) (f32.const 0x1p-16)))
+        (local.set $k (i32.const 0))
+        (loop $kloop
+          (local.set $v (f32.abs (f32.load (i32.add (local.get $e) (i32.mul (local.get $k) (local.get $cob))))))
+          (if (i32.and (f32.gt (local.get $v) (f32.const 0)) (f32.le (local.get $v) (local.get $th)))
+            (then
+              ;; masks of x channel c and dy channel o, built on first use
+              (if (i32.eqz (i32.load (i32.add (local.get $flags) (i32.shl (local.get $c) (i32.const 2)))))
+                (then
+                  (call $wgBits (i32.add (local.get $xp) (i32.shl (local.get $c) (i32.const 2)))
+                    (i32.add (local.get $zs) (i32.mul (local.get $c) (local.get $xsz)))
+                    (i32.mul (local.get $B) (local.get $HP)) (local.get $WP) (i32.shl (local.get $C) (i32.const 2)) (local.get $ww))
+                  (i32.store (i32.add (local.get $flags) (i32.shl (local.get $c) (i32.const 2))) (i32.const 1))))
+              (if (i32.eqz (i32.load (i32.add (local.get $flags) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2)))))
+                (then
+                  (call $wgBits (i32.add (local.get $g) (i32.shl (local.get $o) (i32.const 2)))
+                    (i32.add (local.get $dbits) (i32.mul (local.get $o) (local.get $dsz)))
+                    (i32.mul (local.get $B) (local.get $GH)) (local.get $GW) (i32.shl (local.get $O) (i32.const 2)) (local.get $ww))
+                  (i32.store (i32.add (local.get $flags) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2))) (i32.const 1))))
+              (if (i32.eqz (call $wgMeet
+                    (i32.add (local.get $zs) (i32.mul (local.get $c) (local.get $xsz)))
+                    (i32.add (local.get $dbits) (i32.mul (local.get $o) (local.get $dsz)))
+                    (local.get $B) (local.get $HP) (local.get $GH) (local.get $ww)
+                    (i32.div_u (local.get $k) (i32.const 3)) (i32.rem_u (local.get $k) (i32.const 3))))
+                (then (f32.store (i32.add (local.get $e) (i32.mul (local.get $k) (local.get $cob))) (f32.const 0))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $kloop (i32.lt_u (local.get $k) (i32.const 9))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br_if $oloop (i32.lt_u (local.get $o) (local.get $O))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $cloop (i32.lt_u (local.get $c) (local.get $C)))))
+
+  ;; dW [3, 3, C, O] (every element written) from xp [B, 2·TH + 2, 2·TW + 2, C] (x zero-padded, conv2dPad)
+  ;; and dy [B, 2·TH, 2·TW, O]; $scr: 16·(C·O + TB·(C + O) + 32) floats of scratch (M, then one block's V and D);
+  ;; $zs: the scratch of $wgZeros
+  (func (export "wgFilterGrad")
+    (param $xp i32) (param $g i32) (param $dw i32) (param $scr i32) (param $zs i32)
+    (param $B i32) (param $TH i32) (param $TW i32) (param $C i32) (param $O i32) (param $TB i32)
+    (local $cb i32) (local $ob i32) (local $cob i32) (local $prow i32) (local $grow i32)
+    (local $vbuf i32) (local $dbuf i32) (local $vs i32) (local $ds i32)
+    (local $b i32) (local $ty i32) (local $tx i32) (local $n i32) (local $seg i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $ob (i32.shl (local.get $O) (i32.const 2)))
+    (local.set $cob (i32.mul (local.get $C) (local.get $ob)))
+    (local.set $prow (i32.mul (i32.add (i32.shl (local.get $TW) (i32.const 1)) (i32.const 2)) (local.get $cb)))
+    (local.set $grow (i32.mul (i32.shl (local.get $TW) (i32.const 1)) (local.get $ob)))
+    ;; slices one cache line longer than TB tiles: strides of a multiple of 4 KB would put the 16 stores of a
+    ;; tile's transform into one L1 set
+    (local.set $vs (i32.add (i32.mul (local.get $TB) (local.get $cb)) (i32.const 64)))
+    (local.set $ds (i32.add (i32.mul (local.get $TB) (local.get $ob)) (i32.const 64)))
+    (local.set $vbuf (i32.add (local.get $scr) (i32.shl (local.get $cob) (i32.const 4))))
+    (local.set $dbuf (i32.add (local.get $vbuf) (i32.shl (local.get $vs) (i32.const 4))))
+    ;; M ← 0
+    (memory.fill (local.get $scr) (i32.const 0) (i32.shl (local.get $cob) (i32.const 4)))
+    (loop $blocks
+      ;; fill a block with up to TB tiles: runs of one tile row at a time
+      (local.set $n (i32.const 0))
+      (loop $fill
+        (local.set $seg (i32.sub (local.get $TW) (local.get $tx)))
+        (if (i32.gt_s (local.get $seg) (i32.sub (local.get $TB) (local.get $n)))
+          (then (local.set $seg (i32.sub (local.get $TB) (local.get $n)))))
+        ;; xp row 2·ty of image b, column 2·tx; dy likewise (image rows 2·TH + 2 and 2·TH)
+        (call $wgIn
+          (i32.add (local.get $xp)
+            (i32.add
+              (i32.mul (i32.add (i32.mul (local.get $b) (i32.add (i32.shl (local.get $TH) (i32.const 1)) (i32.const 2)))
+                (i32.shl (local.get $ty) (i32.const 1))) (local.get $prow))
+              (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $cb))))
+          (i32.add (local.get $vbuf) (i32.mul (local.get $n) (local.get $cb)))
+          (local.get $seg) (local.get $cb) (local.get $prow) (local.get $vs))
+        (call $wgDy
+          (i32.add (local.get $g)
+            (i32.add
+              (i32.mul (i32.add (i32.mul (local.get $b) (i32.shl (local.get $TH) (i32.const 1)))
+                (i32.shl (local.get $ty) (i32.const 1))) (local.get $grow))
+              (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $ob))))
+          (i32.add (local.get $dbuf) (i32.mul (local.get $n) (local.get $ob)))
+          (local.get $seg) (local.get $ob) (local.get $grow) (local.get $ds))
+        (local.set $n (i32.add (local.get $n) (local.get $seg)))
+        (local.set $tx (i32.add (local.get $tx) (local.get $seg)))
+        (if (i32.ge_u (local.get $tx) (local.get $TW))
+          (then
+            (local.set $tx (i32.const 0))
+            (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+            (if (i32.ge_u (local.get $ty) (local.get $TH))
+              (then
+                (local.set $ty (i32.const 0))
+                (local.set $b (i32.add (local.get $b) (i32.const 1)))))))
+        (br_if $fill (i32.and (i32.lt_u (local.get $n) (local.get $TB)) (i32.lt_u (local.get $b) (local.get $B)))))
+      (call $wgAccBlock (local.get $vbuf) (local.get $dbuf) (local.get $scr) (local.get $n)
+        (local.get $cb) (local.get $ob) (local.get $vs) (local.get $ds))
+      (br_if $blocks (i32.lt_u (local.get $b) (local.get $B))))
+    (call $wgFilterOut (local.get $scr) (local.get $dw) (local.get $cob))
+    (call $wgZeros (local.get $xp) (local.get $g) (local.get $dw) (local.get $zs)
+      (local.get $B) (local.get $TH) (local.get $TW) (local.get $C) (local.get $O)))
 )
