@@ -550,9 +550,9 @@ export function simdWinogradConv2DBackpropFilter(backend: unknown, x: TensorInfo
   const padDy = (d.outHeight & 1) === 1 || (d.outWidth & 1) === 1;
   const xFloats = d.batch * hp * wp * c, gFloats = padDy ? d.batch * 4 * th * tw * o : 0;
   const workFloats = 16 * (c * o + tb * (c + o) + 32);
-  // the exact-zero check (winograd.wat, $wgZeros): u64 bit rows of every x and dy channel, C + O flags
+  // the small taps' direct sums (winograd.wat, $wgZeros): u64 bit rows of every x and dy channel, 2·(C + O) flags
   const ww = Math.ceil(wp / 64);
-  const zeroFloats = 2 * ww * d.batch * (c * hp + o * 2 * th) + c + o + 3 & ~3;
+  const zeroFloats = 2 * ww * d.batch * (c * hp + o * 2 * th) + 2 * (c + o);
   // one scratch tensor: padded x, padded dy (if any), M and the block, the masks (multiples of 4 floats: 16-aligned parts)
   const scratch = sb.makeOutput([xFloats + gFloats + workFloats + zeroFloats], 'float32');
   try {

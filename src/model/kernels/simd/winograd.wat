@@ -603,32 +603,62 @@
 ;; of PyTorch, and Adam, dividing by √v + 1e-8, turns a gradient of 1e-11 instead of 0 into a visible
 ;; weight update (this failed test/train/torch-parity.test.ts). So every tap within 2⁻¹⁶ of the
 ;; largest |tap| of its (c, o) pair is recomputed as the direct sum over the pixels where both x and dy are
-;; non-zero, found with bit rows of the two channels (built on first use): exactly 0 when there are none,
+;; non-zero, found with bit rows of the two channels (built on first use, 4 channels at a time; none for a
+;; channel that is all zero): exactly 0 when there are none,
 ;; and a tiny sum with its own rounding, not its neighbours'. Few taps are that small unless channels are
 ;; sparse, and then the sums are short.
 
-  ;; bits [rows, ww] (u64 words): bit x of row r ← t[r, x] ≠ 0, for t a channel of [rows, Wd, K] at $t
-  ;; ($kb = K·4 bytes per pixel); returns 1 when any bit is set
-  (func $wgBits (param $t i32) (param $bits i32) (param $rows i32) (param $Wd i32) (param $kb i32) (param $ww i32) (result i32)
-    (local $r i32) (local $x i32) (local $rowb i32) (local $a i32) (local $any i32)
+  ;; any[k] (i32) ← 1 if channel k of t [n, K] (at $t, $kb = K·4 bytes per pixel) has a non-zero value, else 0
+  ;; (4 channels at a time: OR of the magnitudes' bits; K % 4 == 0)
+  (func $wgAny (param $t i32) (param $any i32) (param $n i32) (param $kb i32)
+    (local $k i32) (local $q i32) (local $e i32) (local $acc v128)
+    (local.set $e (i32.add (local.get $t) (i32.mul (local.get $n) (local.get $kb))))
+    (loop $kloop
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $t) (local.get $k)))
+      (loop $ploop
+        (local.set $acc (v128.or (local.get $acc) (v128.load (local.get $q))))
+        (local.set $q (i32.add (local.get $q) (local.get $kb)))
+        (br_if $ploop (i32.lt_u (local.get $q) (local.get $e))))
+      ;; −0 is 0: ignore the sign bits
+      (v128.store (i32.add (local.get $any) (local.get $k))
+        (v128.and (i32x4.ne (v128.and (local.get $acc) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))
+          (v128.const i32x4 0 0 0 0)) (v128.const i32x4 1 1 1 1)))
+      (local.set $k (i32.add (local.get $k) (i32.const 16)))
+      (br_if $kloop (i32.lt_u (local.get $k) (local.get $kb)))))
+
+  ;; bit rows of 4 channels: bits + k·$cs [rows, ww] (u64 words): bit x of row r ← t[r, x, k] ≠ 0 for the
+  ;; channels k = 0..3 at $t of t [rows, Wd, K] ($kb = K·4 bytes per pixel); 32 pixels per 32-bit lane
+  (func $wgBits4 (param $t i32) (param $bits i32) (param $cs i32) (param $rows i32) (param $Wd i32) (param $kb i32) (param $ww i32)
+    (local $r i32) (local $x i32) (local $p i32) (local $rowb i32) (local $dst i32) (local $acc v128) (local $bit v128)
     (local.set $rowb (i32.shl (local.get $ww) (i32.const 3)))
-    (memory.fill (local.get $bits) (i32.const 0) (i32.mul (local.get $rows) (local.get $rowb)))
+    (memory.fill (local.get $bits) (i32.const 0) (i32.shl (local.get $cs) (i32.const 2)))
     (loop $rloop
       (local.set $x (i32.const 0))
       (loop $xloop
-        (if (f32.ne (f32.load (local.get $t)) (f32.const 0))
-          (then
-            (local.set $any (i32.const 1))
-            (local.set $a (i32.add (local.get $bits) (i32.shl (i32.shr_u (local.get $x) (i32.const 6)) (i32.const 3))))
-            (i64.store (local.get $a) (i64.or (i64.load (local.get $a))
-              (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $x)))))))
-        (local.set $t (i32.add (local.get $t) (local.get $kb)))
-        (local.set $x (i32.add (local.get $x) (i32.const 1)))
+        ;; pixels x .. x + 31 of the row: bit p of lane k ← pixel x + p of channel k
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $bit (v128.const i32x4 1 1 1 1))
+        (local.set $p (i32.const 0))
+        (loop $ploop
+          (local.set $acc (v128.or (local.get $acc)
+            (v128.and (f32x4.ne (v128.load (local.get $t)) (v128.const i32x4 0 0 0 0)) (local.get $bit))))
+          (local.set $bit (i32x4.shl (local.get $bit) (i32.const 1)))
+          (local.set $t (i32.add (local.get $t) (local.get $kb)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br_if $ploop (i32.and (i32.lt_u (local.get $p) (i32.const 32))
+            (i32.lt_u (i32.add (local.get $x) (local.get $p)) (local.get $Wd)))))
+        ;; the 32-bit half-word x / 32 of row r (little-endian: the u64 words' low and high halves)
+        (local.set $dst (i32.add (i32.add (local.get $bits) (i32.mul (local.get $r) (local.get $rowb)))
+          (i32.shr_u (local.get $x) (i32.const 3))))
+        (i32.store (local.get $dst) (i32x4.extract_lane 0 (local.get $acc)))
+        (i32.store (i32.add (local.get $dst) (local.get $cs)) (i32x4.extract_lane 1 (local.get $acc)))
+        (i32.store (i32.add (local.get $dst) (i32.shl (local.get $cs) (i32.const 1))) (i32x4.extract_lane 2 (local.get $acc)))
+        (i32.store (i32.add (local.get $dst) (i32.mul (local.get $cs) (i32.const 3))) (i32x4.extract_lane 3 (local.get $acc)))
+        (local.set $x (i32.add (local.get $x) (i32.const 32)))
         (br_if $xloop (i32.lt_u (local.get $x) (local.get $Wd))))
-      (local.set $bits (i32.add (local.get $bits) (local.get $rowb)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br_if $rloop (i32.lt_u (local.get $r) (local.get $rows))))
-    (local.get $any))
+      (br_if $rloop (i32.lt_u (local.get $r) (local.get $rows)))))
 
   ;; Σ x[b, y + i, x + j] · dy[b, y, x] over the pixels where both are non-zero, in (b, y, x) order, from the
   ;; masks $xb [B·HP, ww] and $db [B·GH, ww] (set bits of the AND of a dy word with the x bits it meets);
@@ -676,12 +706,13 @@
       (br_if $bloop (i32.lt_u (local.get $b) (local.get $B))))
     (local.get $sum))
 
-  ;; dW taps within 2⁻¹⁶ of their pair's largest |tap| ← their direct sums (see above); $zs: scratch
-  ;; of C·B·HP·ww + O·B·GH·ww u64 words and C + O i32 flags (HP = GH + 2, ww = ⌈(GW + 2) / 64⌉)
+  ;; dW taps within 2⁻¹⁶ of their pair's largest |tap| ← their direct sums (see above); $zs: scratch of
+  ;; C·B·HP·ww + O·B·GH·ww u64 words (bit rows) and 2·(C + O) i32 flags (HP = GH + 2, ww = ⌈(GW + 2) / 64⌉)
   (func $wgZeros (param $xp i32) (param $g i32) (param $dw i32) (param $zs i32)
     (param $B i32) (param $TH i32) (param $TW i32) (param $C i32) (param $O i32)
     (local $HP i32) (local $WP i32) (local $GH i32) (local $GW i32) (local $ww i32) (local $xsz i32) (local $dsz i32)
-    (local $dbits i32) (local $flags i32) (local $cob i32) (local $c i32) (local $o i32) (local $k i32) (local $e i32)
+    (local $dbits i32) (local $anyX i32) (local $anyD i32) (local $built i32) (local $cob i32)
+    (local $c i32) (local $o i32) (local $k i32) (local $e i32) (local $live i32)
     (local $mx f32) (local $th f32) (local $v f32)
     (local.set $GH (i32.shl (local.get $TH) (i32.const 1)))
     (local.set $GW (i32.shl (local.get $TW) (i32.const 1)))
@@ -691,8 +722,10 @@
     (local.set $xsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $HP)) (local.get $ww)) (i32.const 3)))
     (local.set $dsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $GH)) (local.get $ww)) (i32.const 3)))
     (local.set $dbits (i32.add (local.get $zs) (i32.mul (local.get $C) (local.get $xsz))))
-    (local.set $flags (i32.add (local.get $dbits) (i32.mul (local.get $O) (local.get $dsz))))
-    (memory.fill (local.get $flags) (i32.const 0) (i32.shl (i32.add (local.get $C) (local.get $O)) (i32.const 2)))
+    ;; flags: any x channel c non-zero [C], any dy channel o [O], bit rows built per 4 channels [C + O]
+    (local.set $anyX (i32.add (local.get $dbits) (i32.mul (local.get $O) (local.get $dsz))))
+    (local.set $anyD (i32.add (local.get $anyX) (i32.shl (local.get $C) (i32.const 2))))
+    (local.set $built (i32.add (local.get $anyD) (i32.shl (local.get $O) (i32.const 2))))
     (local.set $cob (i32.shl (i32.mul (local.get $C) (local.get $O)) (i32.const 2)))
     (loop $cloop
       (local.set $o (i32.const 0))
@@ -711,25 +744,35 @@
           ;; (0 included: transformed sums can cancel to exactly 0 where the tap's own sum is tiny)
           (if (f32.le (local.get $v) (local.get $th))
             (then
-              ;; masks of x channel c and dy channel o, built on first use (flag 1: no bit set, 2: some)
-              (if (i32.eqz (i32.load (i32.add (local.get $flags) (i32.shl (local.get $c) (i32.const 2)))))
+              ;; which channels are all zero (a dead ReLU unit: no product at all), on first use
+              (if (i32.eqz (local.get $live))
                 (then
-                  (i32.store (i32.add (local.get $flags) (i32.shl (local.get $c) (i32.const 2)))
-                    (i32.add (i32.const 1) (call $wgBits (i32.add (local.get $xp) (i32.shl (local.get $c) (i32.const 2)))
-                      (i32.add (local.get $zs) (i32.mul (local.get $c) (local.get $xsz)))
-                      (i32.mul (local.get $B) (local.get $HP)) (local.get $WP) (i32.shl (local.get $C) (i32.const 2)) (local.get $ww))))))
-              (if (i32.eqz (i32.load (i32.add (local.get $flags) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2)))))
-                (then
-                  (i32.store (i32.add (local.get $flags) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2)))
-                    (i32.add (i32.const 1) (call $wgBits (i32.add (local.get $g) (i32.shl (local.get $o) (i32.const 2)))
-                      (i32.add (local.get $dbits) (i32.mul (local.get $o) (local.get $dsz)))
-                      (i32.mul (local.get $B) (local.get $GH)) (local.get $GW) (i32.shl (local.get $O) (i32.const 2)) (local.get $ww))))))
+                  (call $wgAny (local.get $xp) (local.get $anyX) (i32.mul (i32.mul (local.get $B) (local.get $HP)) (local.get $WP))
+                    (i32.shl (local.get $C) (i32.const 2)))
+                  (call $wgAny (local.get $g) (local.get $anyD) (i32.mul (i32.mul (local.get $B) (local.get $GH)) (local.get $GW))
+                    (i32.shl (local.get $O) (i32.const 2)))
+                  (memory.fill (local.get $built) (i32.const 0) (i32.shl (i32.add (local.get $C) (local.get $O)) (i32.const 2)))
+                  (local.set $live (i32.const 1))))
               (f32.store (i32.add (local.get $e) (i32.mul (local.get $k) (local.get $cob)))
-                ;; an all-zero channel (a dead ReLU unit): no product at all
                 (if (result f32) (i32.and
-                      (i32.eq (i32.load (i32.add (local.get $flags) (i32.shl (local.get $c) (i32.const 2)))) (i32.const 2))
-                      (i32.eq (i32.load (i32.add (local.get $flags) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2)))) (i32.const 2)))
+                      (i32.load (i32.add (local.get $anyX) (i32.shl (local.get $c) (i32.const 2))))
+                      (i32.load (i32.add (local.get $anyD) (i32.shl (local.get $o) (i32.const 2)))))
                   (then
+                    ;; bit rows of the 4 x channels around c and the 4 dy channels around o, on first use
+                    (if (i32.eqz (i32.load (i32.add (local.get $built) (i32.shl (local.get $c) (i32.const 2)))))
+                      (then
+                        (call $wgBits4 (i32.add (local.get $xp) (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+                          (i32.add (local.get $zs) (i32.mul (i32.and (local.get $c) (i32.const -4)) (local.get $xsz))) (local.get $xsz)
+                          (i32.mul (local.get $B) (local.get $HP)) (local.get $WP) (i32.shl (local.get $C) (i32.const 2)) (local.get $ww))
+                        (v128.store (i32.add (local.get $built) (i32.shl (i32.and (local.get $c) (i32.const -4)) (i32.const 2)))
+                          (v128.const i32x4 1 1 1 1))))
+                    (if (i32.eqz (i32.load (i32.add (local.get $built) (i32.shl (i32.add (local.get $C) (local.get $o)) (i32.const 2)))))
+                      (then
+                        (call $wgBits4 (i32.add (local.get $g) (i32.shl (i32.and (local.get $o) (i32.const -4)) (i32.const 2)))
+                          (i32.add (local.get $dbits) (i32.mul (i32.and (local.get $o) (i32.const -4)) (local.get $dsz))) (local.get $dsz)
+                          (i32.mul (local.get $B) (local.get $GH)) (local.get $GW) (i32.shl (local.get $O) (i32.const 2)) (local.get $ww))
+                        (v128.store (i32.add (local.get $built) (i32.shl (i32.add (local.get $C) (i32.and (local.get $o) (i32.const -4))) (i32.const 2)))
+                          (v128.const i32x4 1 1 1 1))))
                     (call $wgDirect
                       (i32.add (local.get $zs) (i32.mul (local.get $c) (local.get $xsz)))
                       (i32.add (local.get $dbits) (i32.mul (local.get $o) (local.get $dsz)))
