@@ -666,36 +666,41 @@
   (func $wgDirect (param $xb i32) (param $db i32) (param $xc i32) (param $gc i32) (param $B i32) (param $HP i32)
     (param $GH i32) (param $WP i32) (param $GW i32) (param $cb i32) (param $ob i32) (param $ww i32)
     (param $i i32) (param $j i32) (result f32)
-    (local $b i32) (local $y i32) (local $w i32) (local $xr i32) (local $v i64) (local $jl i64) (local $jr i64)
+    (local $b i32) (local $y i32) (local $w i32) (local $xr i32) (local $v i64) (local $dv i64) (local $jl i64) (local $jr i64)
     (local $col i32) (local $sum f32) (local $xrow i32) (local $grow i32)
     (local.set $jl (i64.extend_i32_u (local.get $j)))
     (local.set $jr (i64.sub (i64.const 64) (local.get $jl)))
     (loop $bloop
+      ;; mask row b·HP + i of x; the dy rows of image b follow one another from $db on
+      (local.set $xr (i32.add (local.get $xb)
+        (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (local.get $HP)) (local.get $i)) (local.get $ww)) (i32.const 3))))
       (local.set $y (i32.const 0))
       (loop $yloop
-        ;; mask row b·HP + y + i of x (words at $xr), pixel rows of xp and dy
-        (local.set $xr (i32.add (local.get $xb) (i32.shl (i32.mul
-          (i32.add (i32.add (i32.mul (local.get $b) (local.get $HP)) (local.get $y)) (local.get $i)) (local.get $ww)) (i32.const 3))))
-        (local.set $xrow (i32.add (local.get $xc) (i32.mul (i32.mul
-          (i32.add (i32.add (i32.mul (local.get $b) (local.get $HP)) (local.get $y)) (local.get $i)) (local.get $WP)) (local.get $cb))))
-        (local.set $grow (i32.add (local.get $gc) (i32.mul (i32.mul
-          (i32.add (i32.mul (local.get $b) (local.get $GH)) (local.get $y)) (local.get $GW)) (local.get $ob))))
         (local.set $w (i32.const 0))
         (loop $wloop
-          ;; x bits x + j for the dy bits x of word w
-          (local.set $v (i64.shr_u (i64.load (local.get $xr)) (local.get $jl)))
-          (if (i32.and (i32.ne (local.get $j) (i32.const 0)) (i32.lt_u (i32.add (local.get $w) (i32.const 1)) (local.get $ww)))
-            (then (local.set $v (i64.or (local.get $v) (i64.shl (i64.load offset=8 (local.get $xr)) (local.get $jr))))))
-          (local.set $v (i64.and (local.get $v) (i64.load (local.get $db))))
-          (block $bits
-            (loop $bitloop
-              (br_if $bits (i64.eqz (local.get $v)))
-              (local.set $col (i32.add (i32.shl (local.get $w) (i32.const 6)) (i32.wrap_i64 (i64.ctz (local.get $v)))))
-              (local.set $sum (f32.add (local.get $sum) (f32.mul
-                (f32.load (i32.add (local.get $xrow) (i32.mul (i32.add (local.get $col) (local.get $j)) (local.get $cb))))
-                (f32.load (i32.add (local.get $grow) (i32.mul (local.get $col) (local.get $ob)))))))
-              (local.set $v (i64.and (local.get $v) (i64.sub (local.get $v) (i64.const 1))))
-              (br $bitloop)))
+          (local.set $dv (i64.load (local.get $db)))
+          ;; sparse channels: most dy words are 0
+          (if (i64.ne (local.get $dv) (i64.const 0))
+            (then
+              ;; x bits x + j for the dy bits x of word w
+              (local.set $v (i64.shr_u (i64.load (local.get $xr)) (local.get $jl)))
+              (if (i32.and (i32.ne (local.get $j) (i32.const 0)) (i32.lt_u (i32.add (local.get $w) (i32.const 1)) (local.get $ww)))
+                (then (local.set $v (i64.or (local.get $v) (i64.shl (i64.load offset=8 (local.get $xr)) (local.get $jr))))))
+              (local.set $v (i64.and (local.get $v) (local.get $dv)))
+              (if (i64.ne (local.get $v) (i64.const 0))
+                (then
+                  ;; pixel rows of xp (b, y + i) and dy (b, y)
+                  (local.set $xrow (i32.add (local.get $xc) (i32.mul (i32.mul
+                    (i32.add (i32.add (i32.mul (local.get $b) (local.get $HP)) (local.get $y)) (local.get $i)) (local.get $WP)) (local.get $cb))))
+                  (local.set $grow (i32.add (local.get $gc) (i32.mul (i32.mul
+                    (i32.add (i32.mul (local.get $b) (local.get $GH)) (local.get $y)) (local.get $GW)) (local.get $ob))))
+                  (loop $bitloop
+                    (local.set $col (i32.add (i32.shl (local.get $w) (i32.const 6)) (i32.wrap_i64 (i64.ctz (local.get $v)))))
+                    (local.set $sum (f32.add (local.get $sum) (f32.mul
+                      (f32.load (i32.add (local.get $xrow) (i32.mul (i32.add (local.get $col) (local.get $j)) (local.get $cb))))
+                      (f32.load (i32.add (local.get $grow) (i32.mul (local.get $col) (local.get $ob)))))))
+                    (local.set $v (i64.and (local.get $v) (i64.sub (local.get $v) (i64.const 1))))
+                    (br_if $bitloop (i64.ne (local.get $v) (i64.const 0))))))))
           (local.set $xr (i32.add (local.get $xr) (i32.const 8)))
           (local.set $db (i32.add (local.get $db) (i32.const 8)))
           (local.set $w (i32.add (local.get $w) (i32.const 1)))
