@@ -41,7 +41,7 @@ interface SimdExports {
     xp: number, u: number, out: number, scr: number, b: number, oh: number, ow: number, c: number, o: number,
     hp: number, wp: number, tb: number,
   ): void;
-  wgFilterGrad(xp: number, g: number, dw: number, scr: number, zs: number, b: number, th: number, tw: number, c: number, o: number, tb: number): void;
+  wgFilterGrad(xp: number, g: number, dw: number, scr: number, zs: number, b: number, oh: number, ow: number, c: number, o: number, tb: number): void;
 }
 
 let enabled = true;
@@ -534,8 +534,8 @@ function winogradFilterBlock(c: number, o: number, tiles: number): number {
 /**
  * Conv2DBackpropFilter of a stride-1 3×3 convolution by Winograd F(3×3, 2×2) (winograd.wat, wgFilterGrad),
  * NHWC float32: writes every element of `out` [3, 3, Cin, Cout] from `x` [B, H, W, Cin] and `dy`
- * [B, OH, OW, Cout]. Scratch: x zero-padded to whole tiles, dy zero-padded to even sizes (only when OH or
- * OW is odd), the 16 transformed sums M and one block's transforms. The same inputs give the same bits on
+ * [B, OH, OW, Cout]. Scratch: x zero-padded to whole tiles, the 16 transformed sums M, one block's transforms
+ * and the small taps' bit rows (winograd.wat). The same inputs give the same bits on
  * any thread. Returns false (nothing written) when the module is unusable here, the path is off, or the
  * dimensions are not supported (`simdWinogradFilterSupports`), so the caller runs the direct kernel.
  */
@@ -547,22 +547,20 @@ export function simdWinogradConv2DBackpropFilter(backend: unknown, x: TensorInfo
   const th = (d.outHeight + 1) >> 1, tw = (d.outWidth + 1) >> 1;
   const hp = 2 * th + 2, wp = 2 * tw + 2;
   const tb = winogradFilterBlock(c, o, d.batch * th * tw);
-  const padDy = (d.outHeight & 1) === 1 || (d.outWidth & 1) === 1;
-  const xFloats = d.batch * hp * wp * c, gFloats = padDy ? d.batch * 4 * th * tw * o : 0;
+  const xFloats = d.batch * hp * wp * c;
   const workFloats = 16 * (c * o + tb * (c + o) + 32);
   // the small taps' direct sums (winograd.wat, $wgZeros): u64 bit rows of every x and dy channel, 2·(C + O) flags
   const ww = Math.ceil(wp / 64);
-  const zeroFloats = 2 * ww * d.batch * (c * hp + o * 2 * th) + 2 * (c + o);
-  // one scratch tensor: padded x, padded dy (if any), M and the block, the masks (multiples of 4 floats: 16-aligned parts)
-  const scratch = sb.makeOutput([xFloats + gFloats + workFloats + zeroFloats], 'float32');
+  const zeroFloats = 2 * ww * d.batch * (c * hp + o * d.outHeight) + 2 * (c + o);
+  // one scratch tensor: padded x, M and the block, the masks (multiples of 4 floats: 16-aligned parts)
+  const scratch = sb.makeOutput([xFloats + workFloats + zeroFloats], 'float32');
   try {
     const k = locate(backend, [x, dy, out, scratch]);
     if (!k) return false;
     const [xo, go, oo, so] = k.offsets as [number, number, number, number];
-    const gp = so + 4 * xFloats, wo = gp + 4 * gFloats, zo = wo + 4 * workFloats;
+    const wo = so + 4 * xFloats, zo = wo + 4 * workFloats;
     k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, c, hp, wp, d.padTop, d.padLeft);
-    if (padDy) k.exports.conv2dPad(go, gp, d.batch, d.outHeight, d.outWidth, o, 2 * th, 2 * tw, 0, 0);
-    k.exports.wgFilterGrad(so, padDy ? gp : go, oo, wo, zo, d.batch, th, tw, c, o, tb);
+    k.exports.wgFilterGrad(so, go, oo, wo, zo, d.batch, d.outHeight, d.outWidth, c, o, tb);
     return true;
   } finally {
     sb.disposeData!(scratch.dataId);

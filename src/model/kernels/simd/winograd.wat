@@ -412,26 +412,35 @@
 ;; V_ξᵀ D_ξ to M_ξ, 4 input × 8 output channels per register tile, summed in fresh registers over the
 ;; block's tiles and only then added to M (float32 sums of TB terms, then of ⌈tiles / TB⌉ block sums:
 ;; closer to the exact sum than one running sum over every pixel, which the direct kernel keeps).
-;; xp [B, 2·TH + 2, 2·TW + 2, C] and dy [B, 2·TH, 2·TW, O] (an odd OH or OW zero-padded by the caller, so
-;; edge tiles read zeros) need no bounds checks. Needs C % 4 == 0, O % 8 == 0.
+;; xp [B, 2·TH + 2, 2·TW + 2, C] (zero-padded by the caller to whole tiles) needs no bounds checks; the dy
+;; tiles at an odd bottom / right edge are half tiles, read as zeros outside dy. Needs C % 4 == 0, O % 8 == 0.
 
   ;; D [16, n, O] ← Â δ Âᵀ (Â = A with row 3 = (0, 1)) for the n dy tiles starting at $p, $p + 2·ob, …
-  ;; ($ob = O·4 bytes per pixel, $grow bytes per dy row, $ds bytes between D_ξ and D_ξ+1)
+  ;; ($ob = O·4 bytes per pixel, $grow bytes per dy row, $ds bytes between D_ξ and D_ξ+1). Half tiles at an
+  ;; odd edge read zeros for the pixels outside dy: the second row when $row1 is 0, the second column of the
+  ;; last tile when $col1 is 0.
   (func $wgDy (param $p i32) (param $d i32) (param $n i32) (param $ob i32) (param $grow i32) (param $ds i32)
-    (local $o i32) (local $q i32) (local $dst i32)
+    (param $row1 i32) (param $col1 i32)
+    (local $o i32) (local $q i32) (local $dst i32) (local $right i32)
     (local $t00 v128) (local $t01 v128) (local $t10 v128) (local $t11 v128)
     (local $t20 v128) (local $t21 v128) (local $t30 v128) (local $t31 v128)
     (loop $tiles
+      (local.set $right (i32.or (local.get $col1) (i32.ne (local.get $n) (i32.const 1))))
       (local.set $o (i32.const 0))
       (loop $chans
         (local.set $q (i32.add (local.get $p) (local.get $o)))
         (local.set $dst (i32.add (local.get $d) (local.get $o)))
         ;; t = Â δ (4 × 2): rows δ0, δ0 + δ1, δ0 − δ1, δ1
         (local.set $t00 (v128.load (local.get $q)))
-        (local.set $t01 (v128.load (i32.add (local.get $q) (local.get $ob))))
-        (local.set $q (i32.add (local.get $q) (local.get $grow)))
-        (local.set $t30 (v128.load (local.get $q)))
-        (local.set $t31 (v128.load (i32.add (local.get $q) (local.get $ob))))
+        (local.set $t01 (v128.const i32x4 0 0 0 0))
+        (local.set $t30 (v128.const i32x4 0 0 0 0))
+        (local.set $t31 (v128.const i32x4 0 0 0 0))
+        (if (local.get $right) (then (local.set $t01 (v128.load (i32.add (local.get $q) (local.get $ob))))))
+        (if (local.get $row1)
+          (then
+            (local.set $q (i32.add (local.get $q) (local.get $grow)))
+            (local.set $t30 (v128.load (local.get $q)))
+            (if (local.get $right) (then (local.set $t31 (v128.load (i32.add (local.get $q) (local.get $ob))))))))
         (local.set $t10 (f32x4.add (local.get $t00) (local.get $t30)))
         (local.set $t11 (f32x4.add (local.get $t01) (local.get $t31)))
         (local.set $t20 (f32x4.sub (local.get $t00) (local.get $t30)))
@@ -711,18 +720,17 @@
       (br_if $bloop (i32.lt_u (local.get $b) (local.get $B))))
     (local.get $sum))
 
-  ;; dW taps within 2⁻¹⁶ of their pair's largest |tap| ← their direct sums (see above); $zs: scratch of
-  ;; C·B·HP·ww + O·B·GH·ww u64 words (bit rows) and 2·(C + O) i32 flags (HP = GH + 2, ww = ⌈(GW + 2) / 64⌉)
+  ;; dW taps within 2⁻¹⁶ of their pair's largest |tap| ← their direct sums (see above), for xp [B, HP, WP, C]
+  ;; (HP = 2·TH + 2, WP = 2·TW + 2) and dy [B, GH, GW, O] (GH ≤ 2·TH, GW ≤ 2·TW); $zs: scratch of
+  ;; C·B·HP·ww + O·B·GH·ww u64 words (bit rows) and 2·(C + O) i32 flags (ww = ⌈WP / 64⌉)
   (func $wgZeros (param $xp i32) (param $g i32) (param $dw i32) (param $zs i32)
-    (param $B i32) (param $TH i32) (param $TW i32) (param $C i32) (param $O i32)
-    (local $HP i32) (local $WP i32) (local $GH i32) (local $GW i32) (local $ww i32) (local $xsz i32) (local $dsz i32)
+    (param $B i32) (param $TH i32) (param $TW i32) (param $GH i32) (param $GW i32) (param $C i32) (param $O i32)
+    (local $HP i32) (local $WP i32) (local $ww i32) (local $xsz i32) (local $dsz i32)
     (local $dbits i32) (local $anyX i32) (local $anyD i32) (local $built i32) (local $cob i32)
     (local $c i32) (local $o i32) (local $k i32) (local $e i32) (local $live i32)
     (local $mx f32) (local $th f32) (local $v f32)
-    (local.set $GH (i32.shl (local.get $TH) (i32.const 1)))
-    (local.set $GW (i32.shl (local.get $TW) (i32.const 1)))
-    (local.set $HP (i32.add (local.get $GH) (i32.const 2)))
-    (local.set $WP (i32.add (local.get $GW) (i32.const 2)))
+    (local.set $HP (i32.add (i32.shl (local.get $TH) (i32.const 1)) (i32.const 2)))
+    (local.set $WP (i32.add (i32.shl (local.get $TW) (i32.const 1)) (i32.const 2)))
     (local.set $ww (i32.shr_u (i32.add (local.get $WP) (i32.const 63)) (i32.const 6)))
     (local.set $xsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $HP)) (local.get $ww)) (i32.const 3)))
     (local.set $dsz (i32.shl (i32.mul (i32.mul (local.get $B) (local.get $GH)) (local.get $ww)) (i32.const 3)))
@@ -795,19 +803,22 @@
       (br_if $cloop (i32.lt_u (local.get $c) (local.get $C)))))
 
   ;; dW [3, 3, C, O] (every element written) from xp [B, 2·TH + 2, 2·TW + 2, C] (x zero-padded, conv2dPad)
-  ;; and dy [B, 2·TH, 2·TW, O]; $scr: 16·(C·O + TB·(C + O) + 32) floats of scratch (M, then one block's V and D);
-  ;; $zs: the scratch of $wgZeros
+  ;; and dy [B, OH, OW, O] (TH = ⌈OH / 2⌉, TW = ⌈OW / 2⌉); $scr: 16·(C·O + TB·(C + O) + 32) floats of
+  ;; scratch (M, then one block's V and D); $zs: the scratch of $wgZeros
   (func (export "wgFilterGrad")
     (param $xp i32) (param $g i32) (param $dw i32) (param $scr i32) (param $zs i32)
-    (param $B i32) (param $TH i32) (param $TW i32) (param $C i32) (param $O i32) (param $TB i32)
+    (param $B i32) (param $OH i32) (param $OW i32) (param $C i32) (param $O i32) (param $TB i32)
+    (local $TH i32) (local $TW i32)
     (local $cb i32) (local $ob i32) (local $cob i32) (local $prow i32) (local $grow i32)
     (local $vbuf i32) (local $dbuf i32) (local $vs i32) (local $ds i32)
     (local $b i32) (local $ty i32) (local $tx i32) (local $n i32) (local $seg i32)
+    (local.set $TH (i32.shr_u (i32.add (local.get $OH) (i32.const 1)) (i32.const 1)))
+    (local.set $TW (i32.shr_u (i32.add (local.get $OW) (i32.const 1)) (i32.const 1)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $ob (i32.shl (local.get $O) (i32.const 2)))
     (local.set $cob (i32.mul (local.get $C) (local.get $ob)))
     (local.set $prow (i32.mul (i32.add (i32.shl (local.get $TW) (i32.const 1)) (i32.const 2)) (local.get $cb)))
-    (local.set $grow (i32.mul (i32.shl (local.get $TW) (i32.const 1)) (local.get $ob)))
+    (local.set $grow (i32.mul (local.get $OW) (local.get $ob)))
     ;; slices one cache line longer than TB tiles: strides of a multiple of 4 KB would put the 16 stores of a
     ;; tile's transform into one L1 set
     (local.set $vs (i32.add (i32.mul (local.get $TB) (local.get $cb)) (i32.const 64)))
@@ -832,14 +843,17 @@
               (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $cb))))
           (i32.add (local.get $vbuf) (i32.mul (local.get $n) (local.get $cb)))
           (local.get $seg) (local.get $cb) (local.get $prow) (local.get $vs))
+        ;; dy row 2·ty of image b, column 2·tx; an odd OH / OW leaves half tiles at the bottom / right edge
         (call $wgDy
           (i32.add (local.get $g)
             (i32.add
-              (i32.mul (i32.add (i32.mul (local.get $b) (i32.shl (local.get $TH) (i32.const 1)))
+              (i32.mul (i32.add (i32.mul (local.get $b) (local.get $OH))
                 (i32.shl (local.get $ty) (i32.const 1))) (local.get $grow))
               (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $ob))))
           (i32.add (local.get $dbuf) (i32.mul (local.get $n) (local.get $ob)))
-          (local.get $seg) (local.get $ob) (local.get $grow) (local.get $ds))
+          (local.get $seg) (local.get $ob) (local.get $grow) (local.get $ds)
+          (i32.lt_u (i32.add (i32.shl (local.get $ty) (i32.const 1)) (i32.const 1)) (local.get $OH))
+          (i32.lt_u (i32.add (i32.shl (i32.add (local.get $tx) (local.get $seg)) (i32.const 1)) (i32.const -1)) (local.get $OW)))
         (local.set $n (i32.add (local.get $n) (local.get $seg)))
         (local.set $tx (i32.add (local.get $tx) (local.get $seg)))
         (if (i32.ge_u (local.get $tx) (local.get $TW))
@@ -856,5 +870,5 @@
       (br_if $blocks (i32.lt_u (local.get $b) (local.get $B))))
     (call $wgFilterOut (local.get $scr) (local.get $dw) (local.get $cob))
     (call $wgZeros (local.get $xp) (local.get $g) (local.get $dw) (local.get $zs)
-      (local.get $B) (local.get $TH) (local.get $TW) (local.get $C) (local.get $O)))
+      (local.get $B) (local.get $TH) (local.get $TW) (local.get $OH) (local.get $OW) (local.get $C) (local.get $O)))
 )
