@@ -1,5 +1,6 @@
 ;; Winograd F(2×2, 3×3) convolution, NHWC float32, stride 1, 3×3 filter (the forward Conv2D and
-;; Conv2DBackpropInput of the 3×3 layers with ≥ 8 input channels; see Conv2D.ts). Every 2×2 block of output
+;; Conv2DBackpropInput of the 3×3 layers with ≥ 8 input channels; see Conv2D.ts), and below, its transpose
+;; F(3×3, 2×2) for the filter gradient (Conv2DBackpropFilter.ts, wgFilterGrad). Every 2×2 block of output
 ;; pixels (a tile) is computed from the 4×4 input patch under it with 16 multiply-adds per (input, output)
 ;; channel pair instead of 36:
 ;;
