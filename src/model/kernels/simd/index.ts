@@ -520,10 +520,26 @@ export function simdWinogradFilterSupports(d: ConvS1Dims): boolean {
   if (!Number.isInteger(d.padTop) || !Number.isInteger(d.padLeft) || d.padTop < 0 || d.padLeft < 0) return false;
   // the bottom / right pads the output size implies (a 'valid' or 'same' convolution: ≥ 0)
   if (d.outHeight + 2 - d.inHeight - d.padTop < 0 || d.outWidth + 2 - d.inWidth - d.padLeft < 0) return false;
+  // byte offsets are i32 in the module: the tensors and the scratch (winogradFilterScratch) in range
+  const maxFloats = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels,
+    winogradFilterScratch(d).total);
+  return maxFloats * 4 <= 0x3fffffff;
+}
+
+/**
+ * The scratch of `simdWinogradConv2DBackpropFilter`, in floats (each part a multiple of 4, so 16-aligned):
+ * x zero-padded to whole tiles [B, 2·TH + 2, 2·TW + 2, C], the 16 transformed sums M and one block's
+ * transforms (tb tiles), the small taps' u64 bit rows of every x and dy channel and 2·(C + O) flags.
+ */
+function winogradFilterScratch(d: ConvS1Dims): { th: number; tw: number; tb: number; x: number; work: number; total: number } {
+  const c = d.inChannels, o = d.outChannels;
   const th = (d.outHeight + 1) >> 1, tw = (d.outWidth + 1) >> 1;
-  const maxBytes = Math.max(d.batch * (2 * th + 2) * (2 * tw + 2) * d.inChannels, d.batch * 4 * th * tw * d.outChannels,
-    16 * d.inChannels * d.outChannels) * 4;
-  return maxBytes <= 0x3fffffff;
+  const hp = 2 * th + 2, wp = 2 * tw + 2;
+  const tb = winogradFilterBlock(c, o, d.batch * th * tw);
+  const x = d.batch * hp * wp * c;
+  const work = 16 * (c * o + tb * (c + o) + 32);
+  const zeros = 2 * Math.ceil(wp / 64) * d.batch * (c * hp + o * d.outHeight) + 2 * (c + o);
+  return { th, tw, tb, x, work, total: x + work + zeros };
 }
 
 /** Tiles per block: one transformed slice V_ξ, D_ξ (TB·(C + O) floats) within ~24 KB, for the L1 cache. */
@@ -543,24 +559,15 @@ export function simdWinogradConv2DBackpropFilter(backend: unknown, x: TensorInfo
   if (!winogradFilterEnabled || !simdWinogradFilterSupports(d)) return false;
   const sb = backend as ScratchBackend;
   if (!sb.makeOutput || !sb.disposeData) return false;
-  const c = d.inChannels, o = d.outChannels;
-  const th = (d.outHeight + 1) >> 1, tw = (d.outWidth + 1) >> 1;
-  const hp = 2 * th + 2, wp = 2 * tw + 2;
-  const tb = winogradFilterBlock(c, o, d.batch * th * tw);
-  const xFloats = d.batch * hp * wp * c;
-  const workFloats = 16 * (c * o + tb * (c + o) + 32);
-  // the small taps' direct sums (winograd.wat, $wgZeros): u64 bit rows of every x and dy channel, 2·(C + O) flags
-  const ww = Math.ceil(wp / 64);
-  const zeroFloats = 2 * ww * d.batch * (c * hp + o * d.outHeight) + 2 * (c + o);
-  // one scratch tensor: padded x, M and the block, the masks (multiples of 4 floats: 16-aligned parts)
-  const scratch = sb.makeOutput([xFloats + workFloats + zeroFloats], 'float32');
+  const s = winogradFilterScratch(d);
+  const scratch = sb.makeOutput([s.total], 'float32');
   try {
     const k = locate(backend, [x, dy, out, scratch]);
     if (!k) return false;
     const [xo, go, oo, so] = k.offsets as [number, number, number, number];
-    const wo = so + 4 * xFloats, zo = wo + 4 * workFloats;
-    k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, c, hp, wp, d.padTop, d.padLeft);
-    k.exports.wgFilterGrad(so, go, oo, wo, zo, d.batch, d.outHeight, d.outWidth, c, o, tb);
+    const wo = so + 4 * s.x, zo = wo + 4 * s.work;
+    k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, d.inChannels, 2 * s.th + 2, 2 * s.tw + 2, d.padTop, d.padLeft);
+    k.exports.wgFilterGrad(so, go, oo, wo, zo, d.batch, d.outHeight, d.outWidth, d.inChannels, d.outChannels, s.tb);
     return true;
   } finally {
     sb.disposeData!(scratch.dataId);
