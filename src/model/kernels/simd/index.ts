@@ -41,6 +41,7 @@ interface SimdExports {
     xp: number, u: number, out: number, scr: number, b: number, oh: number, ow: number, c: number, o: number,
     hp: number, wp: number, tb: number,
   ): void;
+  wgFilterGrad(xp: number, g: number, dw: number, scr: number, zs: number, b: number, oh: number, ow: number, c: number, o: number, tb: number): void;
 }
 
 let enabled = true;
@@ -492,6 +493,81 @@ export function simdWinogradConv2D(backend: unknown, x: TensorInfo, w: TensorInf
     k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, c, hp, wp, d.padTop, d.padLeft);
     k.exports.wgFilter(wo, uo, c, o);
     k.exports.wgConv(so, uo, oo, bo, d.batch, oh, ow, c, o, hp, wp, tb);
+    return true;
+  } finally {
+    sb.disposeData!(scratch.dataId);
+  }
+}
+
+// ---- Winograd F(3×3, 2×2) filter gradient (winograd.wat, wgFilterGrad) ---------------------------------
+
+let winogradFilterEnabled = true;
+
+/** Turn the Winograd path of the 3×3 filter gradient off/on (tests and A/B benchmarks; on by default). */
+export function setWinogradFilterEnabled(on: boolean): void {
+  winogradFilterEnabled = on;
+}
+
+/**
+ * Whether `simdWinogradConv2DBackpropFilter` takes these dimensions: a 3×3 filter, ≥ 8 input channels in
+ * fours, output channels % 8 == 0, pads ≥ 0 on all four sides (bottom / right as implied by the output
+ * size), sizes in range. Fewer input channels (the first layer, Cin = 1) stay on the direct kernel.
+ */
+export function simdWinogradFilterSupports(d: ConvS1Dims): boolean {
+  const pos = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, d.outChannels];
+  if (pos.some((v) => !Number.isInteger(v) || v <= 0)) return false;
+  if (d.filterHeight !== 3 || d.filterWidth !== 3 || d.inChannels < 8 || d.inChannels % 4 !== 0 || d.outChannels % 8 !== 0) return false;
+  if (!Number.isInteger(d.padTop) || !Number.isInteger(d.padLeft) || d.padTop < 0 || d.padLeft < 0) return false;
+  // the bottom / right pads the output size implies (a 'valid' or 'same' convolution: ≥ 0)
+  if (d.outHeight + 2 - d.inHeight - d.padTop < 0 || d.outWidth + 2 - d.inWidth - d.padLeft < 0) return false;
+  // byte offsets are i32 in the module: the tensors and the scratch (winogradFilterScratch) in range
+  const maxFloats = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels,
+    winogradFilterScratch(d).total);
+  return maxFloats * 4 <= 0x3fffffff;
+}
+
+/**
+ * The scratch of `simdWinogradConv2DBackpropFilter`, in floats (each part a multiple of 4, so 16-aligned):
+ * x zero-padded to whole tiles [B, 2·TH + 2, 2·TW + 2, C], the 16 transformed sums M and one block's
+ * transforms (tb tiles), the small taps' u64 bit rows of every x and dy channel and 2·(C + O) flags.
+ */
+function winogradFilterScratch(d: ConvS1Dims): { th: number; tw: number; tb: number; x: number; work: number; total: number } {
+  const c = d.inChannels, o = d.outChannels;
+  const th = (d.outHeight + 1) >> 1, tw = (d.outWidth + 1) >> 1;
+  const hp = 2 * th + 2, wp = 2 * tw + 2;
+  const tb = winogradFilterBlock(c, o, d.batch * th * tw);
+  const x = d.batch * hp * wp * c;
+  const work = 16 * (c * o + tb * (c + o) + 32);
+  const zeros = 2 * Math.ceil(wp / 64) * d.batch * (c * hp + o * d.outHeight) + 2 * (c + o);
+  return { th, tw, tb, x, work, total: x + work + zeros };
+}
+
+/** Tiles per block: one transformed slice V_ξ, D_ξ (TB·(C + O) floats) within ~24 KB, for the L1 cache. */
+function winogradFilterBlock(c: number, o: number, tiles: number): number {
+  return Math.max(1, Math.min(tiles, Math.max(8, Math.floor(6144 / (c + o)))));
+}
+
+/**
+ * Conv2DBackpropFilter of a stride-1 3×3 convolution by Winograd F(3×3, 2×2) (winograd.wat, wgFilterGrad),
+ * NHWC float32: writes every element of `out` [3, 3, Cin, Cout] from `x` [B, H, W, Cin] and `dy`
+ * [B, OH, OW, Cout]. Scratch: x zero-padded to whole tiles, the 16 transformed sums M, one block's transforms
+ * and the small taps' bit rows (winograd.wat). The same inputs give the same bits on
+ * any thread. Returns false (nothing written) when the module is unusable here, the path is off, or the
+ * dimensions are not supported (`simdWinogradFilterSupports`), so the caller runs the direct kernel.
+ */
+export function simdWinogradConv2DBackpropFilter(backend: unknown, x: TensorInfo, dy: TensorInfo, out: TensorInfo, d: ConvS1Dims): boolean {
+  if (!winogradFilterEnabled || !simdWinogradFilterSupports(d)) return false;
+  const sb = backend as ScratchBackend;
+  if (!sb.makeOutput || !sb.disposeData) return false;
+  const s = winogradFilterScratch(d);
+  const scratch = sb.makeOutput([s.total], 'float32');
+  try {
+    const k = locate(backend, [x, dy, out, scratch]);
+    if (!k) return false;
+    const [xo, go, oo, so] = k.offsets as [number, number, number, number];
+    const wo = so + 4 * s.x, zo = wo + 4 * s.work;
+    k.exports.conv2dPad(xo, so, d.batch, d.inHeight, d.inWidth, d.inChannels, 2 * s.th + 2, 2 * s.tw + 2, d.padTop, d.padLeft);
+    k.exports.wgFilterGrad(so, go, oo, wo, zo, d.batch, d.outHeight, d.outWidth, d.inChannels, d.outChannels, s.tb);
     return true;
   } finally {
     sb.disposeData!(scratch.dataId);
