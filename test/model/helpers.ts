@@ -43,3 +43,21 @@ export function spec(rows: number, frames: number, seed: number): Spectrogram {
   }
   return { data, nMels: rows, frames };
 }
+
+/** A stride-1 convolution test case: batch, height, width, input and output channels, padding, filter size (3). */
+export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+export interface ConvCase { b: number; h: number; w: number; ci: number; co: number; pad: ConvPad; k?: number }
+
+type Shape4 = [number, number, number, number];
+
+/** The case's x, filter and dy shapes. */
+export function convShapes(c: ConvCase): { x: Shape4; f: Shape4; dy: Shape4 } {
+  const k = c.k ?? 3;
+  const x: Shape4 = [c.b, c.h, c.w, c.ci];
+  const f: Shape4 = [k, k, c.ci, c.co];
+  const info = tf.backend_util.computeConv2DInfo(x, f, 1, 1, c.pad as never, undefined, false, 'channelsLast');
+  return { x, f, dy: [c.b, info.outHeight, info.outWidth, c.co] };
+}
+
+/** A test name for the case. */
+export const convLabel = (c: ConvCase): string => `b${c.b} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k ?? 3} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`;

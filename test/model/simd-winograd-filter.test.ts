@@ -21,10 +21,9 @@ import { initBackend } from '../../src/model/backend.js';
 import {
   setRelaxedSimdEnabled, setWinogradFilterEnabled, simdWinogradFilterSupports, simdVariant, type ConvS1Dims,
 } from '../../src/model/kernels/simd/index.js';
-import { rand, on } from './helpers.js';
+import { rand, on, convLabel, convShapes, type ConvCase } from './helpers.js';
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { b: number; h: number; w: number; ci: number; co: number; pad: Pad; k?: number }
+type Case = ConvCase;
 
 const TOL = 1e-5;
 
@@ -59,13 +58,7 @@ const cases: Case[] = [
   { b: 1, h: 6, w: 7, ci: 16, co: 16, pad: 'same', k: 5 },
 ];
 
-function shapes(c: Case): { x: [number, number, number, number]; f: [number, number, number, number]; dy: [number, number, number, number] } {
-  const k = c.k ?? 3;
-  const x: [number, number, number, number] = [c.b, c.h, c.w, c.ci];
-  const f: [number, number, number, number] = [k, k, c.ci, c.co];
-  const info = tf.backend_util.computeConv2DInfo(x, f, 1, 1, c.pad as never, undefined, false, 'channelsLast');
-  return { x, f, dy: [c.b, info.outHeight, info.outWidth, c.co] };
-}
+const shapes = convShapes;
 
 function dims(c: Case): ConvS1Dims {
   const sh = shapes(c);
@@ -77,7 +70,7 @@ function dims(c: Case): ConvS1Dims {
 }
 
 const size = (s: number[]): number => s.reduce((a, v) => a * v, 1);
-const label = (c: Case): string => `b${c.b} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k ?? 3} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`;
+const label = convLabel;
 
 function filterGrad(c: Case, xv: Float32Array, dyv: Float32Array): () => tf.Tensor {
   const sh = shapes(c);

@@ -11,10 +11,9 @@ import { initBackend } from '../../src/model/backend.js';
 import {
   setRelaxedSimdEnabled, setWinogradEnabled, simdWinogradSupports, simdVariant,
 } from '../../src/model/kernels/simd/index.js';
-import { rand, on, maxRelErr } from './helpers.js';
+import { rand, on, maxRelErr, convLabel, convShapes, type ConvCase } from './helpers.js';
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { b: number; h: number; w: number; ci: number; co: number; pad: Pad; k?: number }
+type Case = ConvCase;
 
 const cases: Case[] = [
   // the cnn3 / cnn4 layer kinds, small, odd and even sizes
@@ -42,16 +41,10 @@ const cases: Case[] = [
   { b: 1, h: 6, w: 7, ci: 16, co: 12, pad: 'same' },
 ];
 
-function shapes(c: Case): { x: [number, number, number, number]; f: [number, number, number, number]; dy: [number, number, number, number] } {
-  const k = c.k ?? 3;
-  const x: [number, number, number, number] = [c.b, c.h, c.w, c.ci];
-  const f: [number, number, number, number] = [k, k, c.ci, c.co];
-  const info = tf.backend_util.computeConv2DInfo(x, f, 1, 1, c.pad as never, undefined, false, 'channelsLast');
-  return { x, f, dy: [c.b, info.outHeight, info.outWidth, c.co] };
-}
+const shapes = convShapes;
 
 const size = (s: number[]): number => s.reduce((a, v) => a * v, 1);
-const label = (c: Case): string => `b${c.b} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k ?? 3} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`;
+const label = convLabel;
 
 describe('Winograd F(2x2,3x3) Conv2D / Conv2DBackpropInput match tfjs cpu', () => {
   beforeAll(async () => {
