@@ -32,7 +32,8 @@ export function readHeadlineRuns(dir: string, engine?: 'ours' | 'torch'): Headli
     if (!curve.length) continue;
     runs.push({ engine: m[1]!, way: m[2] as 'honest' | 'optimistic', seed: Number(m[3]), file: f, curve, picks: pickCurve(curve) });
   }
-  return runs;
+  // engine, way, then seed in numbers (seed 10 after seed 9)
+  return runs.sort((a, b) => a.engine.localeCompare(b.engine) || a.way.localeCompare(b.way) || a.seed - b.seed);
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
