@@ -58,10 +58,10 @@ export async function benchTrainConfig(o: { model: ArchName; frames: number; bat
   try {
     // Steady state, as in a training run of thousands of steps: with 2 threads the worker's kernels
     // compile on their first calls and the batch-1 offload chooser (train/offload.ts) warms up and
-    // probes both ways before it settles, so training is timed after those steps (PyTorch's
+    // probes its plans before it settles, so training is timed after those steps (PyTorch's
     // reference needs its 3 warm-up steps only).
     const warm = o.backend === 'cpu' ? 1 : 3;
-    const trainWarm = o.backend === 'cpu' ? 1 : Math.max(warm, OffloadChooser.WARMUP_STEPS + OffloadChooser.PROBE_STEPS + 6);
+    const trainWarm = o.backend === 'cpu' ? 1 : OffloadChooser.WARMUP_STEPS + OffloadChooser.PROBE_STEPS + 6;
     for (let i = 0; i < trainWarm; i++) await trainer.trainBatch(specs, targets);
     let t = performance.now();
     for (let i = 0; i < o.reps; i++) await trainer.trainBatch(specs, targets);

@@ -514,16 +514,21 @@ export function setWinogradFilterEnabled(on: boolean): void {
  * size), sizes in range. Fewer input channels (the first layer, Cin = 1) stay on the direct kernel.
  */
 export function simdWinogradFilterSupports(d: ConvS1Dims): boolean {
+  return winogradFilterPlan(d) !== null;
+}
+
+/** The scratch layout of a supported filter gradient (`simdWinogradFilterSupports`), or null. */
+function winogradFilterPlan(d: ConvS1Dims): ReturnType<typeof winogradFilterScratch> | null {
   const pos = [d.batch, d.inHeight, d.inWidth, d.inChannels, d.outHeight, d.outWidth, d.outChannels];
-  if (pos.some((v) => !Number.isInteger(v) || v <= 0)) return false;
-  if (d.filterHeight !== 3 || d.filterWidth !== 3 || d.inChannels < 8 || d.inChannels % 4 !== 0 || d.outChannels % 8 !== 0) return false;
-  if (!Number.isInteger(d.padTop) || !Number.isInteger(d.padLeft) || d.padTop < 0 || d.padLeft < 0) return false;
+  if (pos.some((v) => !Number.isInteger(v) || v <= 0)) return null;
+  if (d.filterHeight !== 3 || d.filterWidth !== 3 || d.inChannels < 8 || d.inChannels % 4 !== 0 || d.outChannels % 8 !== 0) return null;
+  if (!Number.isInteger(d.padTop) || !Number.isInteger(d.padLeft) || d.padTop < 0 || d.padLeft < 0) return null;
   // the bottom / right pads the output size implies (a 'valid' or 'same' convolution: ≥ 0)
-  if (d.outHeight + 2 - d.inHeight - d.padTop < 0 || d.outWidth + 2 - d.inWidth - d.padLeft < 0) return false;
-  // byte offsets are i32 in the module: the tensors and the scratch (winogradFilterScratch) in range
-  const maxFloats = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels,
-    winogradFilterScratch(d).total);
-  return maxFloats * 4 <= 0x3fffffff;
+  if (d.outHeight + 2 - d.inHeight - d.padTop < 0 || d.outWidth + 2 - d.inWidth - d.padLeft < 0) return null;
+  // byte offsets are i32 in the module: the tensors and the scratch in range
+  const scratch = winogradFilterScratch(d);
+  const maxFloats = Math.max(d.batch * d.inHeight * d.inWidth * d.inChannels, d.batch * d.outHeight * d.outWidth * d.outChannels, scratch.total);
+  return maxFloats * 4 <= 0x3fffffff ? scratch : null;
 }
 
 /**
@@ -556,10 +561,10 @@ function winogradFilterBlock(c: number, o: number, tiles: number): number {
  * dimensions are not supported (`simdWinogradFilterSupports`), so the caller runs the direct kernel.
  */
 export function simdWinogradConv2DBackpropFilter(backend: unknown, x: TensorInfo, dy: TensorInfo, out: TensorInfo, d: ConvS1Dims): boolean {
-  if (!winogradFilterEnabled || !simdWinogradFilterSupports(d)) return false;
+  const s = winogradFilterEnabled ? winogradFilterPlan(d) : null;
+  if (!s) return false;
   const sb = backend as ScratchBackend;
   if (!sb.makeOutput || !sb.disposeData) return false;
-  const s = winogradFilterScratch(d);
   const scratch = sb.makeOutput([s.total], 'float32');
   try {
     const k = locate(backend, [x, dy, out, scratch]);
