@@ -37,13 +37,32 @@ export function readHeadlineRuns(dir: string, engine?: 'ours' | 'torch'): Headli
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Sample variance (n − 1); 0 for fewer than two values. */
+const variance = (xs: number[]): number => (xs.length < 2 ? 0 : xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+
+/** a − b between two independent samples: the difference of means, its standard error (Welch) and t = diff / se. */
+export function welchDiff(a: number[], b: number[]): { diff: number; se: number; t: number } {
+  const diff = mean(a) - mean(b);
+  const se = Math.sqrt(variance(a) / a.length + variance(b) / b.length);
+  return { diff, se, t: se > 0 ? diff / se : Number.NaN };
+}
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)} %`);
 
 /** Means of the honest-way runs of one engine (only runs that reached `epochs`). */
 export function engineMeans(runs: readonly HeadlineRun[], engine: string, epochs: number): { n: number; honest: number | null; optimistic: number | null; last: number | null } {
-  const rs = runs.filter((r) => r.engine === engine && r.way === 'honest' && r.picks.epochs >= epochs);
+  const rs = finishedHonest(runs, engine, epochs);
   if (!rs.length) return { n: 0, honest: null, optimistic: null, last: null };
   return { n: rs.length, honest: mean(rs.map((r) => r.picks.honest!.test)), optimistic: mean(rs.map((r) => r.picks.optimistic.test)), last: mean(rs.map((r) => r.picks.last.test)) };
+}
+
+/** The honest-way runs of one engine that reached `epochs`. */
+function finishedHonest(runs: readonly HeadlineRun[], engine: string, epochs: number): HeadlineRun[] {
+  return runs.filter((r) => r.engine === engine && r.way === 'honest' && r.picks.epochs >= epochs);
+}
+
+/** Epochs at which the loss table compares the engines: a few along the way, and the last. */
+export function lossEpochs(epochs: number): number[] {
+  return [...new Set([10, 40, 80, 160, epochs].filter((e) => e <= epochs))];
 }
 
 /** Writes `dir/REPORT.md` and `dir/figures/curves-*.svg`; returns the markdown. */
@@ -75,6 +94,22 @@ export async function writeHeadlineReport(dir: string, o: { epochs: number; comm
     const dh = 100 * (ours.honest! - torch.honest!);
     const dO = 100 * (ours.optimistic! - torch.optimistic!);
     L.push('', `Difference ours − PyTorch: honest ${dh.toFixed(1)} points, OPTIMISTIC ${dO.toFixed(1)} points (target: within 2 points each, over 3 seeds each; here ${ours.n} and ${torch.n}).`);
+    const oursRuns = finishedHonest(runs, 'ours', o.epochs);
+    const torchRuns = finishedHonest(runs, 'torch', o.epochs);
+    const pickOf = (r: HeadlineRun, k: 'honest' | 'optimistic' | 'last'): number => 100 * (k === 'honest' ? r.picks.honest!.test : r.picks[k].test);
+    L.push('', 'The same differences against the seed-to-seed spread (Welch: standard error of the difference of means, t = difference ÷ standard error; |t| below 2 is within the noise of this many seeds):', '', '| pick | difference (points) | standard error | t |', '|---|---|---|---|');
+    for (const k of ['honest', 'optimistic', 'last'] as const) {
+      const w = welchDiff(oursRuns.map((r) => pickOf(r, k)), torchRuns.map((r) => pickOf(r, k)));
+      L.push(`| ${k === 'optimistic' ? 'OPTIMISTIC' : k} | ${w.diff.toFixed(1)} | ${w.se.toFixed(1)} | ${w.t.toFixed(2)} |`);
+    }
+    L.push('', 'Training loss of the same runs along the way (mean ± standard deviation over seeds):', '', '| epoch | ours | PyTorch | t |', '|---|---|---|---|');
+    for (const e of lossEpochs(o.epochs)) {
+      const lossAt = (r: HeadlineRun): number => r.curve.find((l) => l.epoch === e)!.loss;
+      const a = oursRuns.map(lossAt);
+      const b = torchRuns.map(lossAt);
+      const sd = (xs: number[]): string => Math.sqrt(variance(xs)).toFixed(3);
+      L.push(`| ${e} | ${mean(a).toFixed(3)} ± ${sd(a)} | ${mean(b).toFixed(3)} ± ${sd(b)} | ${welchDiff(a, b).t.toFixed(2)} |`);
+    }
   } else {
     L.push('', 'Not every engine has a finished run yet: the means above count only runs that reached the planned epochs.');
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportStudySplit, pickCurve, readCurve, readSplitExport, trainCurve, type CurveLine, type IndexEntry } from '../../src/eval/headline.js';
-import { engineMeans, readHeadlineRuns, writeHeadlineReport } from '../../src/eval/headline-report.js';
+import { engineMeans, lossEpochs, readHeadlineRuns, welchDiff, writeHeadlineReport } from '../../src/eval/headline-report.js';
 import { writeFidelityData } from '../train/fidelity-data.js';
 import { writeToyCorpus } from '../train/helpers.js';
 
@@ -48,6 +48,18 @@ describe('headline curves: picks, files, report', () => {
     expect(md).toContain('| ours | 2 | 40.0 % | 60.0 % | 60.0 % |');
     expect(md).toContain('Difference ours − PyTorch: honest -20.0 points, OPTIMISTIC 0.0 points');
     expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
+  });
+
+  it("Welch's difference: means, standard error from the sample variances, t", () => {
+    // a = 1, 2, 3 (mean 2, variance 1); b = 2, 4 (mean 3, variance 2): se = sqrt(1/3 + 2/2)
+    const w = welchDiff([1, 2, 3], [2, 4]);
+    expect(w.diff).toBe(-1);
+    expect(w.se).toBeCloseTo(Math.sqrt(1 / 3 + 1), 14);
+    expect(w.t).toBeCloseTo(-1 / Math.sqrt(4 / 3), 14);
+    expect(welchDiff([1, 1], [1, 1]).t).toBeNaN();
+    expect(lossEpochs(240)).toEqual([10, 40, 80, 160, 240]);
+    expect(lossEpochs(50)).toEqual([10, 40, 50]);
+    expect(lossEpochs(40)).toEqual([10, 40]);
   });
 
   it("with a reference folder: ours from the folder, PyTorch's curves from the reference only", async () => {
