@@ -5,6 +5,7 @@
  * reads it. `ser experiments` starts it through `jobEntryCommand()` (commands/experiments.ts).
  */
 import { runJobFile } from '../eval/job.js';
+import { epochLine } from '../eval/run-progress.js';
 import { describeError } from '../util/errors.js';
 
 const file = process.argv[2];
@@ -12,7 +13,8 @@ if (!file) {
   process.stderr.write('usage: node job-entry.js JOB_FILE\n');
   process.exitCode = 2;
 } else {
-  runJobFile(file).catch((e: unknown) => {
+  // one JSON line per epoch on stdout: the parent's progress bar (runChild's onLine)
+  runJobFile(file, (epoch, epochs) => process.stdout.write(epochLine(epoch, epochs))).catch((e: unknown) => {
     // the stack first, the message last: the parent reports the last lines of stderr
     process.stderr.write(`${e instanceof Error && e.stack ? `${e.stack}\n` : ''}${describeError(e)}\n`);
     process.exitCode = 1;

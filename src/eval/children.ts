@@ -7,16 +7,27 @@
 import { spawn } from 'node:child_process';
 import { describeError, SerError } from '../util/errors.js';
 
-/** Runs `[...cmd, ...args]` with stderr captured (its last 10–20 kB); resolves with the exit code. */
-export function runChild(cmd: readonly string[], args: readonly string[], signal?: AbortSignal): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Runs `[...cmd, ...args]` with stderr captured (its last 10–20 kB); resolves with the exit code. With
+ * `onLine`, each line the child writes on stdout is passed to it (a job's progress); otherwise stdout is dropped.
+ */
+export function runChild(cmd: readonly string[], args: readonly string[], signal?: AbortSignal, onLine?: (line: string) => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {
     if (signal?.aborted) {
       res({ code: null, stderr: 'aborted' });
       return;
     }
-    const child = spawn(cmd[0] as string, [...cmd.slice(1), ...args], { stdio: ['ignore', 'ignore', 'pipe'], signal, killSignal: 'SIGTERM' });
+    const child = spawn(cmd[0] as string, [...cmd.slice(1), ...args], { stdio: ['ignore', onLine ? 'pipe' : 'ignore', 'pipe'], signal, killSignal: 'SIGTERM' });
+    if (onLine) {
+      let pending = '';
+      child.stdout!.on('data', (d) => {
+        const lines = (pending + String(d)).split('\n');
+        pending = lines.pop()!;
+        for (const l of lines) if (l) onLine(l);
+      });
+    }
     let stderr = '';
-    child.stderr.on('data', (d) => {
+    child.stderr!.on('data', (d) => {
       stderr += String(d);
       if (stderr.length > 20000) stderr = stderr.slice(-10000);
     });

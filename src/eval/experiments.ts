@@ -32,13 +32,13 @@ import { getRecipe } from '../train/recipes.js';
 import type { TrainerFactory } from '../train/trainer.js';
 import { describeError, SerError } from '../util/errors.js';
 import { ensureDir, writeJsonAtomic } from '../util/fs.js';
-import { createProgress } from '../util/progress.js';
 import { runChild, runLimited } from './children.js';
 import { experimentGrid, planJobs, type GridEntry, type GridOptions, type Protocol } from './grid.js';
 import { readResult, runJob, type JobFile, type JobResult } from './job.js';
 import { formatCostPlan, planCost, type measureMsPerSample } from './budget.js';
 import { writePackedFeatures } from './packed-features.js';
 import { writeReport } from './report.js';
+import { parseEpochLine, RunProgress } from './run-progress.js';
 import { summarizeResults, type ExperimentSummary } from './summary.js';
 
 export interface ExperimentOptions extends GridOptions {
@@ -167,35 +167,40 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     }
   }
   const failed: ExperimentSummary['failed'] = [];
-  const bar = createProgress({ total: jobs.length, label: 'experiments', unit: 'runs', enabled: opts.progress !== false });
+  const finishedBefore = new Set(jobs.filter((j) => readResult(j)).map((j) => j.id));
+  const progress = new RunProgress(jobs.filter((j) => !finishedBefore.has(j.id)), jobs.length, { enabled: opts.progress !== false });
   const results = await runLimited(
     jobs.map((job) => async (): Promise<JobResult | null> => {
-      let r = readResult(job);
-      if (!r) {
-        try {
-          if (jobsN <= 1) {
-            r = await runJob(job, opts.createTrainer);
-          } else {
-            await ensureDir(job.dir);
-            const file = join(job.dir, 'job.json');
-            await writeJsonAtomic(file, { kind: 'train', job } satisfies JobFile);
-            const c = await runChild(childCmd, [file], signal);
-            if (signal?.aborted) return null;
-            r = readResult(job);
-            if (!r) throw new SerError('eval/job-failed', `exit ${c.code}: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-          }
-        } catch (e) {
-          failed.push({ id: job.id, message: describeError(e) });
-          process.stderr.write(`run ${job.id} failed: ${describeError(e)}\n`);
+      if (finishedBefore.has(job.id)) return readResult(job);
+      let r: JobResult | null = null;
+      try {
+        if (jobsN <= 1) {
+          r = await runJob(job, opts.createTrainer, (epoch) => progress.epoch(job.id, epoch));
+        } else {
+          await ensureDir(job.dir);
+          const file = join(job.dir, 'job.json');
+          await writeJsonAtomic(file, { kind: 'train', job } satisfies JobFile);
+          // the child writes one JSON line per epoch on stdout (cli/job-entry.ts)
+          const onLine = (line: string): void => {
+            const epoch = parseEpochLine(line);
+            if (epoch !== null) progress.epoch(job.id, epoch);
+          };
+          const c = await runChild(childCmd, [file], signal, onLine);
+          if (signal?.aborted) return null;
+          r = readResult(job);
+          if (!r) throw new SerError('eval/job-failed', `exit ${c.code}: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}`);
         }
+      } catch (e) {
+        failed.push({ id: job.id, message: describeError(e) });
+        process.stderr.write(`run ${job.id} failed: ${describeError(e)}\n`);
       }
-      bar.tick(1, { last: job.id.slice(0, 40) });
+      progress.end(job.id, r !== null);
       return r;
     }),
     jobsN,
     signal,
   );
-  bar.finish();
+  progress.finish();
   const summary: ExperimentSummary = {
     data: corpus.root, files: items.length, speakers, labelNames, quick: !!opts.quick, jobs: jobsN, seed,
     featureKey: featureKey(params),

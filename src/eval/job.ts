@@ -65,8 +65,11 @@ export function pickEpochs(history: readonly EpochRecord[]): { honest: EpochReco
   return { honest, optimistic, last };
 }
 
-/** Runs one job in this process and writes `dir/result.json`. */
-export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Promise<JobResult> {
+/** After each epoch a job trains: the epoch just finished (1-based) and the job's planned epochs. */
+export type JobEpochListener = (epoch: number, epochs: number) => void;
+
+/** Runs one job in this process and writes `dir/result.json`; `onEpoch` hears of each epoch trained. */
+export async function runJob(job: JobSpec, createTrainer?: TrainerFactory, onEpoch?: JobEpochListener): Promise<JobResult> {
   const recipe = jobRecipe(job);
   const packed = job.featuresFile ? await readPackedFeatures(job.featuresFile) : null;
   const load = async (xs: CorpusItem[]): Promise<FeatureItem[]> => {
@@ -93,6 +96,7 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory): Prom
     ...(job.threads ? { threads: job.threads } : {}),
     createTrainer,
     saveModel: async () => undefined,
+    ...(onEpoch ? { onEpoch: (rec: EpochRecord) => onEpoch(rec.epoch, recipe.epochs) } : {}),
   });
   r.trainer.dispose();
   const h = r.history;
@@ -129,11 +133,11 @@ export type JobFile =
   | { kind: 'train'; job: JobSpec };
 
 /** Runs a job file: `features` fills the feature cache for its items, `train` runs the job; throws on failure (cli/job-entry.ts sets the exit code). */
-export async function runJobFile(file: string): Promise<void> {
+export async function runJobFile(file: string, onEpoch?: JobEpochListener): Promise<void> {
   const spec = JSON.parse(readFileSync(file, 'utf8')) as JobFile;
   if (spec.kind === 'features') {
     await loadFeatures(spec.items, spec.featureParams, { cacheDir: spec.cacheDir, progress: false });
     return;
   }
-  await runJob(spec.job);
+  await runJob(spec.job, undefined, onEpoch);
 }

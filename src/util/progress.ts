@@ -41,7 +41,7 @@ function formatField(v: string | number): string {
 }
 
 export class Progress {
-  readonly total: number;
+  private totalSteps: number;
   readonly label: string;
   private done = 0;
   private fields: ProgressFields = {};
@@ -58,7 +58,7 @@ export class Progress {
   private finished = false;
 
   constructor(opts: ProgressOptions) {
-    this.total = Math.max(0, opts.total);
+    this.totalSteps = Math.max(0, opts.total);
     this.label = opts.label ?? '';
     this.stream = opts.stream ?? process.stderr;
     this.enabled = opts.enabled ?? true;
@@ -68,6 +68,18 @@ export class Progress {
     this.unit = opts.unit ?? 'it';
     this.now = opts.now ?? Date.now;
     this.start = this.now();
+  }
+
+  /** Total number of steps. */
+  get total(): number {
+    return this.totalSteps;
+  }
+
+  /** Changes the total, e.g. when work turns out to be done already (a resumed run); redraws. */
+  setTotal(total: number): void {
+    this.totalSteps = Math.max(0, total);
+    this.done = Math.min(this.done, this.totalSteps || this.done);
+    this.draw(false);
   }
 
   /** Advances by `n` steps and merges `fields` into the extra fields shown. */

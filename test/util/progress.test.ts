@@ -29,6 +29,17 @@ describe('Progress', () => {
     expect(out[out.length - 1]!.endsWith('\n')).toBe(true);
     expect(out[out.length - 1]).toContain('[####]  2/2  100%');
   });
+  it('setTotal changes the total and the percentage, and keeps done within it', () => {
+    let t = 0;
+    const { out, stream } = sink(false);
+    const p = new Progress({ total: 10, stream, everyPercent: 1, now: () => t });
+    t = 1000; p.tick(2);
+    p.setTotal(4);
+    expect(p.total).toBe(4);
+    expect(out.at(-1)).toBe('2/4  50%  2.00 it/s  ETA 1s\n');
+    p.setTotal(1);
+    expect(p.render()).toBe('1/1  100%  1.00 it/s  in 1s');
+  });
   it('is silent when disabled', () => {
     const { out, stream } = sink(false);
     const p = new Progress({ total: 3, stream, enabled: false });
