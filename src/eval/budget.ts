@@ -63,9 +63,13 @@ export async function measureMsPerSample(o: { arch: string; archOptions: Record<
 
 /**
  * The cost of every planned job, grouped by (recipe, lr, protocol). `frames` is the input length to
- * time variable-length recipes at (e.g. the corpus median); resized recipes use their own.
+ * time variable-length recipes at (e.g. the corpus median); resized recipes use their own. `epochsDone`
+ * (job id → epochs in its checkpoint) leaves out what continued runs have already trained.
  */
-export async function planCost(jobs: readonly JobSpec[], o: { jobs: number; threadsPerJob: number; frames: number; rows: number; backend?: string | null; measure?: typeof measureMsPerSample }): Promise<CostPlan> {
+export async function planCost(
+  jobs: readonly JobSpec[],
+  o: { jobs: number; threadsPerJob: number; frames: number; rows: number; backend?: string | null; measure?: typeof measureMsPerSample; epochsDone?: ReadonlyMap<string, number> },
+): Promise<CostPlan> {
   const measure = o.measure ?? measureMsPerSample;
   const speed = new Map<string, number | null>();
   const groups = new Map<string, CostRow>();
@@ -88,7 +92,8 @@ export async function planCost(jobs: readonly JobSpec[], o: { jobs: number; thre
     const ms = speed.get(key)!;
     const g = `${r.name}|${job.entry.lr}|${job.protocol}`;
     const row = groups.get(g) ?? { recipe: r.name, lr: job.entry.lr, protocol: job.protocol, runs: 0, epochs: r.epochs, batch: r.batchSize, samplePasses: 0, msPerSample: ms, hours: 0 };
-    const passes = jobSamplePasses(job, r);
+    // a run continued from its checkpoint costs only the epochs it has left
+    const passes = Math.round((jobSamplePasses(job, r) / r.epochs) * (r.epochs - Math.min(r.epochs, o.epochsDone?.get(job.id) ?? 0)));
     row.runs++;
     row.samplePasses += passes;
     row.hours = ms === null || row.hours === null ? null : row.hours + (passes * ms) / 3.6e6;
@@ -103,7 +108,7 @@ export async function planCost(jobs: readonly JobSpec[], o: { jobs: number; thre
 export function formatCostPlan(p: CostPlan): string {
   const h = (x: number | null): string => (x === null ? '?' : x >= 1 ? `${x.toFixed(1)} h` : `${Math.round(x * 60)} min`);
   const L = [
-    `| recipe | lr | protocol | runs | epochs | batch | sample passes | ms / sample (${p.threadsPerJob} thread${p.threadsPerJob > 1 ? 's' : ''}) | hours, one after another |`,
+    `| recipe | lr | protocol | runs | epochs | batch | sample passes to go | ms / sample (${p.threadsPerJob} thread${p.threadsPerJob > 1 ? 's' : ''}) | hours, one after another |`,
     '|---|---|---|---|---|---|---|---|---|',
     ...p.rows.map((r) => `| ${r.recipe} | ${r.lr} | ${r.protocol} | ${r.runs} | ${r.epochs} | ${r.batch} | ${r.samplePasses.toLocaleString('en-US')} | ${r.msPerSample === null ? '?' : r.msPerSample.toFixed(1)} | ${h(r.hours)} |`),
     '',

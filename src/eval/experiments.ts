@@ -33,8 +33,8 @@ import type { TrainerFactory } from '../train/trainer.js';
 import { describeError, SerError } from '../util/errors.js';
 import { ensureDir, writeJsonAtomic } from '../util/fs.js';
 import { runChild, runLimited } from './children.js';
-import { experimentGrid, planJobs, type GridEntry, type GridOptions, type Protocol } from './grid.js';
-import { readResult, runJob, type JobFile, type JobResult } from './job.js';
+import { experimentGrid, planJobs, type GridEntry, type GridOptions, type JobSpec, type Protocol } from './grid.js';
+import { jobEpochsDone, readResult, runJob, type JobFile, type JobResult } from './job.js';
 import { formatCostPlan, planCost, type measureMsPerSample } from './budget.js';
 import { writePackedFeatures } from './packed-features.js';
 import { writeReport } from './report.js';
@@ -71,6 +71,13 @@ export interface ExperimentOptions extends GridOptions {
   plan?: boolean;
   /** Test hook: how the plan times a training step (default `measureMsPerSample`). */
   measure?: typeof measureMsPerSample;
+}
+
+/** Job id → epochs its checkpoint holds, for the jobs given. */
+async function epochsDoneOf(jobs: readonly JobSpec[]): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const j of jobs) m.set(j.id, await jobEpochsDone(j));
+  return m;
 }
 
 /** Runs the experiment (features, jobs, report); returns the summary. */
@@ -154,9 +161,11 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   for (const j of jobs) j.threads = threadsPerJob;
   if (opts.plan || opts.budget === 'study') {
     const todo = jobs.filter((j) => !readResult(j));
+    const epochsDone = await epochsDoneOf(todo);
     const frames = items.map((i) => i.spec.frames).sort((a, b) => a - b)[items.length >> 1]!;
-    const cost = await planCost(todo, { jobs: jobsN, threadsPerJob, frames, rows: items[0]!.spec.nMels, backend: opts.backend ?? null, measure: opts.measure });
-    const md = `# Plan: ${todo.length} of ${jobs.length} runs still to train\n\nCorpus median input ${frames} frames.\n\n${formatCostPlan(cost)}\n`;
+    const cost = await planCost(todo, { jobs: jobsN, threadsPerJob, frames, rows: items[0]!.spec.nMels, backend: opts.backend ?? null, measure: opts.measure, epochsDone });
+    const continuing = [...epochsDone.values()].filter((e) => e > 0).length;
+    const md = `# Plan: ${todo.length} of ${jobs.length} runs still to train${continuing ? ` (${continuing} continue from their checkpoint)` : ''}\n\nCorpus median input ${frames} frames.\n\n${formatCostPlan(cost)}\n`;
     await writeFile(join(out, 'plan.md'), md);
     process.stderr.write(`${md}\n`);
     if (opts.plan) {
@@ -168,7 +177,8 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   }
   const failed: ExperimentSummary['failed'] = [];
   const finishedBefore = new Set(jobs.filter((j) => readResult(j)).map((j) => j.id));
-  const progress = new RunProgress(jobs.filter((j) => !finishedBefore.has(j.id)), jobs.length, { enabled: opts.progress !== false });
+  const todo = jobs.filter((j) => !finishedBefore.has(j.id));
+  const progress = new RunProgress(todo, jobs.length, { enabled: opts.progress !== false, epochsDone: await epochsDoneOf(todo) });
   const results = await runLimited(
     jobs.map((job) => async (): Promise<JobResult | null> => {
       if (finishedBefore.has(job.id)) return readResult(job);

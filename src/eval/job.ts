@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { CorpusItem } from '../data/corpus.js';
 import type { FeatureParams } from '../features/params.js';
 import { featuresOf, loadFeatures, pitchShiftSource, toLabeledSpecs, type FeatureItem } from '../train/dataset.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
 import { train, CHECKPOINT_FILE, type EpochRecord } from '../train/loop.js';
 import type { TrainerFactory } from '../train/trainer.js';
 import { ensureDir, writeJsonAtomic } from '../util/fs.js';
@@ -114,6 +115,16 @@ export async function runJob(job: JobSpec, createTrainer?: TrainerFactory, onEpo
   await writeJsonAtomic(join(job.dir, 'result.json'), result);
   rmSync(join(job.dir, CHECKPOINT_FILE), { force: true });
   return result;
+}
+
+/** Epochs an unfinished job has already trained: the epoch of its checkpoint (0 without one, or when it cannot be read). */
+export async function jobEpochsDone(job: JobSpec): Promise<number> {
+  try {
+    const c = (await loadCheckpoint(join(job.dir, CHECKPOINT_FILE))) as { epoch?: unknown } | null;
+    return typeof c?.epoch === 'number' ? c.epoch : 0;
+  } catch {
+    return 0; // a damaged checkpoint: the run starts over (train() reports it then)
+  }
 }
 
 /** Reads a finished job's result, or null. */

@@ -29,16 +29,20 @@ export class RunProgress {
   private runsDone = 0;
 
   /** `todo`: the jobs this invocation trains (finished ones left out); `runs`: all jobs, for the runs field. */
-  constructor(todo: readonly JobSpec[], private readonly runs: number, o: Pick<ProgressOptions, 'enabled' | 'stream' | 'tty' | 'now'> = {}) {
+  /** `epochsDone`: job id → epochs its checkpoint holds (left out of the total; without it, a resumed run's first report says). */
+  constructor(todo: readonly JobSpec[], private readonly runs: number, o: Pick<ProgressOptions, 'enabled' | 'stream' | 'tty' | 'now'> & { epochsDone?: ReadonlyMap<string, number> } = {}) {
     let total = 0;
     for (const j of todo) {
       const r = jobRecipe(j);
-      const passes = jobSamplePasses(j, r);
-      this.perEpoch.set(j.id, { passes: passes / r.epochs, epochs: r.epochs });
-      total += passes;
+      const passes = jobSamplePasses(j, r) / r.epochs;
+      const done = Math.min(r.epochs, o.epochsDone?.get(j.id) ?? 0);
+      this.perEpoch.set(j.id, { passes, epochs: r.epochs });
+      if (done > 0) this.counted.set(j.id, done);
+      total += passes * (r.epochs - done);
     }
     this.runsDone = runs - todo.length;
-    this.bar = createProgress({ ...o, total, label: 'experiments', unit: 'samples', everyPercent: 2 });
+    const { epochsDone: _done, ...bar } = o;
+    this.bar = createProgress({ ...bar, total, label: 'experiments', unit: 'samples', everyPercent: 2 });
   }
 
   /** Job `id` finished `epoch` (1-based). */

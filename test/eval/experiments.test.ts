@@ -9,7 +9,10 @@ import { GRID_EPOCHS } from '../../src/eval/study.js';
 import { formatCostPlan, planCost } from '../../src/eval/budget.js';
 import type { JobResult } from '../../src/eval/job.js';
 import { summarizeResults } from '../../src/eval/summary.js';
-import { runJob } from '../../src/eval/job.js';
+import { jobEpochsDone, runJob } from '../../src/eval/job.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { CHECKPOINT_FILE } from '../../src/train/loop.js';
+import type { JobSpec } from '../../src/eval/grid.js';
 import { writePackedFeatures } from '../../src/eval/packed-features.js';
 import type { Trainer, TrainerFactory } from '../../src/train/trainer.js';
 import { toyData } from '../train/helpers.js';
@@ -51,6 +54,23 @@ describe('experiment planning', () => {
     expect(timed).toEqual(['cnn3/1/300']); // one measurement per (architecture, batch, frames)
     expect(plan.wallHours).toBeCloseTo(((300 + 1100) * nTrain * 10) / 3.6e6 / 2, 12);
     expect(formatCostPlan(plan)).toContain('| seed-cnn3-aug | 0.0001 | study | 1 | 100 | 1 |');
+    // a run continued from its checkpoint (epoch 200 of 300) costs its last 100 epochs
+    const resumed = await planCost(jobs, { jobs: 2, threadsPerJob: 1, frames: 300, rows: 128, measure: async () => 10, epochsDone: new Map([[jobs[0]!.id, 200]]) });
+    expect(resumed.rows.map((r) => r.samplePasses)).toEqual([100 * nTrain, 100 * 11 * nTrain]);
+  });
+
+  it("an unfinished job's epochs done are its checkpoint's epoch; none or a damaged one count as 0", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ser-ckpt-'));
+    try {
+      const j = { dir: tmp } as unknown as JobSpec;
+      expect(await jobEpochsDone(j)).toBe(0);
+      await saveCheckpoint(join(tmp, CHECKPOINT_FILE), { version: 1, epoch: 37, trainerState: { w: new Float32Array(3) } });
+      expect(await jobEpochsDone(j)).toBe(37);
+      writeFileSync(join(tmp, CHECKPOINT_FILE), 'not a checkpoint');
+      expect(await jobEpochsDone(j)).toBe(0);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('LOSO never puts the test speaker in training or validation; study split is 80/20', () => {

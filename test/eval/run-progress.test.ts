@@ -48,6 +48,15 @@ describe('RunProgress: the experiments bar in sample passes', () => {
     expect(out.at(-1)).toMatch(/^experiments {2}10\/10 {2}100% .*runs 1\/1/);
   });
 
+  it("with the checkpoints' epochs, a continued run's trained epochs are off the total from the start", () => {
+    const { out, stream } = lines();
+    const p = new RunProgress([job('a', 4, 10), job('b', 2, 5)], 2, { stream, now: () => 0, epochsDone: new Map([['a', 3]]) });
+    expect(p.bar.total).toBe(10 + 10);
+    p.epoch('a', 4); // its last epoch: counted when it ends
+    p.end('a', true);
+    expect(out.at(-1)).toMatch(/^experiments {2}10\/20 {2}50% .*runs 1\/2/);
+  });
+
   it('ignores reports of jobs it does not count (finished before this invocation)', () => {
     const { out, stream } = lines();
     const p = new RunProgress([job('a', 2, 5)], 2, { stream, now: () => 0 });
