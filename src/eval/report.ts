@@ -9,6 +9,9 @@ import { formatDuration } from '../util/progress.js';
 import type { ConfigSummary, ExperimentSummary } from './summary.js';
 import { STUDY_RESULTS, STUDY_UNSEEN_SPEAKER } from './study.js';
 
+/** What a section says when the experiment's `--protocols` left its protocol out. */
+const NOT_REQUESTED = 'Not run in this experiment (`--protocols` left this protocol out).';
+
 type Block =
   | { kind: 'h'; level: 1 | 2 | 3; text: string }
   | { kind: 'p'; text: string }
@@ -56,7 +59,7 @@ export function reportBlocks(s: ExperimentSummary): Block[] {
     b.push({ kind: 'h', level: 3, text: 'Per-speaker accuracy (val-chosen epoch)' });
     b.push({ kind: 'table', head: ['recipe', 'lr', ...folds], rows: loso.map((c) => [c.recipe, String(c.lr), ...folds.map((f) => pct(c.honest.perFold[f]?.accuracy ?? NaN))]) });
   } else {
-    b.push({ kind: 'p', text: 'Not run (the corpus needs at least two speakers and a speaker for every file).' });
+    b.push({ kind: 'p', text: `${NOT_REQUESTED} Leave-one-speaker-out also needs at least two speakers and a speaker for every file.` });
   }
 
   b.push({ kind: 'h', level: 2, text: 'The study\'s protocol: random stratified 80/20 split (seed 42)' });
@@ -81,6 +84,8 @@ export function reportBlocks(s: ExperimentSummary): Block[] {
         ];
       }),
     });
+  } else {
+    b.push({ kind: 'p', text: NOT_REQUESTED });
   }
 
   b.push({ kind: 'h', level: 2, text: 'Training time per model' });
