@@ -159,9 +159,15 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   // gradient workers inside one run, and batch-1 recipes cannot split at all)
   const threadsPerJob = Math.max(1, Math.floor(availableParallelism() / jobsN));
   for (const j of jobs) j.threads = threadsPerJob;
+  // what earlier invocations left: finished runs' results, and the epochs unfinished ones hold in their checkpoints
+  const finished = new Map<string, JobResult>();
+  for (const j of jobs) {
+    const r = readResult(j);
+    if (r) finished.set(j.id, r);
+  }
+  const todo = jobs.filter((j) => !finished.has(j.id));
+  const epochsDone = await epochsDoneOf(todo);
   if (opts.plan || opts.budget === 'study') {
-    const todo = jobs.filter((j) => !readResult(j));
-    const epochsDone = await epochsDoneOf(todo);
     const frames = items.map((i) => i.spec.frames).sort((a, b) => a - b)[items.length >> 1]!;
     const cost = await planCost(todo, { jobs: jobsN, threadsPerJob, frames, rows: items[0]!.spec.nMels, backend: opts.backend ?? null, measure: opts.measure, epochsDone });
     const continuing = [...epochsDone.values()].filter((e) => e > 0).length;
@@ -176,12 +182,11 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     }
   }
   const failed: ExperimentSummary['failed'] = [];
-  const finishedBefore = new Set(jobs.filter((j) => readResult(j)).map((j) => j.id));
-  const todo = jobs.filter((j) => !finishedBefore.has(j.id));
-  const progress = new RunProgress(todo, jobs.length, { enabled: opts.progress !== false, epochsDone: await epochsDoneOf(todo) });
+  const progress = new RunProgress(todo, jobs.length, { enabled: opts.progress !== false, epochsDone });
   const results = await runLimited(
     jobs.map((job) => async (): Promise<JobResult | null> => {
-      if (finishedBefore.has(job.id)) return readResult(job);
+      const before = finished.get(job.id);
+      if (before) return before;
       let r: JobResult | null = null;
       try {
         if (jobsN <= 1) {

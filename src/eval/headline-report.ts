@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ensureDir } from '../util/fs.js';
 import { lineChart, type LineSeries } from '../util/plot/line.js';
 import { pickCurve, readCurve, type CurveLine, type CurvePicks } from './headline.js';
+import { meanStd } from './metrics.js';
 
 export interface HeadlineRun {
   engine: string;
@@ -37,8 +38,8 @@ export function readHeadlineRuns(dir: string, engine?: 'ours' | 'torch'): Headli
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Sample variance (n − 1); 0 for fewer than two values. */
-const variance = (xs: number[]): number => (xs.length < 2 ? 0 : xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+/** Sample variance (n − 1), from metrics' population standard deviation; 0 for fewer than two values. */
+const variance = (xs: number[]): number => (xs.length < 2 ? 0 : (meanStd(xs).std ** 2 * xs.length) / (xs.length - 1));
 
 /** a − b between two independent samples: the difference of means, its standard error (Welch) and t = diff / se. */
 export function welchDiff(a: number[], b: number[]): { diff: number; se: number; t: number } {

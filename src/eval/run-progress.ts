@@ -28,8 +28,10 @@ export class RunProgress {
   private readonly counted = new Map<string, number>();
   private runsDone = 0;
 
-  /** `todo`: the jobs this invocation trains (finished ones left out); `runs`: all jobs, for the runs field. */
-  /** `epochsDone`: job id → epochs its checkpoint holds (left out of the total; without it, a resumed run's first report says). */
+  /**
+   * `todo`: the jobs this invocation trains (finished ones left out); `runs`: all jobs, for the runs field;
+   * `epochsDone`: job id → epochs its checkpoint holds (left out of the total; without it, a resumed run's first report says).
+   */
   constructor(todo: readonly JobSpec[], private readonly runs: number, o: Pick<ProgressOptions, 'enabled' | 'stream' | 'tty' | 'now'> & { epochsDone?: ReadonlyMap<string, number> } = {}) {
     let total = 0;
     for (const j of todo) {
@@ -64,9 +66,12 @@ export class RunProgress {
     if (!p) return;
     const rest = (p.epochs - (this.counted.get(id) ?? 0)) * p.passes;
     this.counted.set(id, p.epochs);
-    if (ok) this.runsDone++;
-    if (ok) this.bar.tick(rest, { runs: `${this.runsDone}/${this.runs}` });
-    else this.bar.setTotal(this.bar.total - rest);
+    if (ok) {
+      this.runsDone++;
+      this.bar.tick(rest, { runs: `${this.runsDone}/${this.runs}` });
+    } else {
+      this.bar.setTotal(this.bar.total - rest);
+    }
   }
 
   finish(): void {
