@@ -11,7 +11,8 @@
 // decouple = the copies' F0 factor drawn apart from the mel warp, U(0.8, 1.25); ens16 = + 3 seeds on 16-band statistics;
 // cnn = base averaged with seed-cnn4-resized (20 epochs) on the same 16-kHz log-mel (prints the CNN alone too);
 // cnnv = base averaged with a small batch-norm CNN (ser-cnn, statistics pooling) on the stats model's own view of
-// the spectrogram — 32 pooled bands, levels relative to the utterance's p95, the same 4 mel-warp copies — CNN alone printed too.
+// the spectrogram — 32 pooled bands, levels relative to the utterance's p95, the same 4 mel-warp copies — CNN alone printed too;
+// mix = mixup (alpha 0.4, p 0.5) of the statistics vectors; ls = label smoothing 0.1; mixls = both.
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
@@ -23,7 +24,7 @@ import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
 const params = featureParams(recipe0.features);
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn|cnnv)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -85,6 +86,12 @@ function vec(i, w, which, tempo = 1, f0 = w, bands = 32) {
   return { data: d, nMels: d.length, frames: 1 };
 }
 const recipe = { ...recipe0, offlineAugment: null, ensemble: 1 };
+// regularisers the loop already has, as recipe data: mixup of the statistics vectors and their targets, label smoothing
+const recipeFor = (which) => ({
+  ...recipe,
+  ...(which === 'mix' || which === 'mixls' ? { mixup: { alpha: 0.4, p: 0.5 } } : {}),
+  ...(which === 'ls' || which === 'mixls' ? { labelSmoothing: 0.1 } : {}),
+});
 // the CNN view: the stats model's 32 bands, dB relative to the utterance's p95 over active frames, floored at −60, /20
 function levelView(i, w) {
   const { logMel } = inputs[i];
@@ -128,7 +135,7 @@ for (const which of argv) {
         }
       }
       for (let s = 0; s < 3; s++) {
-        const t = (await train(recipe, { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
+        const t = (await train(recipeFor(which), { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
         for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat, 1, w, bands)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
         t.dispose();
       }
