@@ -51,9 +51,17 @@ run_engine() {
   [ "${OPTIMISTIC:-1}" = 0 ] || "$1" optimistic "${SEEDS%% *}"
 }
 case "${1:-both}" in
-  save) # copy unfinished runs' checkpoints into OUT/checkpoints (small: weights + Adam moments) to resume elsewhere
+  save) # copy unfinished runs' checkpoints into OUT/checkpoints (small: weights + Adam moments) to resume elsewhere;
+        # a finished run's copy is removed (its curve file holds EPOCHS lines, and a stale checkpoint would re-train it)
     mkdir -p "$OUT/checkpoints"
-    for d in "$WORK"/ours-*; do [ -f "$d/checkpoint.ckpt" ] && cp "$d/checkpoint.ckpt" "$OUT/checkpoints/$(basename "$d").ckpt"; done
+    for d in "$WORK"/ours-*; do
+      n=$(basename "$d")
+      if [ "$(lines "$OUT/$n.jsonl")" -ge "$EPOCHS" ]; then rm -f "$OUT/checkpoints/$n.ckpt"
+      elif [ -f "$d/checkpoint.ckpt" ]; then cp "$d/checkpoint.ckpt" "$OUT/checkpoints/$n.ckpt"; fi
+    done
+    for c in "$OUT"/checkpoints/*.ckpt; do # copies of runs no longer in WORK but finished in OUT
+      [ -f "$c" ] && [ "$(lines "$OUT/$(basename "$c" .ckpt).jsonl")" -ge "$EPOCHS" ] && rm -f "$c"
+    done
     exit 0 ;;
   ours) run_engine ours ;;
   torch) run_engine torch ;;
