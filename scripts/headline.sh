@@ -55,11 +55,9 @@ case "${1:-both}" in
         # a finished run's copy is removed (its curve file holds EPOCHS lines, and a stale checkpoint would re-train it)
     mkdir -p "$OUT/checkpoints"
     for d in "$WORK"/ours-*; do
-      n=$(basename "$d")
-      if [ "$(lines "$OUT/$n.jsonl")" -ge "$EPOCHS" ]; then rm -f "$OUT/checkpoints/$n.ckpt"
-      elif [ -f "$d/checkpoint.ckpt" ]; then cp "$d/checkpoint.ckpt" "$OUT/checkpoints/$n.ckpt"; fi
+      [ -f "$d/checkpoint.ckpt" ] && cp "$d/checkpoint.ckpt" "$OUT/checkpoints/$(basename "$d").ckpt"
     done
-    for c in "$OUT"/checkpoints/*.ckpt; do # copies of runs no longer in WORK but finished in OUT
+    for c in "$OUT"/checkpoints/*.ckpt; do
       [ -f "$c" ] && [ "$(lines "$OUT/$(basename "$c" .ckpt).jsonl")" -ge "$EPOCHS" ] && rm -f "$c"
     done
     exit 0 ;;
