@@ -126,8 +126,10 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
   const labelNames = labelNamesOf(items);
   const speakers = speakersOf(items);
   let protocols = opts.protocols ?? ['study', 'loso'];
+  let losoSkipped: string | undefined;
   if (protocols.includes('loso') && (speakers.length < 2 || items.some((i) => i.speaker === null))) {
-    process.stderr.write(`leave-one-speaker-out skipped: needs a speaker for every file and at least 2 speakers (found ${speakers.length})\n`);
+    losoSkipped = `it needs a speaker for every file and at least 2 speakers (found ${speakers.length})`;
+    process.stderr.write(`leave-one-speaker-out skipped: ${losoSkipped}\n`);
     protocols = protocols.filter((p) => p !== 'loso');
   }
 
@@ -177,7 +179,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
     if (opts.plan) {
       return {
         data: corpus.root, files: items.length, speakers, labelNames, quick: !!opts.quick, jobs: jobsN, seed, featureKey: featureKey(params), recipeFeatureKeys: {},
-        configs: [], failed: [], skippedFiles, totalSeconds: (Date.now() - t0) / 1000, startedAt, plan: cost,
+        configs: [], failed: [], skippedFiles, losoSkipped, totalSeconds: (Date.now() - t0) / 1000, startedAt, plan: cost,
       };
     }
   }
@@ -226,7 +228,7 @@ export async function runExperiments(opts: ExperimentOptions): Promise<Experimen
       }),
     ),
     configs: summarizeResults(results.filter((r): r is JobResult => r !== null)),
-    failed, skippedFiles, totalSeconds: (Date.now() - t0) / 1000, startedAt,
+    failed, skippedFiles, losoSkipped, totalSeconds: (Date.now() - t0) / 1000, startedAt,
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);
   await writeReport(out, summary);

@@ -59,7 +59,7 @@ export function reportBlocks(s: ExperimentSummary): Block[] {
     b.push({ kind: 'h', level: 3, text: 'Per-speaker accuracy (val-chosen epoch)' });
     b.push({ kind: 'table', head: ['recipe', 'lr', ...folds], rows: loso.map((c) => [c.recipe, String(c.lr), ...folds.map((f) => pct(c.honest.perFold[f]?.accuracy ?? NaN))]) });
   } else {
-    b.push({ kind: 'p', text: `${NOT_REQUESTED} Leave-one-speaker-out also needs at least two speakers and a speaker for every file.` });
+    b.push({ kind: 'p', text: s.losoSkipped ? `Not run: ${s.losoSkipped}.` : NOT_REQUESTED });
   }
 
   b.push({ kind: 'h', level: 2, text: 'The study\'s protocol: random stratified 80/20 split (seed 42)' });

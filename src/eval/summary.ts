@@ -32,6 +32,8 @@ export interface ExperimentSummary {
   configs: ConfigSummary[];
   failed: Array<{ id: string; message: string }>;
   skippedFiles: Array<{ path: string; message: string }>;
+  /** Why leave-one-speaker-out was asked for but could not run on this corpus (absent when it ran or was not asked for). */
+  losoSkipped?: string;
   totalSeconds: number;
   startedAt: string;
   /** `--plan`: what the runs would cost (nothing was trained). */
