@@ -12,7 +12,8 @@
 // cnn = base averaged with seed-cnn4-resized (20 epochs) on the same 16-kHz log-mel (prints the CNN alone too);
 // cnnv = base averaged with a small batch-norm CNN (ser-cnn, statistics pooling) on the stats model's own view of
 // the spectrogram — 32 pooled bands, levels relative to the utterance's p95, the same 4 mel-warp copies — CNN alone printed too;
-// mix = mixup (alpha 0.4, p 0.5) of the statistics vectors; ls = label smoothing 0.1; mixls = both.
+// mix = mixup (alpha 0.4, p 0.5) of the statistics vectors; ls = label smoothing 0.1; mixls = both;
+// m = modulation spectrum (8 bands x 6 octave modulation bands, 0.5-32 Hz); d = per-band spread of level changes; md = both.
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
@@ -24,7 +25,7 @@ import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
 const params = featureParams(recipe0.features);
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|m|d|md|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -66,6 +67,36 @@ function extra(i, w, which) {
   }
   if (which.includes('v')) { // voiced-frame envelope minus unvoiced-frame envelope, per band
     for (let b = 0; b < 32; b++) out.push(mean(voiced.map((t) => L.data[b * T + t])) - mean((unv.length ? unv : act).map((t) => L.data[b * T + t])));
+  }
+  if (which.includes('m')) { // modulation spectrum: 8 acoustic bands (4 pooled bands each), the dB envelope's share of
+    // modulation energy in octave bands 0.5-1 ... 16-32 Hz (Hann-windowed DFT; frames at 16000 / 186 = 86 per second)
+    const fps = 16000 / 186;
+    const edges = [0.5, 1, 2, 4, 8, 16, 32];
+    const win = Float64Array.from({ length: T }, (_, t) => 0.5 - 0.5 * Math.cos((2 * Math.PI * t) / Math.max(1, T - 1)));
+    for (let g = 0; g < 8; g++) {
+      const x = new Float64Array(T);
+      for (let t = 0; t < T; t++) { let s = 0; for (let b = 4 * g; b < 4 * g + 4; b++) s += L.data[b * T + t]; x[t] = Math.max(s / 4, emax - 60); }
+      const mx = mean(x);
+      for (let t = 0; t < T; t++) x[t] = (x[t] - mx) * win[t];
+      const band = new Float64Array(edges.length - 1);
+      const kMax = Math.min(Math.floor(T / 2), Math.ceil((edges.at(-1) * T) / fps));
+      for (let k = 1; k <= kMax; k++) {
+        const f = (k * fps) / T;
+        const j = edges.findIndex((e, n) => n < edges.length - 1 && f >= e && f < edges[n + 1]);
+        if (j < 0) continue;
+        let re = 0, im = 0; const w0 = (2 * Math.PI * k) / T;
+        for (let t = 0; t < T; t++) { re += x[t] * Math.cos(w0 * t); im -= x[t] * Math.sin(w0 * t); }
+        band[j] += re * re + im * im;
+      }
+      const tot = band.reduce((a, b) => a + b, 0) + 1e-9;
+      for (const v of band) out.push(Math.log10(v / tot + 1e-4));
+    }
+  }
+  if (which.includes('d')) { // spectral dynamics: per band, the standard deviation of the lag-2 level change over active frames
+    for (let b = 0; b < 32; b++) {
+      const dd = act.filter((t) => t >= 2).map((t) => L.data[b * T + t] - L.data[b * T + t - 2]);
+      out.push(std(dd));
+    }
   }
   return out;
 }
@@ -113,15 +144,17 @@ const cnnvRecipe = {
   onlineAugment: { specAugment: { p: 0.5, freqMasks: 1, maxFreq: 4, timeMasks: 2, maxTimeFraction: 0.1 } },
   mixup: null, earlyStopping: { patience: null, monitor: 'uar' }, valFraction: 0,
 };
+// SEED=k (env) draws other warps and initial weights, to see how much of a difference is seed noise
+const SEED = Number(process.env.SEED ?? 0);
 const speakers = [...new Set(corpus.items.map((i) => i.speaker))].sort();
 for (const which of argv) {
   const tta = { tta3: [0.94, 1, 1.06], tta5: [0.9, 0.95, 1, 1.05, 1.1] }[which] ?? [1];
-  const feat = ['q', 'r', 'v', 'qrv'].includes(which) ? which : '';
+  const feat = ['q', 'r', 'v', 'qrv', 'm', 'd', 'md'].includes(which) ? which : '';
   const accs = [];
   for (const spk of speakers) {
     const tr = [], te = [];
     corpus.items.forEach((it, i) => (it.speaker === spk ? te : tr).push(i));
-    const rng = createRng(`tta/${spk}`);
+    const rng = createRng(SEED ? `tta/${spk}/${SEED}` : `tta/${spk}`);
     const probs = te.map(() => new Float64Array(labels.length));
     for (const bands of which === 'ens16' ? [32, 16] : [32]) {
       const specs = [], labs = [];
@@ -135,7 +168,7 @@ for (const which of argv) {
         }
       }
       for (let s = 0; s < 3; s++) {
-        const t = (await train(recipeFor(which), { specs, labels: labs, labelNames: labels }, { seed: 42 + s, progress: false, threads: 1 })).trainer;
+        const t = (await train(recipeFor(which), { specs, labels: labs, labelNames: labels }, { seed: 42 + SEED + s, progress: false, threads: 1 })).trainer;
         for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat, 1, w, bands)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
         t.dispose();
       }

@@ -233,7 +233,8 @@ export interface LosoRobustnessOptions {
    * Other configurations to choose from (nested selection): for each held-out speaker, every
    * candidate (and `recipe`) is scored by an inner leave-one-speaker-out over the TRAINING speakers
    * only — criterion: mean UAR over the conditions — and the winner is trained on all of them.
-   * The held-out speaker never takes part in the choice. All candidates share `recipe`'s features.
+   * The held-out speaker never takes part in the choice. A candidate may have other feature parameters
+   * than `recipe` (each set's condition features are built once, from the same conditioned audio).
    */
   candidates?: Recipe[];
   conditions: readonly ConditionName[];
@@ -281,17 +282,26 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const { recipe } = opts;
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
   const candidates = [recipe, ...(opts.candidates ?? [])];
-  for (const c of candidates) {
-    if (featureKey(featureParams(c.features)) !== featureKey(params)) {
-      throw new SerError('eval/bad-candidates', `candidate '${c.name}' has other feature parameters than '${recipe.name}'; nested selection compares models on the same features`);
-    }
-  }
   const seeds = opts.seeds ?? 1;
   const log = opts.onLog ?? (() => {});
-  const { data, skipped } = await conditionFeatures(items, labels, params, conditions, {
-    cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
-    onSkip: (p, m) => log(`skipped ${p}: ${m}`),
-  });
+  // the condition features of every distinct feature set among the candidates (the recipe's first)
+  const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
+  let skipped = 0;
+  for (const p of [params, ...candidates.map((c) => featureParams(c.features))]) {
+    const key = featureKey(p);
+    if (featureSets.has(key)) continue;
+    const r = await conditionFeatures(items, labels, p, conditions, {
+      cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
+      onSkip: featureSets.size === 0 ? (f, m) => log(`skipped ${f}: ${m}`) : undefined,
+    });
+    if (featureSets.size === 0) skipped = r.skipped;
+    else if (r.data.length !== featureSets.get(featureKey(params))!.data.length) {
+      throw new SerError('eval/bad-candidates', `candidate features ${key} could not be computed for the same files as '${recipe.name}'s`);
+    }
+    featureSets.set(key, { params: p, data: r.data });
+  }
+  const featuresOf = (c: Recipe): { params: FeatureParams; data: Row[] } => featureSets.get(featureKey(featureParams(c.features)))!;
+  const data = featureSets.get(featureKey(params))!.data;
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
   const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
@@ -299,18 +309,18 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
   for (const spk of speakers) {
-    const tr = data.filter((d) => speakerOf(d) !== spk);
-    const te = data.filter((d) => speakerOf(d) === spk);
     let pick = recipe;
     if (candidates.length > 1) {
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
       for (const cand of candidates) {
         const uars: number[] = [];
-        for (const inner of sortSpeakers(tr.map(speakerOf))) {
-          const itr = tr.filter((d) => speakerOf(d) !== inner);
-          const ite = tr.filter((d) => speakerOf(d) === inner);
-          const probs = await fitPredict(cand, params, labels, itr, ite, conditions, tr, 1, opts.cacheDir, opts.threads);
+        const f = featuresOf(cand);
+        const ctr = f.data.filter((d) => speakerOf(d) !== spk);
+        for (const inner of sortSpeakers(ctr.map(speakerOf))) {
+          const itr = ctr.filter((d) => speakerOf(d) !== inner);
+          const ite = ctr.filter((d) => speakerOf(d) === inner);
+          const probs = await fitPredict(cand, f.params, labels, itr, ite, conditions, ctr, 1, opts.cacheDir, opts.threads);
           for (const c of conditions) uars.push(evaluatePredictions(ite.map((d) => d.label), probs.get(c)!.map(argmax), labels.length).uar);
         }
         scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
@@ -320,7 +330,10 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
       log(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
     chosen[spk] = pick.name;
-    const raw = await fitPredict(pick, params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
+    const pf = featuresOf(pick);
+    const tr = pf.data.filter((d) => speakerOf(d) !== spk);
+    const te = pf.data.filter((d) => speakerOf(d) === spk);
+    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
     log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

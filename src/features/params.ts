@@ -47,6 +47,8 @@ export interface FeatureParams {
   statsBands?: number;
   /** utterance-stats: per-utterance level normalisation (default 'p95'). */
   statsLevelNorm?: 'p95' | 'none';
+  /** utterance-stats: append the band levels' temporal modulation (`modulationStats`, features/utterance.ts; default false). */
+  statsModulation?: boolean;
   /** utterance-stats: mel-axis warp factor applied to the log-mel and F0 before the statistics (default 1 = none; augmentation). */
   melWarp?: number;
 }

@@ -12,7 +12,7 @@ import { delta, melSpectrogram, mfcc, stackRows } from './melspec.js';
 import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import type { Spectrogram } from './types.js';
 import { pitchTrack, type PitchTrack } from './pitch.js';
-import { utteranceStats } from './utterance.js';
+import { MODULATION_GROUPS, utteranceStats } from './utterance.js';
 
 /** Version of the feature computation; bump when outputs change for the same parameters. */
 export const FEATURES_VERSION = 1;
@@ -47,6 +47,8 @@ export function validateFeatureParams(p: FeatureParams): void {
   if (p.statsBands !== undefined && !(Number.isInteger(p.statsBands) && p.statsBands >= 1 && p.nMels % p.statsBands === 0)) bad('statsBands', `must be a positive integer dividing nMels (${p.nMels}), got ${String(p.statsBands)}`);
   if (p.statsLevelNorm !== undefined && p.statsLevelNorm !== 'p95' && p.statsLevelNorm !== 'none') bad('statsLevelNorm', `must be 'p95' or 'none', got ${String(p.statsLevelNorm)}`);
   if (p.melWarp !== undefined && !(Number.isFinite(p.melWarp) && p.melWarp > 0)) bad('melWarp', `must be a positive number, got ${String(p.melWarp)}`);
+  if (p.statsModulation !== undefined && typeof p.statsModulation !== 'boolean') bad('statsModulation', `must be true or false, got ${String(p.statsModulation)}`);
+  if (p.statsModulation && (p.statsBands ?? 32) % MODULATION_GROUPS !== 0) bad('statsModulation', `needs statsBands divisible by ${MODULATION_GROUPS}, got ${p.statsBands ?? 32}`);
 }
 
 /**
@@ -64,6 +66,7 @@ export function featureKey(params: FeatureParams): string {
   // optional fields only when they differ from the log-mel default, so existing keys stay the same
   if ((p.representation ?? 'logmel') !== 'logmel') {
     parts.push(['repr', p.representation], ['bands', p.statsBands ?? 32], ['level', p.statsLevelNorm ?? 'p95'], ['stats', 2]);
+    if (p.statsModulation) parts.push(['mod', 1]);
   }
   if ((p.melWarp ?? 1) !== 1) parts.push(['warp', p.melWarp]);
   return parts.map(([k, v]) => `${k}=${v === null ? 'null' : String(v)}`).join(';');
@@ -169,6 +172,8 @@ function computeFeatures(audio: AudioData, params: FeatureParams): Spectrogram {
 export interface UtteranceInputs {
   logMel: Spectrogram;
   pitch: PitchTrack;
+  /** Frames per second of both (the processing rate / hop length). */
+  frameRate: number;
 }
 
 /**
@@ -193,11 +198,14 @@ export function utteranceInputs(audio: AudioData, params: FeatureParams = DEFAUL
   const y = new Float64Array(samples.length);
   for (let i = 0; i < samples.length; i++) y[i] = (samples[i] as number) * scale;
   const pitch = pitchTrack(y, sampleRate, { frameLength: params.nFft, hopLength: params.hopLength });
-  return { logMel, pitch };
+  return { logMel, pitch, frameRate: sampleRate / params.hopLength };
 }
 
 /** utterance-stats, step 2: the statistics vector as a Spectrogram (nMels = length, frames = 1), with `params.melWarp` applied. */
 export function utteranceFeatures(inputs: UtteranceInputs, params: FeatureParams = DEFAULT_FEATURE_PARAMS): Spectrogram {
-  const v = utteranceStats(inputs.logMel, inputs.pitch, { bands: params.statsBands ?? 32, levelNorm: params.statsLevelNorm ?? 'p95', melWarp: params.melWarp ?? 1 });
+  const v = utteranceStats(inputs.logMel, inputs.pitch, {
+    bands: params.statsBands ?? 32, levelNorm: params.statsLevelNorm ?? 'p95', melWarp: params.melWarp ?? 1,
+    modulation: params.statsModulation ?? false, frameRate: inputs.frameRate,
+  });
   return { data: v, nMels: v.length, frames: 1 };
 }

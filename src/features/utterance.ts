@@ -4,6 +4,7 @@
  * (its `utt_feats` and `aug_d`, not part of this repository): mel-axis warp (augmentation),
  * band pooling, active frames, per-utterance level normalisation, per-band statistics.
  */
+import { realFft } from '../dsp/rfft.js';
 import { SerError } from '../util/errors.js';
 import type { PitchTrack } from './pitch.js';
 import type { Spectrogram } from './types.js';
@@ -19,6 +20,10 @@ export interface UtteranceStatsOptions {
   activeDb?: number;
   /** Mel-axis warp factor applied to the log-mel (before pooling) and to F0; 1 = none. */
   melWarp?: number;
+  /** Append the band levels' temporal modulation (`MODULATION_GROUPS` × `MODULATION_EDGES_HZ` shares, then a spread per band; see `modulationStats`). */
+  modulation?: boolean;
+  /** Frames per second of the spectrogram (sample rate / hop); used by `modulation`. */
+  frameRate?: number;
 }
 
 /** Number of pitch / energy statistics appended after the band statistics. */
@@ -26,9 +31,14 @@ export const PITCH_STATS = 13;
 /** Statistics per band: mean, std, p10, p90, mean |delta|, std delta. */
 export const BAND_STATS = 6;
 
-/** Length of the vector `utteranceStats` returns for `bands` bands. */
-export function utteranceStatsLength(bands = 32): number {
-  return BAND_STATS * bands + PITCH_STATS;
+/** Acoustic band groups of the modulation statistics (each the mean of bands / 8 adjacent pooled bands). */
+export const MODULATION_GROUPS = 8;
+/** Edges of the octave modulation bands, Hz: 0.5–1, 1–2, …, 16–32. */
+export const MODULATION_EDGES_HZ: readonly number[] = [0.5, 1, 2, 4, 8, 16, 32];
+
+/** Length of the vector `utteranceStats` returns for `bands` bands (with the modulation statistics when `modulation`). */
+export function utteranceStatsLength(bands = 32, modulation = false): number {
+  return BAND_STATS * bands + PITCH_STATS + (modulation ? MODULATION_GROUPS * (MODULATION_EDGES_HZ.length - 1) + bands : 0);
 }
 
 /** numpy's `percentile(x, q)` (linear interpolation) of a SORTED array. */
@@ -158,18 +168,78 @@ export function delta5(spec: Spectrogram): Float64Array {
 }
 
 /**
- * The utterance statistics vector (length `utteranceStatsLength(bands)`), exactly the prototype's:
+ * How the band levels move in time — rhythm and articulation that per-band means and spreads miss
+ * (modulation spectral features, as in Wu, Falk & Chan 2011, on the dB band envelopes):
+ * - for each of `MODULATION_GROUPS` groups of adjacent bands, the group's mean dB envelope over all
+ *   frames (floored `floorDb` below the loudest frame, so silences do not dominate), mean removed,
+ *   Hann-windowed and zero-padded to a power of two; its power spectrum summed in the octave
+ *   modulation bands `MODULATION_EDGES_HZ`; each band's share of the 0.5–32 Hz total as
+ *   log10(share + 1e-4) — group-major, `MODULATION_GROUPS × 6` values, level-free by construction;
+ * - per band, the standard deviation over active frames t ≥ 2 of the level change L[t] − L[t−2].
+ * `L` is the pooled (and warped) log-mel, `frameMax` its loudest band per frame, `active` the active frames.
+ */
+export function modulationStats(L: Spectrogram, frameMax: ArrayLike<number>, active: readonly number[], frameRate: number, floorDb = 60): Float64Array {
+  const { nMels: B, frames: T, data } = L;
+  if (B % MODULATION_GROUPS !== 0) throw new SerError('features/bad-param', `modulation statistics need statsBands divisible by ${MODULATION_GROUPS}, got ${B}`);
+  if (!(frameRate > 0)) throw new SerError('features/bad-param', `modulation statistics need a positive frame rate, got ${frameRate}`);
+  const per = B / MODULATION_GROUPS;
+  const nb = MODULATION_EDGES_HZ.length - 1;
+  const out = new Float64Array(MODULATION_GROUPS * nb + B);
+  let emax = -Infinity;
+  for (let t = 0; t < T; t++) emax = Math.max(emax, frameMax[t] as number);
+  let N = 4;
+  while (N < T) N *= 2;
+  const fft = realFft(N);
+  const x = new Float64Array(N);
+  const band = new Float64Array(nb);
+  for (let g = 0; g < MODULATION_GROUPS; g++) {
+    x.fill(0);
+    let m = 0;
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      for (let b = g * per; b < (g + 1) * per; b++) s += data[b * T + t] as number;
+      x[t] = Math.max(s / per, emax - floorDb);
+      m += x[t] as number;
+    }
+    m /= T;
+    for (let t = 0; t < T; t++) x[t] = ((x[t] as number) - m) * (T > 1 ? 0.5 - 0.5 * Math.cos((2 * Math.PI * t) / (T - 1)) : 1);
+    fft.forward(x);
+    band.fill(0);
+    for (let k = 1; k < fft.bins; k++) {
+      const f = (k * frameRate) / N;
+      if (f >= (MODULATION_EDGES_HZ[nb] as number)) break;
+      let j = nb - 1;
+      while (j >= 0 && f < (MODULATION_EDGES_HZ[j] as number)) j--;
+      if (j < 0) continue;
+      band[j] = (band[j] as number) + (fft.outRe[k] as number) ** 2 + (fft.outIm[k] as number) ** 2;
+    }
+    let total = 1e-9;
+    for (const v of band) total += v;
+    for (let j = 0; j < nb; j++) out[g * nb + j] = Math.log10((band[j] as number) / total + 1e-4);
+  }
+  const from = active.filter((t) => t >= 2);
+  const d = new Float64Array(from.length);
+  for (let b = 0; b < B; b++) {
+    from.forEach((t, i) => { d[i] = (data[b * T + t] as number) - (data[b * T + t - 2] as number); });
+    out[MODULATION_GROUPS * nb + b] = from.length ? stdOf(d) : 0;
+  }
+  return out;
+}
+
+/**
+ * The utterance statistics vector (length `utteranceStatsLength(bands, modulation)`), exactly the prototype's:
  * warp the log-mel (and F0) by `melWarp`, pool to `bands` bands, keep active frames (frame max
  * dB > utterance max − activeDb; all frames if fewer than 5), subtract the p95 level, then per band
  * [mean | std | p10 | p90 | mean|Δ| | std Δ] (blocks of `bands` values in that order; Δ over all
  * frames, taken at active ones), then 13 pitch/energy statistics: std log2 F0, p5 and p95 of log2 F0
  * minus its median, p95 − p5 range, mean and std |ΔF0| (log2), voiced fraction, active fraction,
  * mean / std / p10 of frame RMS dB relative to the loudest active frame, median log2 F0, frames / 86
- * (≈ seconds at 44.1 kHz, hop 512). F0 uses voiced active frames (150 Hz if ≤ 3).
+ * (≈ seconds at 44.1 kHz, hop 512). F0 uses voiced active frames (150 Hz if ≤ 3). With `modulation`,
+ * `modulationStats` follows (needs `frameRate`).
  * `logMelDb` rows are mel bands; `pitch` must have one entry per frame.
  */
 export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f0' | 'voicing' | 'rms' | 'threshold'>, opts: UtteranceStatsOptions = {}): Float32Array {
-  const { bands = 32, levelNorm = 'p95', activeDb = 40, melWarp: factor = 1 } = opts;
+  const { bands = 32, levelNorm = 'p95', activeDb = 40, melWarp: factor = 1, modulation = false, frameRate } = opts;
   const T = logMelDb.frames;
   if (pitch.f0.length !== T || pitch.voicing.length !== T || pitch.rms.length !== T) {
     throw new SerError('features/bad-input', `utteranceStats: pitch track has ${pitch.f0.length} frames but the spectrogram has ${T}`);
@@ -194,7 +264,7 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
     for (let i = 0; i < La.length; i++) La[i] = (La[i] as number) - p95;
   }
   const dAll = delta5(L);
-  const out = new Float32Array(utteranceStatsLength(B));
+  const out = new Float32Array(utteranceStatsLength(B, modulation));
   const row = new Float64Array(A);
   const drow = new Float64Array(A);
   const absd = new Float64Array(A);
@@ -241,5 +311,9 @@ export function utteranceStats(logMelDb: Spectrogram, pitch: Pick<PitchTrack, 'f
     med, T / 86,
   ];
   out.set(pe, BAND_STATS * B);
+  if (modulation) {
+    if (frameRate === undefined) throw new SerError('features/bad-param', 'utteranceStats: modulation statistics need frameRate');
+    out.set(modulationStats(L, e, act, frameRate), BAND_STATS * B + PITCH_STATS);
+  }
   return out;
 }

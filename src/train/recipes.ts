@@ -389,7 +389,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   } catch (e) {
     bad('features', (e as Error).message);
   }
-  keysIn('features', r.features, [...Object.keys(DEFAULT_FEATURE_PARAMS), 'representation', 'statsBands', 'statsLevelNorm', 'melWarp']);
+  keysIn('features', r.features, [...Object.keys(DEFAULT_FEATURE_PARAMS), 'representation', 'statsBands', 'statsLevelNorm', 'statsModulation', 'melWarp']);
   try {
     validateRecipe(r);
   } catch (e) {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { pitchTrack } from '../../src/features/pitch.js';
-import { melWarp, percentile, poolBands, utteranceStats, utteranceStatsLength } from '../../src/features/utterance.js';
+import { MODULATION_EDGES_HZ, melWarp, modulationStats, percentile, poolBands, utteranceStats, utteranceStatsLength } from '../../src/features/utterance.js';
 import { extractFeatures, featureKey, validateFeatureParams } from '../../src/features/pipeline.js';
 import { featureParams } from '../../src/features/params.js';
 import type { Spectrogram } from '../../src/features/types.js';
@@ -129,6 +129,56 @@ describe('utteranceStats', () => {
   });
 });
 
+describe('modulationStats', () => {
+  // 8 bands (one per group), 256 frames at 100 frames/s: the zero-padded transform is 256 points, bins 0.39 Hz apart
+  const T = 256, fr = 100;
+  const spec = (f: (b: number, t: number) => number): Spectrogram => {
+    const data = new Float32Array(8 * T);
+    for (let b = 0; b < 8; b++) for (let t = 0; t < T; t++) data[b * T + t] = f(b, t);
+    return { data, nMels: 8, frames: T };
+  };
+  const frameMax = (L: Spectrogram): Float64Array => Float64Array.from({ length: T }, (_, t) => Math.max(...Array.from({ length: 8 }, (_, b) => L.data[b * T + t]!)));
+  const all = Array.from({ length: T }, (_, t) => t);
+
+  it('puts a band envelope moving at f Hz into the octave holding f, as log10(share + 1e-4)', () => {
+    // group g's level swings ±6 dB at 0.75 · 2^g Hz (groups 0–5 land in octave bands 0–5; groups 6, 7 are flat)
+    const L = spec((b, t) => -20 + (b < 6 ? 6 * Math.sin((2 * Math.PI * 0.75 * 2 ** b * t) / fr) : 0));
+    const v = modulationStats(L, frameMax(L), all, fr);
+    expect(v.length).toBe(8 * 6 + 8);
+    for (let g = 0; g < 6; g++) {
+      const row = Array.from(v.subarray(g * 6, g * 6 + 6));
+      expect(row.indexOf(Math.max(...row))).toBe(g);
+      expect(row[g]).toBeGreaterThan(Math.log10(0.8)); // most of the 0.5–32 Hz energy (a 2.56 s Hann window leaks the rest)
+    }
+    // a flat envelope has no modulation energy: every share is log10(0 + 1e-4)
+    for (let j = 0; j < 6; j++) expect(v[6 * 6 + j]).toBeCloseTo(-4, 4);
+    expect(MODULATION_EDGES_HZ).toEqual([0.5, 1, 2, 4, 8, 16, 32]);
+  });
+
+  it('level change spread: 0 for a ramp, 10 for a 0, 0, 10, 10, … square wave, over active frames from t = 2', () => {
+    const L = spec((b, t) => (b === 0 ? 0.5 * t : b === 1 ? (t % 4 < 2 ? 0 : 10) : -30));
+    const v = modulationStats(L, frameMax(L), all, fr);
+    expect(v[48]).toBeCloseTo(0, 9);
+    // 254 changes from t = 2: 128 of +10 and 126 of −10
+    expect(v[49]).toBeCloseTo(Math.sqrt(100 - (20 / 254) ** 2), 9);
+    expect(v[50]).toBe(0);
+    // only active frames count: frames 2–9 of the square wave alone give changes 10, 10, −10, −10, 10, 10, −10, −10
+    expect(modulationStats(L, frameMax(L), all.slice(0, 10), fr)[49]).toBeCloseTo(10, 9);
+  });
+
+  it('is part of utteranceStats only when asked, and needs a frame rate and bands divisible by 8', () => {
+    const big: Spectrogram = { data: new Float32Array(128 * 40).map((_, i) => -((i * 7) % 37)), nMels: 128, frames: 40 };
+    const pitch40 = { f0: new Float32Array(40).fill(150), voicing: new Float32Array(40).fill(0.9), rms: new Float32Array(40).fill(0.1), threshold: 0.5 };
+    const plain = utteranceStats(big, pitch40);
+    const withMod = utteranceStats(big, pitch40, { modulation: true, frameRate: 86 });
+    expect(utteranceStatsLength(32, true)).toBe(205 + 48 + 32);
+    expect(withMod.length).toBe(285);
+    expect(Array.from(withMod.subarray(0, 205))).toEqual(Array.from(plain));
+    expect(() => utteranceStats(big, pitch40, { modulation: true })).toThrow(/frameRate/);
+    expect(() => utteranceStats(big, pitch40, { modulation: true, frameRate: 86, bands: 4 })).toThrow(/divisible by 8/);
+  });
+});
+
 describe('extractFeatures representation utterance-stats', () => {
   const audio = { samples: harmonicTone(200, 16000, 0.8), sampleRate: 16000, channels: 1, source: 'tone' };
   const p = featureParams({ preprocess: 'none', representation: 'utterance-stats' });
@@ -141,14 +191,18 @@ describe('extractFeatures representation utterance-stats', () => {
     expect(s.data[192 + 11]).toBeCloseTo(Math.log2(200), 2); // median log2 F0
     expect(Array.from(extractFeatures(audio, { ...p, melWarp: 1 }).data)).toEqual(Array.from(s.data));
     expect(extractFeatures(audio, { ...p, statsBands: 16 }).nMels).toBe(109);
+    const m = extractFeatures(audio, { ...p, statsModulation: true });
+    expect(m.nMels).toBe(285);
+    expect(Array.from(m.data.subarray(0, 205))).toEqual(Array.from(s.data));
   });
 
   it('featureKey: unchanged for log-mel params, distinct for stats options and warps', () => {
     const base = featureKey(featureParams());
     expect(base).not.toMatch(/repr|warp/);
     expect(featureKey(featureParams({ melWarp: 1 }))).toBe(base);
-    const keys = new Set([featureKey(p), featureKey({ ...p, statsBands: 16 }), featureKey({ ...p, statsLevelNorm: 'none' }), featureKey({ ...p, melWarp: 1.1 }), base]);
-    expect(keys.size).toBe(5);
+    const keys = new Set([featureKey(p), featureKey({ ...p, statsBands: 16 }), featureKey({ ...p, statsLevelNorm: 'none' }), featureKey({ ...p, melWarp: 1.1 }), featureKey({ ...p, statsModulation: true }), base]);
+    expect(keys.size).toBe(6);
+    expect(featureKey({ ...p, statsModulation: false })).toBe(featureKey(p));
   });
 
   it('validateFeatureParams names the bad new field', () => {
@@ -156,5 +210,7 @@ describe('extractFeatures representation utterance-stats', () => {
     expect(() => validateFeatureParams({ ...p, melWarp: 0 })).toThrow(/melWarp/);
     expect(() => validateFeatureParams({ ...p, representation: 'mfcc' as never })).toThrow(/representation/);
     expect(() => validateFeatureParams({ ...p, statsLevelNorm: 'cmvn' as never })).toThrow(/statsLevelNorm/);
+    expect(() => validateFeatureParams({ ...p, statsModulation: 1 as never })).toThrow(/statsModulation/);
+    expect(() => validateFeatureParams({ ...p, statsModulation: true, statsBands: 4 })).toThrow(/statsModulation/);
   });
 });

@@ -37,6 +37,7 @@ export interface FeatureFlags {
   representation?: string;
   statsBands?: string;
   statsLevelNorm?: string;
+  statsModulation?: boolean;
   melWarp?: string;
 }
 
@@ -66,6 +67,7 @@ export function addFeatureOptions(cmd: Command): Command {
     .option('--representation <r>', "'logmel' (default) or 'utterance-stats' (one statistics vector per file)")
     .option('--stats-bands <n>', 'utterance-stats: mel bands after pooling (default 32; must divide --n-mels)')
     .option('--stats-level-norm <mode>', "utterance-stats: level normalisation 'p95' (default) or 'none'")
+    .option('--stats-modulation', 'utterance-stats: append the band levels\' temporal modulation (modulation spectrum and level-change spread)')
     .option('--mel-warp <factor>', 'mel-axis warp factor (default 1 = none)');
 }
 
@@ -125,6 +127,7 @@ export function featureParamsFromFlags(o: FeatureFlags): FeatureParams {
     if (o.statsLevelNorm !== 'p95' && o.statsLevelNorm !== 'none') throw new SerError('cli/bad-option', `--stats-level-norm: expected 'p95' or 'none', got "${o.statsLevelNorm}"`);
     p.statsLevelNorm = o.statsLevelNorm;
   }
+  if (o.statsModulation) p.statsModulation = true;
   if (o.melWarp !== undefined) p.melWarp = num('--mel-warp', o.melWarp);
   validateFeatureParams(p);
   return p;
