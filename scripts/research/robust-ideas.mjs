@@ -23,7 +23,7 @@ import { getRecipe } from '../../dist/train/recipes.js';
 import { train, prepareInput } from '../../dist/train/loop.js';
 import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
-const params = featureParams(recipe0.features);
+const params = featureParams({ ...recipe0.features, statsModulation: false }); // the screens' base: the statistics without modulation
 const argv = process.argv.slice(2);
 const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|m|d|md|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
