@@ -5,6 +5,7 @@
  * band pooling, active frames, per-utterance level normalisation, per-band statistics.
  */
 import { realFft } from '../dsp/rfft.js';
+import { hannWindow } from '../dsp/window.js';
 import { SerError } from '../util/errors.js';
 import type { PitchTrack } from './pitch.js';
 import type { Spectrogram } from './types.js';
@@ -191,6 +192,7 @@ export function modulationStats(L: Spectrogram, frameMax: ArrayLike<number>, act
   while (N < T) N *= 2;
   const fft = realFft(N);
   const x = new Float64Array(N);
+  const win = hannWindow(T, false);
   const band = new Float64Array(nb);
   for (let g = 0; g < MODULATION_GROUPS; g++) {
     x.fill(0);
@@ -202,7 +204,7 @@ export function modulationStats(L: Spectrogram, frameMax: ArrayLike<number>, act
       m += x[t] as number;
     }
     m /= T;
-    for (let t = 0; t < T; t++) x[t] = ((x[t] as number) - m) * (T > 1 ? 0.5 - 0.5 * Math.cos((2 * Math.PI * t) / (T - 1)) : 1);
+    for (let t = 0; t < T; t++) x[t] = ((x[t] as number) - m) * (win[t] as number);
     fft.forward(x);
     band.fill(0);
     for (let k = 1; k < fft.bins; k++) {
