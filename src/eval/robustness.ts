@@ -5,10 +5,12 @@
  *
  * - each fold trains the recipe (`seeds` models, probabilities averaged) on the other speakers and
  *   classifies each held-out file on its own, under every condition;
- * - the temperature is cross-fitted: fold k's temperature is fitted on the out-of-fold
- *   predictions of the OTHER folds' held-out speakers (original audio plus one copy through the
- *   recipe's training channel augmentation — never a test condition), so no test speaker's labels
- *   ever reach its own calibration; the temperature fitted on all folds is the one a bundled model stores;
+ * - the calibration is cross-fitted: fold k's is chosen (one temperature, or one that depends on the raw
+ *   prediction's entropy: `chooseCalibration`, by leave-one-speaker-out NLL among the other folds) and
+ *   fitted on the out-of-fold predictions of the OTHER folds' held-out speakers (original audio plus one
+ *   copy through the recipe's training channel augmentation — never a test condition), so no test
+ *   speaker's labels ever reach its own calibration; the one chosen and fitted on all folds is the one a
+ *   bundled model stores;
  * - nothing is selected on the test speaker: the recipe is fixed before the run.
  */
 import { resolve } from 'node:path';
@@ -24,7 +26,7 @@ import { extractFeatures, featureKey } from '../features/pipeline.js';
 import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
-import { applyTemperature, fitTemperature } from '../model/calibration.js';
+import { calibrate, chooseCalibration, type Calibration, type CalibrationForm } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
 import type { Recipe } from '../train/recipes.js';
@@ -61,10 +63,12 @@ export interface RobustnessReport {
   mode: 'model' | 'loso';
   labels: string[];
   conditions: ConditionScore[];
-  /** The temperature applied (single model: the model's own; LOSO: fitted on all folds' out-of-fold predictions). */
-  temperature: number;
-  /** LOSO: each fold's cross-fitted temperature. */
-  foldTemperatures?: Record<string, number>;
+  /** The calibration applied (single model: the model's own, null if none; LOSO: chosen and fitted on all folds' out-of-fold predictions). */
+  calibration: Calibration | null;
+  /** LOSO: which form won on all folds, and each form's leave-one-speaker-out NLL. */
+  calibrationChoice?: { form: CalibrationForm; nll: Record<CalibrationForm, number> };
+  /** LOSO: each fold's cross-fitted calibration (chosen and fitted on the other folds only). */
+  foldCalibrations?: Record<string, Calibration>;
   recipe?: string;
   /** Nested selection: the configurations tried, the criterion, what each fold chose and the inner scores. */
   selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>> };
@@ -75,7 +79,7 @@ export interface RobustnessReport {
 }
 
 /** A labelled file with the features of every condition (null where a condition failed). */
-interface Conditioned {
+export interface Conditioned {
   item: CorpusItem;
   label: number;
   specs: Map<string, Spectrogram>;
@@ -243,6 +247,8 @@ export interface LosoRobustnessOptions {
   progress?: boolean;
   onLog?: (line: string) => void;
   threads?: number;
+  /** Called once per held-out speaker with its files and their raw (uncalibrated) probabilities under every set. */
+  onFold?: (fold: { fold: string; rows: readonly Conditioned[]; raw: ReadonlyMap<string, Float32Array[]> }) => void;
 }
 
 type Row = Conditioned;
@@ -335,24 +341,25 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const te = pf.data.filter((d) => speakerOf(d) === spk);
     const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
     const foldLabels = te.map((d) => d.label);
+    opts.onFold?.({ fold: spk, rows: te, raw });
     folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
     log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const foldTemperatures: Record<string, number> = {};
+  const foldCalibrations: Record<string, Calibration> = {};
   const scored = folds.map((f) => {
-    const others = folds.filter((g) => g !== f);
-    const t = fitTemperature(others.flatMap((g) => g.calib.probs), others.flatMap((g) => g.calib.labels));
-    foldTemperatures[f.fold] = t;
-    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => applyTemperature(p, t))]));
+    const cal = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;
+    foldCalibrations[f.fold] = cal;
+    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
     return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
   });
-  const temperature = fitTemperature(folds.flatMap((f) => f.calib.probs), folds.flatMap((f) => f.calib.labels));
+  const { calibration, form, nll } = chooseCalibration(folds.map((f) => f.calib));
   return {
     mode: 'loso',
     labels: [...labels],
     conditions: scoreConditions(conditions, scored, labels.length),
-    temperature,
-    foldTemperatures,
+    calibration,
+    calibrationChoice: { form, nll },
+    foldCalibrations,
     recipe: recipe.name,
     ...(candidates.length > 1 ? { selection: { candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores } } : {}),
     seeds,
@@ -371,7 +378,7 @@ export async function modelRobustness(
   labels: readonly string[],
   conditions: readonly ConditionName[],
   probabilitiesOf: ProbabilitiesOf,
-  temperature: number,
+  calibration: Calibration | null,
   opts: { progress?: boolean; onSkip?: (path: string, message: string) => void } = {},
 ): Promise<RobustnessReport> {
   const t0 = Date.now();
@@ -406,7 +413,7 @@ export async function modelRobustness(
     mode: 'model',
     labels: [...labels],
     conditions: scoreConditions(conditions, [{ fold: 'all', labels: ys, probs, raw }], labels.length),
-    temperature,
+    calibration,
     files: ys.length,
     skipped,
     seconds: (Date.now() - t0) / 1000,

@@ -13,7 +13,7 @@ import { isSilent } from '../audio/normalize.js';
 import { extractFeatures } from '../features/pipeline.js';
 import { normalizeSpectrogram } from '../features/normalize.js';
 import { endsInSoftmax, makeModelInput, type InferMetadata } from './deps.js';
-import { calibrate, type Calibration } from '../model/calibration.js';
+import { calibrate, parseCalibration, type Calibration } from '../model/calibration.js';
 
 /** The label a prediction carries when its confidence is below the caller's `minConfidence`. */
 export const UNCERTAIN = 'uncertain';
@@ -88,11 +88,6 @@ export class ClassifierCore {
     const spec = extractFeatures(audio, this.featureParams);
     if (spec.frames < 1) throw tooShort(audio);
     return normalizeSpectrogram(spec, this.metadata.normalization ?? 'utterance');
-  }
-
-  /** The temperature applied to the model's probabilities (1 = none stored). */
-  get temperature(): number {
-    return this.calibration?.temperature ?? 1;
   }
 
   /** Calibrated probabilities for an already standardised spectrogram, in label order. */
@@ -190,16 +185,6 @@ export function checkAudio(audio: AudioData, minSamples = 2048, silenceDb = SILE
   if (isSilent(audio.samples, silenceDb)) {
     throw new SerError('audio/silent', `${audio.source}: the audio is silent (peak below ${silenceDb} dBFS); no emotion to predict`);
   }
-}
-
-/** Reads metadata.calibration; anything malformed is a `model/bad-metadata` error (a model must not silently lose its calibration). */
-export function parseCalibration(v: unknown): Calibration | null {
-  if (v === undefined || v === null) return null;
-  const c = v as Partial<Calibration>;
-  if (c.method !== 'temperature' || typeof c.temperature !== 'number' || !(c.temperature > 0) || !Number.isFinite(c.temperature)) {
-    throw new SerError('model/bad-metadata', `metadata.json: calibration must be {"method": "temperature", "temperature": T > 0}, got ${JSON.stringify(v)}`);
-  }
-  return { method: 'temperature', temperature: c.temperature, ...(typeof c.fittedOn === 'string' ? { fittedOn: c.fittedOn } : {}) };
 }
 
 /** Checks a `minConfidence` option: a number in [0, 1]. */

@@ -1,17 +1,63 @@
 /**
  * Probability calibration by temperature scaling (Guo et al. 2017): p_k ∝ p_k^(1/T), which is
  * softmax(logits / T) for a softmax model. T > 1 softens over-confident outputs; the arg-max never
- * changes. The temperature is fitted on out-of-fold predictions of held-out speakers
- * (`fitTemperature`), stored in a model's metadata (`calibration`) and applied by inference in the
- * CLI, the server and the browser alike. Browser-safe.
+ * changes. Optionally the temperature depends on how unsure the raw prediction already is: the inverse
+ * temperature grows linearly with the raw probabilities' normalised entropy h ∈ [0, 1],
+ * 1/T(h) = 1/temperature + entropySlope · h — a confident raw output is softened more than one that
+ * already spreads its mass (as outputs on noisy audio do). Both forms are fitted by maximum
+ * likelihood on out-of-fold predictions of held-out speakers (`fitCalibration`; which form, by
+ * `chooseCalibration`), stored in a model's metadata (`calibration`) and applied by inference in the
+ * CLI, the server and the browser alike (`calibrate`). Browser-safe.
  */
+import { SerError } from '../util/errors.js';
 
 /** What a model folder's metadata.json stores under `calibration`. */
 export interface Calibration {
   method: 'temperature';
+  /** The temperature of a raw prediction with normalised entropy 0 (the only one when `entropySlope` is absent or 0). */
   temperature: number;
+  /** 1/T(h) = 1/temperature + entropySlope · h, h = the raw probabilities' entropy / ln(classes). */
+  entropySlope?: number;
   /** How it was fitted (free text, e.g. "out-of-fold, 5 held-out speakers, 1008 predictions"). */
   fittedOn?: string;
+}
+
+/** The two calibration forms: one temperature, or a temperature that depends on the raw prediction's entropy. */
+export type CalibrationForm = 'temperature' | 'entropy-temperature';
+export const CALIBRATION_FORMS: readonly CalibrationForm[] = ['temperature', 'entropy-temperature'];
+
+/** Reads a stored calibration (metadata.calibration, a report's); anything malformed is a `model/bad-metadata` error (a model must not silently lose its calibration). */
+export function parseCalibration(v: unknown): Calibration | null {
+  if (v === undefined || v === null) return null;
+  const c = v as Partial<Calibration>;
+  const slope = c.entropySlope ?? 0;
+  if (c.method !== 'temperature' || typeof c.temperature !== 'number' || !(c.temperature > 0) || !Number.isFinite(c.temperature) || typeof slope !== 'number' || !Number.isFinite(slope)) {
+    throw new SerError('model/bad-metadata', `metadata.json: calibration must be {"method": "temperature", "temperature": T > 0, "entropySlope"?: a number}, got ${JSON.stringify(v)}`);
+  }
+  return { method: 'temperature', temperature: c.temperature, ...(slope ? { entropySlope: slope } : {}), ...(typeof c.fittedOn === 'string' ? { fittedOn: c.fittedOn } : {}) };
+}
+
+/** Temperatures are kept in [1/20, 20]. */
+const MIN_INV_T = 1 / 20, MAX_INV_T = 20;
+
+/** Entropy of `probs` divided by ln(number of classes): 0 for a one-hot output, 1 for a uniform one. */
+export function normalizedEntropy(probs: ArrayLike<number>): number {
+  const n = probs.length;
+  if (n < 2) return 0;
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    const p = probs[i] as number;
+    if (p > 0) h -= p * Math.log(p);
+  }
+  return h / Math.log(n);
+}
+
+/** The temperature `cal` applies to the raw prediction `probs` (1 without a calibration). */
+export function temperatureOf(probs: ArrayLike<number>, cal: Calibration | null | undefined): number {
+  if (cal?.method !== 'temperature') return 1;
+  if (!cal.entropySlope) return cal.temperature;
+  const inv = 1 / cal.temperature + cal.entropySlope * normalizedEntropy(probs);
+  return 1 / Math.min(MAX_INV_T, Math.max(MIN_INV_T, inv));
 }
 
 /** `probs` (summing to 1) with temperature `t` applied, in place-free form. */
@@ -36,7 +82,99 @@ export function applyTemperature(probs: ArrayLike<number>, t: number): Float32Ar
 
 /** Applies a stored calibration (none = unchanged copy). */
 export function calibrate(probs: ArrayLike<number>, cal: Calibration | null | undefined): Float32Array {
-  return applyTemperature(probs, cal?.method === 'temperature' ? cal.temperature : 1);
+  return applyTemperature(probs, temperatureOf(probs, cal));
+}
+
+/** One line for reports: "temperature 2.100", or "temperature 2.713 at entropy 0, 1/T + 0.306 × normalised entropy", or "none". */
+export function describeCalibration(cal: Calibration | null | undefined): string {
+  if (!cal) return 'none';
+  const base = `temperature ${cal.temperature.toFixed(3)}`;
+  return cal.entropySlope ? `${base} at entropy 0, 1/T ${cal.entropySlope < 0 ? '−' : '+'} ${Math.abs(cal.entropySlope).toFixed(3)} × the raw output's normalised entropy` : base;
+}
+
+/** Mean negative log-likelihood of `labels` under `probs` calibrated by `cal`. */
+export function calibratedNll(probs: readonly ArrayLike<number>[], labels: readonly number[], cal: Calibration): number {
+  let nll = 0;
+  for (let i = 0; i < probs.length; i++) nll -= Math.log(Math.max(1e-12, calibrate(probs[i]!, cal)[labels[i]!]!));
+  return probs.length ? nll / probs.length : 0;
+}
+
+/**
+ * The maximum-likelihood calibration of `form`. 'temperature': `fitTemperature`. 'entropy-temperature':
+ * the inverse temperature b0 + b1·h is linear in the two parameters and the NLL of a softmax is convex in
+ * its inverse temperature, so the NLL is convex in (b0, b1): Newton's method (exact 2×2 Hessian, step halved
+ * until the loss falls), from the single temperature's fit. Written out here because it is a
+ * two-parameter convex fit, not worth an optimisation library.
+ */
+export function fitCalibration(probs: readonly ArrayLike<number>[], labels: readonly number[], form: CalibrationForm = 'entropy-temperature'): Calibration {
+  const t = fitTemperature(probs, labels);
+  if (form === 'temperature' || probs.length === 0) return { method: 'temperature', temperature: t };
+  const n = probs.length;
+  const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
+  const h = probs.map(normalizedEntropy);
+  // per prediction at inverse temperature b: loss, d/db, d²/db²
+  const point = (i: number, b: number): [number, number, number] => {
+    const l = logs[i]!;
+    let max = -Infinity;
+    for (const v of l) max = Math.max(max, b * v);
+    let z = 0, m1 = 0, m2 = 0;
+    for (const v of l) { const e = Math.exp(b * v - max); z += e; m1 += e * v; m2 += e * v * v; }
+    m1 /= z; m2 /= z;
+    const y = l[labels[i]!]!;
+    return [max + Math.log(z) - b * y, m1 - y, Math.max(0, m2 - m1 * m1)];
+  };
+  const inv = (w: readonly number[], i: number) => w[0]! + w[1]! * h[i]!;
+  const loss = (w: readonly number[]): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const b = inv(w, i);
+      if (!(b >= MIN_INV_T && b <= MAX_INV_T)) return Infinity;
+      s += point(i, b)[0];
+    }
+    return s / n;
+  };
+  let w = [1 / t, 0];
+  let f = loss(w);
+  for (let it = 0; it < 100; it++) {
+    let g0 = 0, g1 = 0, h00 = 0, h01 = 0, h11 = 0;
+    for (let i = 0; i < n; i++) {
+      const [, g, v] = point(i, inv(w, i));
+      const hi = h[i]!;
+      g0 += g; g1 += g * hi; h00 += v; h01 += v * hi; h11 += v * hi * hi;
+    }
+    h00 += 1e-9; h11 += 1e-9;
+    const det = h00 * h11 - h01 * h01;
+    let d0 = -(h11 * g0 - h01 * g1) / det, d1 = -(h00 * g1 - h01 * g0) / det;
+    let next = [w[0]! + d0, w[1]! + d1], fn = loss(next);
+    for (let k = 0; k < 40 && !(fn <= f); k++) { d0 /= 2; d1 /= 2; next = [w[0]! + d0, w[1]! + d1]; fn = loss(next); }
+    if (!(fn <= f)) break;
+    const done = f - fn < 1e-13;
+    w = next; f = fn;
+    if (done) break;
+  }
+  return { method: 'temperature', temperature: 1 / w[0]!, entropySlope: w[1]! };
+}
+
+/**
+ * Which calibration form to use, chosen on held-out groups (e.g. speakers): each form is fitted on all
+ * groups but one and scored by the NLL of the left-out group's predictions; the form with the lower
+ * pooled NLL is fitted on all groups and returned, with both scores. Never sees data outside `groups`.
+ */
+export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayLike<number>[]; labels: readonly number[] }>): { calibration: Calibration; form: CalibrationForm; nll: Record<CalibrationForm, number> } {
+  const all = { probs: groups.flatMap((g) => g.probs), labels: groups.flatMap((g) => g.labels) };
+  const nll = {} as Record<CalibrationForm, number>;
+  for (const form of CALIBRATION_FORMS) {
+    if (groups.length < 2) { nll[form] = form === 'temperature' ? 0 : Infinity; continue; }
+    let sum = 0;
+    for (const g of groups) {
+      const rest = groups.filter((o) => o !== g);
+      const cal = fitCalibration(rest.flatMap((o) => o.probs), rest.flatMap((o) => o.labels), form);
+      sum += calibratedNll(g.probs, g.labels, cal) * g.probs.length;
+    }
+    nll[form] = sum / Math.max(1, all.probs.length);
+  }
+  const form = CALIBRATION_FORMS.reduce((best, f) => (nll[f] < nll[best] ? f : best), CALIBRATION_FORMS[0]!);
+  return { calibration: fitCalibration(all.probs, all.labels, form), form, nll };
 }
 
 /** Mean negative log-likelihood of `labels` under `probs` tempered by `t`. */

@@ -41,28 +41,31 @@ describe('ser evaluate --conditions', () => {
       expect(rep.selection.candidates).toEqual(['ser-robust', 'no-channel', 'modulation']);
       expect(Object.keys(rep.selection.chosen)).toEqual(['1', '2', '3']);
       for (const s of ['1', '2', '3']) expect(Object.keys(rep.selection.innerScores[s]).sort()).toEqual(['modulation', 'no-channel', 'ser-robust']);
-      expect(rep.temperature).toBeGreaterThan(0);
-      expect(Object.keys(rep.foldTemperatures)).toEqual(['1', '2', '3']);
+      expect(rep.calibration.temperature).toBeGreaterThan(0);
+      expect(['temperature', 'entropy-temperature']).toContain(rep.calibrationChoice.form);
+      expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
+      expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
+      expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
       for (const f of ['report.json', 'REPORT.md', 'figures/reliability-original.svg']) expect(existsSync(join(tmp, 'rob', f))).toBe(true);
       expect(readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8')).toMatch(/\| pink-10db \| \d/);
 
-      // a model trained with the report stores its temperature and matrix
+      // a model trained with the report stores its calibration and matrix
       const t = ser(['train', '--data', data, '--recipe', 'ser-robust', '--epochs', '8', '--out', join(tmp, 'model'), '--robustness', join(tmp, 'rob', 'report.json'), '--cache', cache, '--no-progress']);
       expect(t.status, t.stderr).toBe(0);
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
-      expect(meta.calibration).toMatchObject({ method: 'temperature', temperature: rep.temperature });
+      expect(meta.calibration).toMatchObject(rep.calibration);
       expect(meta.featureParams.sampleRate).toBe(16000);
       // the recipe is an ensemble of 3: one model folder that averages them
       expect(meta.archOptions.members).toBe(3);
       expect(meta.ensemble.seeds).toEqual([42, 43, 44]);
       expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual(conds.split(','));
 
-      // that model's own matrix uses its temperature; its 'original' accuracy is `ser evaluate`'s
+      // that model's own matrix uses its calibration; its 'original' accuracy is `ser evaluate`'s
       const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--json', '--no-progress']);
       expect(m.status, m.stderr).toBe(0);
       const one = JSON.parse(m.stdout.trim());
       expect(one.mode).toBe('model');
-      expect(one.temperature).toBe(rep.temperature);
+      expect(one.calibration).toMatchObject(rep.calibration);
       const plain = JSON.parse(ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--json', '--no-progress']).stdout.trim());
       expect(one.conditions[0].accuracy).toBeCloseTo(plain.accuracy, 12);
 

@@ -51,7 +51,7 @@ describe('Classifier', () => {
     const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
     writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: 3 } }));
     const cal = await Classifier.load(dir);
-    expect(cal.temperature).toBe(3);
+    expect(cal.calibration).toEqual({ method: 'temperature', temperature: 3 });
     const audio = { samples: speechLike(2), sampleRate: 16000, channels: 1, source: 'x' };
     const spec = cal.features(audio);
     const raw = await cal.rawProbabilitiesOf(spec);
@@ -63,6 +63,16 @@ describe('Classifier', () => {
     cal.dispose();
     writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: -1 } }));
     await expect(Classifier.load(dir)).rejects.toThrow(/calibration must be/);
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: 2, entropySlope: 'x' } }));
+    await expect(Classifier.load(dir)).rejects.toThrow(/calibration must be/);
+    // an entropy-dependent temperature: 1/T = 1/2 + 0.8 h, h the raw output's entropy / ln 5
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...meta, calibration: { method: 'temperature', temperature: 2, entropySlope: 0.8 } }));
+    const ent = await Classifier.load(dir);
+    const h = -raw.reduce((a, q) => a + (q > 0 ? q * Math.log(q) : 0), 0) / Math.log(5);
+    const wantE = applyTemperature(raw, 1 / (0.5 + 0.8 * h));
+    const pe = await ent.predictAudio(audio);
+    EMOTIONS.forEach((e, i) => expect(pe.probabilities[e]).toBeCloseTo(wantE[i]!, 6));
+    ent.dispose();
   });
 
   it('resamples any input to the model\'s own rate: the same sound at 16, 44.1 and 48 kHz gives (nearly) the same answer', async () => {

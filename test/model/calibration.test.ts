@@ -1,6 +1,6 @@
 /** Temperature scaling (model/calibration.ts) and calibration metrics (eval/metrics.ts). */
 import { describe, expect, it } from 'vitest';
-import { applyTemperature, calibrate, fitTemperature, temperedNll } from '../../src/model/calibration.js';
+import { applyTemperature, calibrate, calibratedNll, chooseCalibration, describeCalibration, fitCalibration, fitTemperature, normalizedEntropy, parseCalibration, temperatureOf, temperedNll } from '../../src/model/calibration.js';
 import { expectedCalibrationError, reliabilityBins } from '../../src/eval/metrics.js';
 import { createRng } from '../../src/util/rng.js';
 
@@ -54,6 +54,82 @@ describe('fitTemperature', () => {
     // calibrating brings the expected calibration error down
     expect(expectedCalibrationError(probs.map((p) => applyTemperature(p, t)), labels)).toBeLessThan(0.02);
     expect(expectedCalibrationError(probs, labels)).toBeGreaterThan(0.1);
+  });
+});
+
+/** Raw outputs softmax(z) and labels drawn from softmax(z / T(h)), 1/T(h) = b0 + b1·h, h the raw output's normalised entropy. */
+function synthetic(n: number, b0: number, b1: number, seed: number): { probs: number[][]; labels: number[] } {
+  const rng = createRng(seed);
+  const probs: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: 5 }, () => (0.5 + 3 * rng.next()) * rng.normal());
+    const p = softmax(z);
+    const truth = softmax(z.map((v) => v * (b0 + b1 * normalizedEntropy(p))));
+    let u = rng.next(), k = 0;
+    while (k < 4 && u > truth[k]!) u -= truth[k++]!;
+    probs.push(p);
+    labels.push(k);
+  }
+  return { probs, labels };
+}
+
+describe('entropy-dependent temperature', () => {
+  it('normalizedEntropy: 0 for one-hot, 1 for uniform, ln-based in between', () => {
+    expect(normalizedEntropy([1, 0, 0, 0, 0])).toBe(0);
+    expect(normalizedEntropy([0.2, 0.2, 0.2, 0.2, 0.2])).toBeCloseTo(1, 12);
+    expect(normalizedEntropy([0.5, 0.5, 0, 0])).toBeCloseTo(Math.log(2) / Math.log(4), 12);
+  });
+
+  it('temperatureOf / calibrate: 1/T = 1/temperature + slope·h, clamped to [1/20, 20]; without a slope, one temperature', () => {
+    const p = [0.5, 0.5, 0, 0];
+    expect(temperatureOf(p, { method: 'temperature', temperature: 2 })).toBe(2);
+    expect(temperatureOf(p, { method: 'temperature', temperature: 2, entropySlope: 1 })).toBeCloseTo(1 / (0.5 + 0.5), 12);
+    expect(temperatureOf(p, { method: 'temperature', temperature: 2, entropySlope: -10 })).toBe(20);
+    expect(temperatureOf(p, null)).toBe(1);
+    const q = [0.7, 0.2, 0.1];
+    const t = 1 / (1 / 3 + 0.4 * normalizedEntropy(q));
+    expect([...calibrate(q, { method: 'temperature', temperature: 3, entropySlope: 0.4 })]).toEqual([...applyTemperature(q, t)]);
+  });
+
+  it('fitCalibration recovers the parameters that generated the labels, and beats one temperature in likelihood', () => {
+    const { probs, labels } = synthetic(20000, 0.35, 0.6, 5);
+    const cal = fitCalibration(probs, labels, 'entropy-temperature');
+    expect(1 / cal.temperature).toBeGreaterThan(0.3);
+    expect(1 / cal.temperature).toBeLessThan(0.4);
+    expect(cal.entropySlope!).toBeGreaterThan(0.45);
+    expect(cal.entropySlope!).toBeLessThan(0.75);
+    const one = fitCalibration(probs, labels, 'temperature');
+    expect(one).toEqual({ method: 'temperature', temperature: fitTemperature(probs, labels) });
+    expect(calibratedNll(probs, labels, cal)).toBeLessThan(calibratedNll(probs, labels, one));
+    // it is a minimum: moving either parameter raises the NLL
+    const f = calibratedNll(probs, labels, cal);
+    for (const [dt, ds] of [[1.05, 0], [1 / 1.05, 0], [1, 0.05], [1, -0.05]] as const) {
+      expect(calibratedNll(probs, labels, { ...cal, temperature: cal.temperature * dt, entropySlope: cal.entropySlope! + ds })).toBeGreaterThan(f);
+    }
+  });
+
+  it('chooseCalibration picks by held-out groups: the entropy form when the data need it, one temperature when they do not', () => {
+    const groups = (b1: number) => [1, 2, 3, 4].map((s) => synthetic(3000, b1 ? 0.35 : 0.5, b1, s));
+    const need = chooseCalibration(groups(0.6));
+    expect(need.form).toBe('entropy-temperature');
+    expect(need.nll['entropy-temperature']).toBeLessThan(need.nll.temperature);
+    expect(need.calibration.entropySlope).toBeDefined();
+    const plain = chooseCalibration(groups(0));
+    expect(plain.form).toBe('temperature');
+    expect(plain.calibration.entropySlope).toBeUndefined();
+    const all = groups(0);
+    expect(plain.calibration.temperature).toBe(fitTemperature(all.flatMap((g) => g.probs), all.flatMap((g) => g.labels)));
+  });
+
+  it('parseCalibration keeps the slope, refuses malformed ones; describeCalibration names both forms', () => {
+    expect(parseCalibration({ method: 'temperature', temperature: 2, entropySlope: 0.3, fittedOn: 'x' })).toEqual({ method: 'temperature', temperature: 2, entropySlope: 0.3, fittedOn: 'x' });
+    expect(parseCalibration(null)).toBeNull();
+    expect(() => parseCalibration({ method: 'temperature', temperature: 0 })).toThrow(/calibration must be/);
+    expect(() => parseCalibration({ method: 'platt', temperature: 2 })).toThrow(/calibration must be/);
+    expect(describeCalibration({ method: 'temperature', temperature: 2.1 })).toBe('temperature 2.100');
+    expect(describeCalibration({ method: 'temperature', temperature: 2.5, entropySlope: 0.3 })).toBe("temperature 2.500 at entropy 0, 1/T + 0.300 × the raw output's normalised entropy");
+    expect(describeCalibration(null)).toBe('none');
   });
 });
 

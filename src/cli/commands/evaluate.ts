@@ -18,7 +18,7 @@ import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
 import { losoRobustness, modelRobustness, robustnessTable, type RobustnessReport } from '../../eval/robustness.js';
-import { applyTemperature } from '../../model/calibration.js';
+import { calibrate, describeCalibration } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, recipeNames, validateRecipe, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
@@ -162,11 +162,10 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     });
   } else {
     const clf = await Classifier.load(flags.model ?? defaultModelDir());
-    const t = clf.temperature;
     report = await modelRobustness(corpus.items, clf.labels, conditions, async (audio) => {
       const raw = await clf.rawProbabilitiesOf(clf.features(audio));
-      return { raw, probs: applyTemperature(raw, t) };
-    }, t, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
+      return { raw, probs: calibrate(raw, clf.calibration) };
+    }, clf.calibration, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
   }
   if (flags.out) await writeRobustnessReport(flags.out, report);
   return report;
@@ -190,8 +189,8 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
     figs.push(`![${c.condition}](${f})`);
   }
   const head = r.mode === 'loso'
-    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted temperature; temperature over all folds ${r.temperature.toFixed(3)}.`
-    : `One model, temperature ${r.temperature.toFixed(3)}.`;
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted calibration; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}.`
+    : `One model, calibration: ${describeCalibration(r.calibration)}.`;
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${figs.join('\n')}\n`);
 }
 

@@ -4,6 +4,7 @@
  * cache, carves a stratified validation set from the data (never used for training), trains the
  * recipe with checkpoints every epoch, and writes the model folder to --out.
  */
+import { parseCalibration, type Calibration } from '../../model/calibration.js';
 import type { Command } from 'commander';
 import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { carveValidation } from '../../data/splits.js';
@@ -95,7 +96,7 @@ export function register(program: Command): void {
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .option('--features <json>', 'feature parameter overrides as JSON, e.g. \'{"nMels": 64}\'', jsonFlag('features'))
     .option('--arch-options <json>', 'architecture option overrides as JSON, e.g. \'{"channels": [8, 16, 32]}\'', jsonFlag('arch-options'))
-    .option('--robustness <report.json>', 'the same recipe\'s leave-one-speaker-out report (`ser evaluate --conditions --loso --out DIR`): stores its temperature as the model\'s calibration and its matrix as the unseen-speaker estimate')
+    .option('--robustness <report.json>', 'the same recipe\'s leave-one-speaker-out report (`ser evaluate --conditions --loso --out DIR`): stores its calibration as the model\'s and its matrix as the unseen-speaker estimate')
     .option('--no-progress', 'no progress bars')
     .addHelpText('after', `\nBuilt-in recipes:\n${recipeNames().map((n) => `  ${n.padEnd(22)} ${RECIPES[n]!.description}`).join('\n')}\n`)
     .action(async (flags: TrainFlags) => {
@@ -192,8 +193,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
 }
 
 /**
- * Metadata from a leave-one-speaker-out robustness report of the same recipe: `calibration` (its
- * temperature, fitted on out-of-fold predictions of held-out speakers) and
+ * Metadata from a leave-one-speaker-out robustness report of the same recipe: `calibration` (chosen
+ * and fitted on out-of-fold predictions of held-out speakers) and
  * `metrics.unseenSpeakerEstimate` (the matrix: what a speaker the model never heard should expect).
  */
 export function robustnessMetadata(path: string, recipeName: string): Record<string, unknown> {
@@ -203,14 +204,18 @@ export function robustnessMetadata(path: string, recipeName: string): Record<str
   } catch (e) {
     throw new SerError('cli/bad-option', `--robustness ${path}: cannot read the report (${(e as Error).message})`);
   }
-  if (r.mode !== 'loso' || !Array.isArray(r.conditions) || !(r.temperature > 0)) {
+  let cal: Calibration | null = null;
+  try {
+    cal = parseCalibration(r.calibration);
+  } catch { /* reported below */ }
+  if (r.mode !== 'loso' || !Array.isArray(r.conditions) || !cal) {
     throw new SerError('cli/bad-option', `--robustness ${path}: not a leave-one-speaker-out report of \`ser evaluate --conditions --loso\``);
   }
   if (r.recipe !== recipeName) {
     throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipeName}'`);
   }
   return {
-    calibration: { method: 'temperature', temperature: r.temperature, fittedOn: `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)` },
+    calibration: { ...cal, fittedOn: `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)` },
     metrics: {
       unseenSpeakerEstimate: {
         note: 'Not a score of this model (it was trained on every speaker): the same recipe evaluated leave-one-speaker-out, each file classified on its own; accuracy and UAR are means over the held-out speakers, ECE after calibration.',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
 import { resample } from '../../../audio/resample.js';
-import { calibrate } from '../../../model/calibration.js';
+import { calibrate, describeCalibration } from '../../../model/calibration.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
 import { isAudioFileName, loadAudio } from '../../../audio/load.js';
 import { saveModelFolder } from '../../../model/io.js';
@@ -79,7 +79,7 @@ export interface PredictBenchResult {
   msPer6sClipModel: number;
   /** Resampling the 6-s clip from 44.1 kHz to the model's input rate (inside features); null: the model takes any rate. */
   msPer6sClipResample: number | null;
-  /** Applying the stored calibration (temperature) to one prediction's probabilities, µs; null: none stored. */
+  /** Applying the stored calibration to one prediction's probabilities, µs; null: none stored. */
   usCalibration: number | null;
 }
 
@@ -194,6 +194,6 @@ export function registerBench(bench: Command): void {
       console.log(`per file: decode ${r.msPerFile.decode} ms + features ${r.msPerFile.features} ms + model ${r.msPerFile.model} ms = ${r.msPerFile.total} ms wall (${r.cpuMsPerFile} ms CPU)`);
       console.log(`6-s clip (44.1 kHz): ${r.msPer6sClip} ms (features ${r.msPer6sClipFeatures} ms, model ${r.msPer6sClipModel} ms; median of ${opts.repeats})`);
       if (r.msPer6sClipResample !== null) console.log(`  of which resampling 44.1 kHz → ${rate} Hz: ${r.msPer6sClipResample} ms`);
-      if (r.usCalibration !== null) console.log(`calibration (temperature ${clf.temperature}): ${r.usCalibration} µs per prediction`);
+      if (r.usCalibration !== null) console.log(`calibration (${describeCalibration(clf.calibration)}): ${r.usCalibration} µs per prediction`);
     });
 }
