@@ -15,6 +15,11 @@ import { EMOTIONS } from '../util/labels.js';
 export interface CorpusItem {
   /** Absolute path of the audio file. */
   path: string;
+  /**
+   * The file's path relative to the corpus root (its CSV's folder), '/'-separated: names the file the same
+   * wherever the corpus lies and however its path was typed — training seeds each file's augmentation draws with it.
+   */
+  id?: string;
   label: string;
   /** Speaker (actor) id, or null when the format does not say. */
   speaker: string | null;
@@ -408,6 +413,8 @@ export function scanCorpus(path: string, opts: ScanOptions = {}): Corpus {
     }
   }
   corpus.items.sort((a, b) => comparePaths(a.path, b.path));
+  const base = format === 'csv' ? dirname(corpus.root) : root;
+  for (const it of corpus.items) it.id = relative(base, it.path).split(sep).join('/');
   return corpus;
 }
 

@@ -175,7 +175,7 @@ export function labelNamesOf(items: readonly { label: string }[]): string[] {
   return [...set].sort();
 }
 
-/** Labelled spectrograms with labels as indices into `labelNames`; ids are the file paths. */
+/** Labelled spectrograms with labels as indices into `labelNames`; ids are the files' corpus-relative ids (`CorpusItem.id`), else their paths. */
 export function toLabeledSpecs(items: readonly FeatureItem[], labelNames: readonly string[]): LabeledSpecs {
   const index = new Map(labelNames.map((l, i) => [l, i]));
   return {
@@ -185,6 +185,6 @@ export function toLabeledSpecs(items: readonly FeatureItem[], labelNames: readon
       if (k === undefined) throw new Error(`${i.path}: label '${i.label}' is not one of ${labelNames.join(', ')}`);
       return k;
     }),
-    ids: items.map((i) => i.path),
+    ids: items.map((i) => i.id ?? i.path),
   };
 }

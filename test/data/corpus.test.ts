@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { encodeWav } from '../../src/audio/wav.js';
 import { detectFormat, parseCsv, parseLabelMap, parseName, scanCorpus, summarizeCorpus } from '../../src/data/corpus.js';
 import { probeCorpus } from '../../src/data/probe.js';
@@ -68,6 +68,14 @@ describe('scanCorpus', () => {
     expect(c.problems.map((p) => p.reason).sort()).toEqual(['unknown-label', 'unparseable-name']);
     expect(c.problems.find((p) => p.reason === 'unknown-label')!.message).toContain('x02 (2).wav');
   });
+  it('each item\'s id is its path relative to the root, the same however the root is reached (relative, absolute, a symlink)', () => {
+    const d = make('ids', ['Actor_01/03-01-05-01-01-01-01.wav', 'Actor_02/03-01-03-01-01-01-02.wav']);
+    const link = join(root, 'ids-link');
+    symlinkSync(d, link);
+    const want = ['Actor_01/03-01-05-01-01-01-01.wav', 'Actor_02/03-01-03-01-01-01-02.wav'];
+    for (const spelt of [d, link, relative(process.cwd(), d), d + '/']) expect(scanCorpus(spelt).items.map((i) => i.id)).toEqual(want);
+    expect(scanCorpus(link).items[0]!.path).toBe(join(link, want[0]!));
+  });
   it('RAVDESS: maps to our labels, reports the rest, and honours a label map', () => {
     const d = make('ravdess', ['Actor_01/03-01-05-01-01-01-01.wav', 'Actor_01/03-01-01-01-01-01-01.wav', 'Actor_02/03-01-08-01-01-01-02.wav', 'Actor_02/03-01-03-02-01-01-02.wav']);
     const c = scanCorpus(d);
@@ -105,6 +113,7 @@ describe('scanCorpus', () => {
       [join(d, 'audio/one.wav'), 'happy', 'A'], [join(d, 'audio/two.wav'), 'sad', null],
     ]);
     expect(c.problems.map((p) => p.reason)).toEqual(['missing-file', 'unknown-label', 'bad-row']);
+    expect(c.items.map((i) => i.id)).toEqual(['audio/one.wav', 'audio/two.wav']);
     writeFileSync(join(d, 'noheader.csv'), 'audio/one.wav,angry\n');
     expect(scanCorpus(join(d, 'noheader.csv')).items.map((i) => i.label)).toEqual(['angry']);
   });

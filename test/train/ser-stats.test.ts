@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { expandOffline, train, type PitchShiftSource } from '../../src/train/loop.js';
 import type { TrainerFactory } from '../../src/train/trainer.js';
 import { getRecipe } from '../../src/train/recipes.js';
+import { toLabeledSpecs } from '../../src/train/dataset.js';
 import { featureStandardization } from '../../src/model/standardize.js';
 import type { Spectrogram } from '../../src/features/types.js';
 import { linearTrainerFactory } from './helpers.js';
@@ -36,6 +37,23 @@ describe('ser-stats recipe', () => {
     // deterministic in the seed
     const again = await expandOffline(data, getRecipe('ser-stats'), 1, source);
     expect(again.specs.map((s) => s.data[1])).toEqual(out.specs.map((s) => s.data[1]));
+  });
+
+  it('with a channel, each copy\'s draws are named by the file\'s corpus id: the same wherever the corpus lies', async () => {
+    const recipe = getRecipe('ser-robust');
+    const draws = async (paths: string[], ids?: string[]) => {
+      const items = paths.map((path, k) => ({ path, ...(ids ? { id: ids[k] } : {}), label: 'a', speaker: '1', spec: data.specs[k]! }));
+      const seeds: string[] = [];
+      const source: PitchShiftSource = async (i, st, ch) => { seeds.push(`${ch!.seed}|${st}`); return vec([i, st]); };
+      await expandOffline({ ...toLabeledSpecs(items, ['a', 'b']), labelNames: ['a', 'b'] }, recipe, 1, source);
+      return seeds;
+    };
+    const ids = ['x/1.wav', 'x/2.wav', 'y/3.wav'];
+    const here = await draws(['/data/c/x/1.wav', '/data/c/x/2.wav', '/data/c/y/3.wav'], ids);
+    expect(await draws(['/mnt/link/x/1.wav', '/mnt/link/x/2.wav', '/mnt/link/y/3.wav'], ids)).toEqual(here);
+    expect(here[0]!.startsWith('1/channel/0/x/1.wav|')).toBe(true);
+    // without ids (items not from scanCorpus) the paths name them
+    expect(await draws(['/mnt/link/x/1.wav', '/mnt/link/x/2.wav', '/mnt/link/y/3.wav'])).not.toEqual(here);
   });
 
   it('melWarp without a pitch source is a clear error', async () => {

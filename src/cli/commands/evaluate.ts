@@ -189,7 +189,7 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
     figs.push(`![${c.condition}](${f})`);
   }
   const head = r.mode === 'loso'
-    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted calibration; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}.`
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted calibration; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}${r.calibrationChoice ? ` (leave-one-speaker-out NLL: one temperature ${r.calibrationChoice.nll.temperature.toFixed(4)}, entropy-dependent ${r.calibrationChoice.nll['entropy-temperature'].toFixed(4)})` : ''}.`
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${figs.join('\n')}\n`);
 }
