@@ -79,7 +79,7 @@ export interface RobustnessReport {
 }
 
 /** A labelled file with the features of every condition (null where a condition failed). */
-export interface Conditioned {
+interface Conditioned {
   item: CorpusItem;
   label: number;
   specs: Map<string, Spectrogram>;
@@ -247,8 +247,6 @@ export interface LosoRobustnessOptions {
   progress?: boolean;
   onLog?: (line: string) => void;
   threads?: number;
-  /** Called once per held-out speaker with its files and their raw (uncalibrated) probabilities under every set. */
-  onFold?: (fold: { fold: string; rows: readonly Conditioned[]; raw: ReadonlyMap<string, Float32Array[]> }) => void;
 }
 
 type Row = Conditioned;
@@ -341,7 +339,6 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const te = pf.data.filter((d) => speakerOf(d) === spk);
     const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
     const foldLabels = te.map((d) => d.label);
-    opts.onFold?.({ fold: spk, rows: te, raw });
     folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
     log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
