@@ -4,7 +4,6 @@
  * cache, carves a stratified validation set from the data (never used for training), trains the
  * recipe with checkpoints every epoch, and writes the model folder to --out.
  */
-import { parseCalibration, type Calibration } from '../../model/calibration.js';
 import type { Command } from 'commander';
 import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { carveValidation } from '../../data/splits.js';
@@ -15,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { RobustnessReport } from '../../eval/robustness.js';
 import { assembleMlpEnsemble } from '../../model/ensemble.js';
 import { saveModelFolder } from '../../model/io.js';
+import { parseCalibration, type Calibration } from '../../model/calibration.js';
 import type { MetadataInput } from '../../model/metadata.js';
 import type { ArchOptions } from '../../model/architectures.js';
 import type { ModelTrainer } from '../../train/trainer.js';
