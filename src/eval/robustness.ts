@@ -29,7 +29,7 @@ import type { Spectrogram } from '../features/types.js';
 import { calibrate, chooseCalibration, type Calibration, type CalibrationForm } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
-import type { Recipe } from '../train/recipes.js';
+import { memberSeeds, type Recipe } from '../train/recipes.js';
 import { defaultCacheDir, pitchShiftSource, toLabeledSpecs } from '../train/dataset.js';
 import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
@@ -252,7 +252,7 @@ export interface LosoRobustnessOptions {
 type Row = Conditioned;
 
 /**
- * Trains `recipe` (`seeds` members sharing one set of augmented copies) on `train` and returns the
+ * Trains `recipe` (`seeds` members; augmented copies per `memberSeeds`) on `train` and returns the
  * averaged probabilities of every row of `test` under each of `sets`. Augmented copies come from
  * `source`, built over `pool` (rows whose audio may be used — as the items themselves and as babble).
  */
@@ -268,7 +268,7 @@ async function fitPredict(
   const trainData = { ...toLabeledSpecs(train_.map((d) => ({ ...d.item, spec: d.specs.get('original')! })), labels), labelNames: [...labels] };
   const trainers: Trainer[] = [];
   for (let s = 0; s < seeds; s++) {
-    const r = await train(recipe, trainData, { seed: 42 + s, augmentSeed: 42, progress: false, threads, pitchSource: source });
+    const r = await train(recipe, trainData, { ...memberSeeds(recipe, 42, s), progress: false, threads, pitchSource: source });
     trainers.push(r.trainer);
   }
   const out = new Map<string, Float32Array[]>();

@@ -93,8 +93,8 @@ export interface TrainOptions {
   /** Test hook: stop (as if killed) after this many epochs of this call. */
   stopAfterEpochs?: number;
   /**
-   * Seed of the offline augmented copies (default: `seed`). Members of an ensemble share it, so they
-   * differ only in initial weights, dropout and batch order, and the copies' features are computed once.
+   * Seed of the offline augmented copies (default: `seed`); an ensemble's members get theirs from
+   * `memberSeeds` (recipes.ts).
    */
   augmentSeed?: number;
 }

@@ -79,6 +79,13 @@ export interface Recipe {
    * probabilities; the leave-one-speaker-out evaluation averages the same number of seeds.
    */
   ensemble?: number;
+  /**
+   * Offline augmented copies of an ensemble's members (see `memberSeeds`): 'shared' (default) — one set
+   * drawn for all members, so they differ only in initial weights, dropout and batch order and the copies'
+   * features are computed once; 'member' — each member draws its own copies (K× the copies' feature
+   * time, members that have seen different channels and warps).
+   */
+  ensembleCopies?: 'shared' | 'member';
 }
 
 const STUDY_OFFLINE: OfflineAugment = {
@@ -277,6 +284,18 @@ export function validateRecipe(r: Recipe): void {
   if (r.labelSmoothing < 0 || r.labelSmoothing >= 1) bad('labelSmoothing', `must be in [0, 1), got ${r.labelSmoothing}`);
   if (r.ensemble !== undefined && (!Number.isInteger(r.ensemble) || r.ensemble < 1)) bad('ensemble', `must be a positive integer, got ${r.ensemble}`);
   if ((r.ensemble ?? 1) > 1 && r.arch !== 'ser-mlp') bad('ensemble', `is supported for the ser-mlp architecture only, not '${r.arch}'`);
+  if (r.ensembleCopies !== undefined && r.ensembleCopies !== 'shared' && r.ensembleCopies !== 'member') {
+    bad('ensembleCopies', `must be 'shared' or 'member', got ${JSON.stringify(r.ensembleCopies)}`);
+  }
+}
+
+/**
+ * Seeds of ensemble member `k` (0-based) of a run seeded `seed`: its weights' seed (`seed + k`) and its
+ * offline copies' seed (`seed` for every member when the recipe's `ensembleCopies` is 'shared', the
+ * default; `seed + k` when 'member'). Member 0 is the one-model run either way.
+ */
+export function memberSeeds(recipe: Recipe, seed: number, k: number): { seed: number; augmentSeed: number } {
+  return { seed: seed + k, augmentSeed: recipe.ensembleCopies === 'member' ? seed + k : seed };
 }
 
 // ---- recipes as files ------------------------------------------------------------------------------
@@ -296,6 +315,7 @@ const RECIPE_FIELDS: Readonly<Record<keyof Recipe, Shape[]>> = {
   input: ['object'], normalization: ['string'], batchSize: ['integer'], lr: ['number'], epochs: ['integer'],
   optimizer: ['object'], offlineAugment: ['object', 'null'], onlineAugment: ['object', 'null'], mixup: ['object', 'null'],
   labelSmoothing: ['number'], earlyStopping: ['object'], valFraction: ['number'], ensemble: ['integer', 'absent'],
+  ensembleCopies: ['string', 'absent'],
 };
 
 function shapeOf(v: unknown): Shape {
@@ -360,6 +380,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   keysIn('input', r.input, ['mode', 'frames']);
   oneOf('input.mode', r.input.mode, ['variable', 'resized']);
   oneOf('normalization', r.normalization, ['utterance', 'utterance-band', 'none']);
+  if (r.ensembleCopies !== undefined) oneOf('ensembleCopies', r.ensembleCopies, ['shared', 'member']);
   keysIn('optimizer', r.optimizer, ['name', 'weightDecay', 'schedule', 'warmupEpochs']);
   oneOf('optimizer.name', r.optimizer.name, ['adam', 'adamw']);
   oneOf('optimizer.schedule', r.optimizer.schedule, ['constant', 'cosine']);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RECIPES, getRecipe, loadRecipeFile, parseRecipe, recipeNames, resolveRecipe } from '../../src/train/recipes.js';
+import { RECIPES, getRecipe, loadRecipeFile, memberSeeds, parseRecipe, recipeNames, resolveRecipe } from '../../src/train/recipes.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { writeToyCorpus } from './helpers.js';
 
@@ -41,6 +41,15 @@ describe('recipes as JSON files', () => {
     expect(err({ extends: 'seed-cnn3', epochs: 0 })).toMatch(/^recipe\/invalid: r\.json: the recipe .*epochs must be a positive integer, got 0/);
     expect(err({ extends: 'seed-cnn4-aug', offlineAugment: { freqMask: [10] } })).toBe('recipe/invalid: r.json: offlineAugment.freqMask must be [lo, hi], got [10]');
     expect(err({ extends: 'ser-best', onlineAugment: { wobble: { p: 1 } } })).toMatch(/^recipe\/invalid: r\.json: onlineAugment\.wobble is not a field of onlineAugment/);
+    expect(err({ extends: 'ser-robust', ensembleCopies: 'each' })).toBe('recipe/invalid: r.json: ensembleCopies must be one of "shared", "member", got "each"');
+  });
+
+  it("memberSeeds: members' weight seeds count up; their copies' seed is shared unless ensembleCopies is 'member'", () => {
+    const shared = getRecipe('ser-robust');
+    const member = parseRecipe({ extends: 'ser-robust', ensembleCopies: 'member' }, 'm.json');
+    expect([0, 1, 2].map((k) => memberSeeds(shared, 42, k))).toEqual([{ seed: 42, augmentSeed: 42 }, { seed: 43, augmentSeed: 42 }, { seed: 44, augmentSeed: 42 }]);
+    expect(memberSeeds(parseRecipe({ extends: 'ser-robust', ensembleCopies: 'shared' }, 's.json'), 7, 2)).toEqual({ seed: 9, augmentSeed: 7 });
+    expect([0, 1, 2].map((k) => memberSeeds(member, 42, k))).toEqual([{ seed: 42, augmentSeed: 42 }, { seed: 43, augmentSeed: 43 }, { seed: 44, augmentSeed: 44 }]);
   });
 
   it('files: not found, bad JSON, and resolveRecipe by name or path with overrides', () => {

@@ -19,7 +19,7 @@ import type { MetadataInput } from '../../model/metadata.js';
 import type { ArchOptions } from '../../model/architectures.js';
 import type { ModelTrainer } from '../../train/trainer.js';
 import { join } from 'node:path';
-import { RECIPES, recipeNames, resolveRecipe, type RecipeOverrides } from '../../train/recipes.js';
+import { memberSeeds, RECIPES, recipeNames, resolveRecipe, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
 /** Parses a positive integer flag or throws a SerError naming it. */
@@ -168,12 +168,12 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (members === 1) {
     result = await train(recipe, trainData, trainOpts);
   } else {
-    // an ensemble: K members (seeds seed … seed+K−1, one shared set of augmented copies), each with
-    // its own checkpoint folder, then one model folder that averages their probabilities
+    // an ensemble: K members (seeds seed … seed+K−1; augmented copies shared or drawn per member, see
+    // `memberSeeds`), each with its own checkpoint folder, then one model folder that averages their probabilities
     const results = [];
     for (let k = 0; k < members; k++) {
       process.stderr.write(`ensemble member ${k + 1}/${members}\n`);
-      results.push(await train(recipe, trainData, { ...trainOpts, out: join(flags.out, 'members', String(k)), seed: flags.seed + k, augmentSeed: flags.seed }));
+      results.push(await train(recipe, trainData, { ...trainOpts, out: join(flags.out, 'members', String(k)), ...memberSeeds(recipe, flags.seed, k) }));
     }
     result = results[0]!;
     const model = assembleMlpEnsemble(results.map((r) => (r.trainer as ModelTrainer).toLayersModel()), result.metadata.archOptions as ArchOptions);
