@@ -236,7 +236,8 @@ export interface LosoRobustnessOptions {
   /**
    * Other configurations to choose from (nested selection): for each held-out speaker, every
    * candidate (and `recipe`) is scored by an inner leave-one-speaker-out over the TRAINING speakers
-   * only — criterion: mean UAR over the conditions — and the winner is trained on all of them.
+   * only — criterion: mean UAR over the conditions, each inner fit the same `seeds`-member ensemble as
+   * the outer one (so ensemble options such as `ensembleCopies` count) — and the winner is trained on all of them.
    * The held-out speaker never takes part in the choice. A candidate may have other feature parameters
    * than `recipe` (each set's condition features are built once, from the same conditioned audio).
    */
@@ -245,6 +246,7 @@ export interface LosoRobustnessOptions {
   seeds?: number;
   cacheDir?: string | null;
   progress?: boolean;
+  /** Lines of progress (skipped files, each fold's choice and score); default: stderr, above the progress bar. */
   onLog?: (line: string) => void;
   threads?: number;
 }
@@ -258,7 +260,7 @@ type Row = Conditioned;
  */
 async function fitPredict(
   recipe: Recipe, params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
-  pool: readonly Row[], seeds: number, cacheDir: string | null | undefined, threads: number | undefined,
+  pool: readonly Row[], seeds: number, cacheDir: string | null | undefined, threads: number | undefined, onTrained: () => void,
 ): Promise<Map<string, Float32Array[]>> {
   const poolItems = pool.map((d) => d.item);
   const index = new Map(poolItems.map((it, i) => [it.path, i]));
@@ -270,6 +272,7 @@ async function fitPredict(
   for (let s = 0; s < seeds; s++) {
     const r = await train(recipe, trainData, { ...memberSeeds(recipe, 42, s), progress: false, threads, pitchSource: source });
     trainers.push(r.trainer);
+    onTrained();
   }
   const out = new Map<string, Float32Array[]>();
   for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => d.specs.get(set)!), recipe));
@@ -287,7 +290,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
   const candidates = [recipe, ...(opts.candidates ?? [])];
   const seeds = opts.seeds ?? 1;
-  const log = opts.onLog ?? (() => {});
+  const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
   const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
   let skipped = 0;
@@ -312,6 +315,12 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: { probs: Float32Array[]; labels: number[] } }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
+  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick
+  const modelsPerFold = ((candidates.length > 1 ? candidates.length * (speakers.length - 1) : 0) + 1) * seeds;
+  const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
+  const tick = (): void => bar.tick();
+  // fold lines: to onLog when given, else on stderr above the bar
+  const say = (line: string): void => (opts.onLog ? opts.onLog(line) : bar.log(line));
   for (const spk of speakers) {
     let pick = recipe;
     if (candidates.length > 1) {
@@ -324,24 +333,25 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
         for (const inner of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inner);
           const ite = ctr.filter((d) => speakerOf(d) === inner);
-          const probs = await fitPredict(cand, f.params, labels, itr, ite, conditions, ctr, 1, opts.cacheDir, opts.threads);
+          const probs = await fitPredict(cand, f.params, labels, itr, ite, conditions, ctr, seeds, opts.cacheDir, opts.threads, tick);
           for (const c of conditions) uars.push(evaluatePredictions(ite.map((d) => d.label), probs.get(c)!.map(argmax), labels.length).uar);
         }
         scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
       }
       pick = candidates.reduce((best, c) => (scores[c.name]! > scores[best.name]! ? c : best), candidates[0]!);
       innerScores[spk] = scores;
-      log(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
+      say(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
     chosen[spk] = pick.name;
     const pf = featuresOf(pick);
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
-    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads);
+    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads, tick);
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
-    log(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
+  bar.finish();
   const foldCalibrations: Record<string, Calibration> = {};
   const scored = folds.map((f) => {
     const cal = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;

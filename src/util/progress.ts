@@ -141,6 +141,17 @@ export class Progress {
     }
   }
 
+  /** Writes a line of its own above the bar (a TTY bar is cleared, then redrawn under it). */
+  log(line: string): void {
+    if (this.enabled && this.tty && !this.finished) {
+      this.stream.write(`\r\x1b[2K${line}\n`);
+      this.lastDraw = 0;
+      this.draw(false);
+      return;
+    }
+    this.stream.write(line + '\n');
+  }
+
   /** Draws the final state and ends the line. Safe to call twice. */
   finish(fields?: ProgressFields): void {
     if (fields) this.fields = { ...this.fields, ...fields };

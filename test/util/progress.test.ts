@@ -40,6 +40,20 @@ describe('Progress', () => {
     p.setTotal(1);
     expect(p.render()).toBe('1/1  100%  1.00 it/s  in 1s');
   });
+  it('log writes a line above a TTY bar and redraws the bar under it; in line mode (or disabled) just the line', () => {
+    let t = 0;
+    const tty = sink(true);
+    const p = new Progress({ total: 2, stream: tty.stream, width: 2, now: () => t });
+    t = 1000; p.tick();
+    tty.out.length = 0;
+    p.log('fold 1 done');
+    expect(tty.out).toEqual(['\r\x1b[2Kfold 1 done\n', '\r\x1b[2K[#-]  1/2  50%  1.00 it/s  ETA 1s']);
+    const line = sink(false);
+    const q = new Progress({ total: 2, stream: line.stream, everyPercent: 100, now: () => t });
+    q.log('a');
+    new Progress({ total: 2, stream: line.stream, enabled: false }).log('b');
+    expect(line.out).toEqual(['a\n', 'b\n']);
+  });
   it('is silent when disabled', () => {
     const { out, stream } = sink(false);
     const p = new Progress({ total: 3, stream, enabled: false });

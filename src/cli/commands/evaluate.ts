@@ -157,7 +157,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? recipe.ensemble ?? 1, progress: flags.progress !== false, onLog: log,
+      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? recipe.ensemble ?? 1, progress: flags.progress !== false,
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
