@@ -5,13 +5,18 @@
  *
  * - each fold trains the recipe (`seeds` models, probabilities averaged) on the other speakers and
  *   classifies each held-out file on its own, under every condition;
- * - the calibration is cross-fitted: fold k's is chosen (one temperature, or one that depends on the raw
- *   prediction's entropy: `chooseCalibration`, by leave-one-speaker-out NLL among the other folds) and
- *   fitted on the out-of-fold predictions of the OTHER folds' held-out speakers (original audio plus one
- *   copy through the recipe's training channel augmentation — never a test condition), so no test
- *   speaker's labels ever reach its own calibration; the one chosen and fitted on all folds is the one a
- *   bundled model stores;
- * - nothing is selected on the test speaker: the recipe is fixed before the run.
+ * - the calibration is fitted on out-of-fold predictions of held-out speakers (original audio plus one
+ *   copy through the recipe's training channel augmentation — never a test condition) and its form chosen
+ *   (one temperature, or one that depends on the raw prediction's entropy: `chooseCalibration`, by
+ *   leave-one-speaker-out NLL), never with the test speaker's labels. With one recipe, fold k's is fitted on
+ *   the OTHER folds' held-out predictions. With candidates (nested selection), fold k's is fitted on the
+ *   inner out-of-fold predictions of the configuration fold k chose, on fold k's training speakers only — the
+ *   same configuration's outputs, so models of other configurations (whose confidence runs on another
+ *   scale) never set it;
+ * - the report's one calibration (what a bundled model stores) is, with one recipe, chosen and fitted on all
+ *   folds; with candidates, that of the configuration chosen by most folds (ties: best mean inner score),
+ *   fitted on all of its inner out-of-fold predictions;
+ * - nothing is selected on the test speaker: the recipe is fixed before the run, or chosen by inner folds.
  */
 import { resolve } from 'node:path';
 import { readAudioBytes } from '../audio/load.js';
@@ -63,15 +68,24 @@ export interface RobustnessReport {
   mode: 'model' | 'loso';
   labels: string[];
   conditions: ConditionScore[];
-  /** The calibration applied (single model: the model's own, null if none; LOSO: chosen and fitted on all folds' out-of-fold predictions). */
+  /**
+   * The calibration applied (single model: the model's own, null if none). LOSO: the one a model trained
+   * with this recipe should store — one recipe: chosen and fitted on all folds' out-of-fold predictions;
+   * nested selection: the overall choice's, fitted on all of its inner out-of-fold predictions.
+   */
   calibration: Calibration | null;
-  /** LOSO: which form won on all folds, and each form's leave-one-speaker-out NLL. */
+  /** LOSO: which form won for `calibration`, and each form's leave-one-speaker-out NLL. */
   calibrationChoice?: { form: CalibrationForm; nll: Record<CalibrationForm, number> };
-  /** LOSO: each fold's cross-fitted calibration (chosen and fitted on the other folds only). */
+  /** LOSO: the calibration each fold's figures use (never fitted with that fold's speaker; see the file comment). */
   foldCalibrations?: Record<string, Calibration>;
   recipe?: string;
-  /** Nested selection: the configurations tried, the criterion, what each fold chose and the inner scores. */
-  selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>> };
+  /** LOSO: the whole configuration `calibration` belongs to (nested: the overall choice) — what `ser train --robustness` checks a recipe against. */
+  configuration?: Recipe;
+  /**
+   * Nested selection: the configurations tried, the criterion, what each fold chose, the inner scores, and
+   * the overall choice (chosen by most folds; ties: the best mean inner score) — the configuration to ship.
+   */
+  selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>>; overall: string };
   seeds?: number;
   files: number;
   skipped: number;
@@ -283,6 +297,20 @@ async function fitPredict(
 const speakerOf = (d: Row): string => d.item.speaker ?? '?';
 const sortSpeakers = (xs: Iterable<string>): string[] => [...new Set(xs)].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
 
+/** The configuration chosen by most folds; ties go to the best inner score averaged over the folds. */
+export function overallChoice(chosen: Readonly<Record<string, string>>, innerScores: Readonly<Record<string, Readonly<Record<string, number>>>>): string {
+  const votes = new Map<string, number>();
+  for (const c of Object.values(chosen)) votes.set(c, (votes.get(c) ?? 0) + 1);
+  const meanScore = (c: string): number => {
+    const xs = Object.values(innerScores).map((s) => s[c] ?? Number.NEGATIVE_INFINITY);
+    return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  };
+  return [...votes.keys()].reduce((best, c) => {
+    const d = votes.get(c)! - votes.get(best)!;
+    return d > 0 || (d === 0 && meanScore(c) > meanScore(best)) ? c : best;
+  });
+}
+
 /** Leave-one-speaker-out robustness matrix of a recipe (or of a nested choice among candidates); see the file comment. */
 export async function losoRobustness(items: readonly CorpusItem[], labels: readonly string[], params: FeatureParams, opts: LosoRobustnessOptions): Promise<RobustnessReport> {
   const t0 = Date.now();
@@ -315,6 +343,13 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: { probs: Float32Array[]; labels: number[] } }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
+  const foldCalibrations: Record<string, Calibration> = {};
+  // nested: each candidate's inner out-of-fold calibration-set predictions, by inner held-out speaker (over all outer folds)
+  type Group = { probs: Float32Array[]; labels: number[] };
+  const innerCalib = new Map<string, Map<string, Group>>(candidates.map((c) => [c.name, new Map()]));
+  const calibGroup = (probs: Map<string, Float32Array[]>, rowLabels: number[]): Group => ({
+    probs: calibSets.flatMap((c) => probs.get(c)!), labels: calibSets.flatMap(() => rowLabels),
+  });
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick
   const modelsPerFold = ((candidates.length > 1 ? candidates.length * (speakers.length - 1) : 0) + 1) * seeds;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
@@ -326,6 +361,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     if (candidates.length > 1) {
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
+      const foldGroups = new Map<string, Group[]>();
       for (const cand of candidates) {
         const uars: number[] = [];
         const f = featuresOf(cand);
@@ -333,13 +369,20 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
         for (const inner of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inner);
           const ite = ctr.filter((d) => speakerOf(d) === inner);
-          const probs = await fitPredict(cand, f.params, labels, itr, ite, conditions, ctr, seeds, opts.cacheDir, opts.threads, tick);
-          for (const c of conditions) uars.push(evaluatePredictions(ite.map((d) => d.label), probs.get(c)!.map(argmax), labels.length).uar);
+          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, seeds, opts.cacheDir, opts.threads, tick);
+          const innerLabels = ite.map((d) => d.label);
+          for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
+          const g = calibGroup(probs, innerLabels);
+          foldGroups.set(cand.name, [...(foldGroups.get(cand.name) ?? []), g]);
+          const all = innerCalib.get(cand.name)!;
+          const prev = all.get(inner) ?? { probs: [], labels: [] };
+          all.set(inner, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
         }
         scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
       }
       pick = candidates.reduce((best, c) => (scores[c.name]! > scores[best.name]! ? c : best), candidates[0]!);
       innerScores[spk] = scores;
+      foldCalibrations[spk] = chooseCalibration(foldGroups.get(pick.name)!).calibration;
       say(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
     chosen[spk] = pick.name;
@@ -348,18 +391,20 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const te = pf.data.filter((d) => speakerOf(d) === spk);
     const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads, tick);
     const foldLabels = te.map((d) => d.label);
-    folds.push({ fold: spk, labels: foldLabels, raw, calib: { probs: calibSets.flatMap((c) => raw.get(c)!), labels: calibSets.flatMap(() => foldLabels) } });
+    folds.push({ fold: spk, labels: foldLabels, raw, calib: calibGroup(raw, foldLabels) });
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
-  const foldCalibrations: Record<string, Calibration> = {};
+  const nested = candidates.length > 1;
   const scored = folds.map((f) => {
-    const cal = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;
-    foldCalibrations[f.fold] = cal;
+    // one recipe: cross-fitted on the other folds (nested: set in the loop above)
+    if (!nested) foldCalibrations[f.fold] = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;
+    const cal = foldCalibrations[f.fold]!;
     const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
     return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
   });
-  const { calibration, form, nll } = chooseCalibration(folds.map((f) => f.calib));
+  const overall = nested ? overallChoice(chosen, innerScores) : recipe.name;
+  const { calibration, form, nll } = chooseCalibration(nested ? [...innerCalib.get(overall)!.values()] : folds.map((f) => f.calib));
   return {
     mode: 'loso',
     labels: [...labels],
@@ -368,7 +413,8 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     calibrationChoice: { form, nll },
     foldCalibrations,
     recipe: recipe.name,
-    ...(candidates.length > 1 ? { selection: { candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores } } : {}),
+    configuration: structuredClone(candidates.find((c) => c.name === overall)!),
+    ...(nested ? { selection: { candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores, overall } } : {}),
     seeds,
     files: data.length,
     skipped,

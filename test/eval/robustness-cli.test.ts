@@ -46,11 +46,21 @@ describe('ser evaluate --conditions', () => {
       expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
       expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
+      // the overall choice is the one most folds chose (ties: the best mean inner score), and the report carries its whole configuration
+      const votes = (c: string) => Object.values(rep.selection.chosen).filter((x) => x === c).length;
+      expect(votes(rep.selection.overall)).toBe(Math.max(...rep.selection.candidates.map(votes)));
+      expect(rep.configuration.name).toBe(rep.selection.overall);
       for (const f of ['report.json', 'REPORT.md', 'figures/reliability-original.svg']) expect(existsSync(join(tmp, 'rob', f))).toBe(true);
-      expect(readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8')).toMatch(/\| pink-10db \| \d/);
+      const md = readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8');
+      expect(md).toMatch(/\| pink-10db \| \d/);
+      expect(md).toContain('Nested selection among 3 configurations');
+      expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
+      expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));
 
-      // a model trained with the report stores its calibration and matrix
-      const t = ser(['train', '--data', data, '--recipe', 'ser-robust', '--epochs', '8', '--out', join(tmp, 'model'), '--robustness', join(tmp, 'rob', 'report.json'), '--cache', cache, '--no-progress']);
+      // a model trained with the report's configuration (as a recipe file: the name does not matter) stores its calibration and matrix
+      const conf = join(tmp, 'chosen.json');
+      writeFileSync(conf, JSON.stringify({ ...rep.configuration, name: 'my-name' }));
+      const t = ser(['train', '--data', data, '--recipe', conf, '--out', join(tmp, 'model'), '--robustness', join(tmp, 'rob', 'report.json'), '--cache', cache, '--no-progress']);
       expect(t.status, t.stderr).toBe(0);
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
       expect(meta.calibration).toMatchObject(rep.calibration);
@@ -72,7 +82,7 @@ describe('ser evaluate --conditions', () => {
       // a report of another recipe is refused
       const bad = ser(['train', '--data', data, '--recipe', 'ser-stats', '--out', join(tmp, 'm2'), '--robustness', join(tmp, 'rob', 'report.json'), '--no-progress']);
       expect(bad.status).not.toBe(0);
-      expect(bad.stderr).toMatch(/report is of recipe 'ser-robust', not 'ser-stats'/);
+      expect(bad.stderr).toMatch(new RegExp(`calibration is of configuration '${rep.selection.overall}', which differs from recipe 'ser-stats'`));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -188,10 +188,37 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
     await writeFileAtomic(join(dir, f), svg);
     figs.push(`![${c.condition}](${f})`);
   }
+  const nll = r.calibrationChoice ? ` (leave-one-speaker-out NLL: one temperature ${r.calibrationChoice.nll.temperature.toFixed(4)}, entropy-dependent ${r.calibrationChoice.nll['entropy-temperature'].toFixed(4)})` : '';
+  const sel = r.selection;
   const head = r.mode === 'loso'
-    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins) with each fold's cross-fitted calibration; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}${r.calibrationChoice ? ` (leave-one-speaker-out NLL: one temperature ${r.calibrationChoice.nll.temperature.toFixed(4)}, entropy-dependent ${r.calibrationChoice.nll['entropy-temperature'].toFixed(4)})` : ''}.`
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
+      (sel
+        ? `each fold calibrated on the inner out-of-fold predictions of the configuration it chose (its training speakers only); the overall choice \`${sel.overall}\`'s calibration, fitted on all of its inner out-of-fold predictions: ${describeCalibration(r.calibration)}${nll}.`
+        : `each fold calibrated on the other folds' out-of-fold predictions; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}${nll}.`)
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
-  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${figs.join('\n')}\n`);
+  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${figs.join('\n')}\n`);
+}
+
+/** The nested selection as a table: each held-out speaker's inner scores, its choice, and the overall choice. */
+export function selectionTable(sel: NonNullable<RobustnessReport['selection']>): string {
+  const folds = Object.keys(sel.chosen);
+  const lines = [
+    `Nested selection among ${sel.candidates.length} configurations (criterion: ${sel.criterion}); inner scores in %, each fold's choice in bold:`,
+    '',
+    `| configuration | ${folds.map((f) => `held out ${f}`).join(' | ')} | folds choosing it |`,
+    `|---|${folds.map(() => '---|').join('')}---|`,
+    ...sel.candidates.map((c) => {
+      const cells = folds.map((f) => {
+        const v = sel.innerScores[f]?.[c];
+        const t = v === undefined ? '—' : (100 * v).toFixed(1);
+        return sel.chosen[f] === c ? `**${t}**` : t;
+      });
+      return `| ${c} | ${cells.join(' | ')} | ${folds.filter((f) => sel.chosen[f] === c).length} |`;
+    }),
+    '',
+    `Overall choice (most folds; ties: best mean inner score): \`${sel.overall}\`.`,
+  ];
+  return lines.join('\n') + '\n';
 }
 
 /**

@@ -11,6 +11,7 @@ import { featureParams, type FeatureParams } from '../../features/params.js';
 import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '../../train/dataset.js';
 import { train, CHECKPOINT_FILE } from '../../train/loop.js';
 import { existsSync, readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { RobustnessReport } from '../../eval/robustness.js';
 import { assembleMlpEnsemble } from '../../model/ensemble.js';
 import { saveModelFolder } from '../../model/io.js';
@@ -19,7 +20,7 @@ import type { MetadataInput } from '../../model/metadata.js';
 import type { ArchOptions } from '../../model/architectures.js';
 import type { ModelTrainer } from '../../train/trainer.js';
 import { join } from 'node:path';
-import { memberSeeds, RECIPES, recipeNames, resolveRecipe, type RecipeOverrides } from '../../train/recipes.js';
+import { memberSeeds, RECIPES, recipeNames, resolveRecipe, type Recipe, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
 /** Parses a positive integer flag or throws a SerError naming it. */
@@ -116,7 +117,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (flags.archOptions) recipe.archOptions = { ...recipe.archOptions, ...flags.archOptions };
   if (flags.features) recipe.features = { ...recipe.features, ...(flags.features as Partial<FeatureParams>) };
   const params = featureParams(recipe.features);
-  const robust = flags.robustness ? robustnessMetadata(flags.robustness, recipe.name) : {};
+  const robust = flags.robustness ? robustnessMetadata(flags.robustness, recipe) : {};
 
   const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
@@ -193,11 +194,12 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
 }
 
 /**
- * Metadata from a leave-one-speaker-out robustness report of the same recipe: `calibration` (chosen
- * and fitted on out-of-fold predictions of held-out speakers) and
+ * Metadata from a leave-one-speaker-out robustness report of the same recipe (the same configuration as
+ * the report's `configuration`, names and descriptions aside; older reports: the same name): `calibration`
+ * (chosen and fitted on out-of-fold predictions of held-out speakers) and
  * `metrics.unseenSpeakerEstimate` (the matrix: what a speaker the model never heard should expect).
  */
-export function robustnessMetadata(path: string, recipeName: string): Record<string, unknown> {
+export function robustnessMetadata(path: string, recipe: Recipe): Record<string, unknown> {
   let r: RobustnessReport;
   try {
     r = JSON.parse(readFileSync(path, 'utf8')) as RobustnessReport;
@@ -211,8 +213,15 @@ export function robustnessMetadata(path: string, recipeName: string): Record<str
   if (r.mode !== 'loso' || !Array.isArray(r.conditions) || !cal) {
     throw new SerError('cli/bad-option', `--robustness ${path}: not a leave-one-speaker-out report of \`ser evaluate --conditions --loso\``);
   }
-  if (r.recipe !== recipeName) {
-    throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipeName}'`);
+  if (r.configuration) {
+    // the same configuration, whatever it is called (a nested run names its candidates; the winner may become a built-in)
+    const { name: _n, description: _d, ...mine } = recipe;
+    const { name: theirName, description: _t, ...theirs } = r.configuration;
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(mine)), JSON.parse(JSON.stringify(theirs)))) {
+      throw new SerError('cli/bad-option', `--robustness ${path}: the report's calibration is of configuration '${theirName}', which differs from recipe '${recipe.name}'`);
+    }
+  } else if (r.recipe !== recipe.name) {
+    throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipe.name}'`);
   }
   return {
     calibration: { ...cal, fittedOn: `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)` },
