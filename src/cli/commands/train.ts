@@ -224,7 +224,12 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
     throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipe.name}'`);
   }
   return {
-    calibration: { ...cal, fittedOn: `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)` },
+    calibration: {
+      ...cal,
+      fittedOn: r.selection
+        ? `inner out-of-fold predictions of configuration '${r.selection.overall}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each)`
+        : `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)`,
+    },
     metrics: {
       unseenSpeakerEstimate: {
         note: 'Not a score of this model (it was trained on every speaker): the same recipe evaluated leave-one-speaker-out, each file classified on its own; accuracy and UAR are means over the held-out speakers, ECE after calibration.',
