@@ -198,13 +198,13 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
       "11.6 ms hop as the study's 2048/512 at 44.1 kHz); 8 offline copies of each file, each through a random channel before its " +
       'features are recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, telephone ' +
       'line, codec-like band limits, lower recording rates, gain — on top of the mel-axis + F0 warp; MLP 128; an ensemble of 3 ' +
-      'seeds. Chosen by nested leave-one-speaker-out selection among 5 configurations (reports/robust/REPORT.md); the same with the ' +
-      'band levels\' temporal modulation in the statistics (statsModulation) was one of them.',
+      'seeds; the statistics include the band levels\' temporal modulation (statsModulation). Chosen by nested leave-one-speaker-out ' +
+      'selection among 5 configurations (reports/robust/REPORT.md: each fold chose another, this one has the best mean inner score).',
     arch: 'ser-mlp',
     archOptions: { hidden: 128, inputDropout: 0.2, dropout: 0.5, standardize: true },
     features: {
       sampleRate: 16000, nFft: 1024, winLength: 743, hopLength: 186, fmax: 8000,
-      preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95',
+      preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95', statsModulation: true,
     },
     input: { mode: 'variable', frames: 1 },
     normalization: 'none',

@@ -23,7 +23,7 @@ describe('ser evaluate --conditions', () => {
       const cache = join(tmp, 'cache');
       const conds = 'original,16k,quiet-30db,pink-10db';
       const r = ser(['evaluate', '--data', data, '--conditions', conds, '--loso', '--recipe', 'ser-robust', '--epochs', '8',
-        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "modulation", "features": {"statsModulation": true}}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
+        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
       expect(r.status, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout.trim());
       expect(rep.mode).toBe('loso');
@@ -38,9 +38,9 @@ describe('ser evaluate --conditions', () => {
       expect(rep.conditions[0].accuracy).toBeGreaterThan(0.8);
       expect(rep.conditions[1].accuracy).toBeGreaterThan(0.8);
       // nested selection: every configuration scored on the training speakers of every fold, one of them on other features
-      expect(rep.selection.candidates).toEqual(['ser-robust', 'no-channel', 'modulation']);
+      expect(rep.selection.candidates).toEqual(['ser-robust', 'no-channel', 'no-modulation']);
       expect(Object.keys(rep.selection.chosen)).toEqual(['1', '2', '3']);
-      for (const s of ['1', '2', '3']) expect(Object.keys(rep.selection.innerScores[s]).sort()).toEqual(['modulation', 'no-channel', 'ser-robust']);
+      for (const s of ['1', '2', '3']) expect(Object.keys(rep.selection.innerScores[s]).sort()).toEqual(['no-channel', 'no-modulation', 'ser-robust']);
       expect(rep.calibration.temperature).toBeGreaterThan(0);
       expect(['temperature', 'entropy-temperature']).toContain(rep.calibrationChoice.form);
       expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
