@@ -340,25 +340,26 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
   const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
-  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: { probs: Float32Array[]; labels: number[] } }> = [];
+  type Group = { probs: Float32Array[]; labels: number[] };
+  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: Group }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
   const foldCalibrations: Record<string, Calibration> = {};
+  const nested = candidates.length > 1;
   // nested: each candidate's inner out-of-fold calibration-set predictions, by inner held-out speaker (over all outer folds)
-  type Group = { probs: Float32Array[]; labels: number[] };
   const innerCalib = new Map<string, Map<string, Group>>(candidates.map((c) => [c.name, new Map()]));
   const calibGroup = (probs: Map<string, Float32Array[]>, rowLabels: number[]): Group => ({
     probs: calibSets.flatMap((c) => probs.get(c)!), labels: calibSets.flatMap(() => rowLabels),
   });
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick
-  const modelsPerFold = ((candidates.length > 1 ? candidates.length * (speakers.length - 1) : 0) + 1) * seeds;
+  const modelsPerFold = ((nested ? candidates.length * (speakers.length - 1) : 0) + 1) * seeds;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
   const say = (line: string): void => (opts.onLog ? opts.onLog(line) : bar.log(line));
   for (const spk of speakers) {
     let pick = recipe;
-    if (candidates.length > 1) {
+    if (nested) {
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
       const foldGroups = new Map<string, Group[]>();
@@ -395,7 +396,6 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
-  const nested = candidates.length > 1;
   const scored = folds.map((f) => {
     // one recipe: cross-fitted on the other folds (nested: set in the loop above)
     if (!nested) foldCalibrations[f.fold] = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;

@@ -85,8 +85,12 @@ export interface Recipe {
    * features are computed once; 'member' — each member draws its own copies (K× the copies' feature
    * time, members that have seen different channels and warps).
    */
-  ensembleCopies?: 'shared' | 'member';
+  ensembleCopies?: EnsembleCopies;
 }
+
+/** The values of `Recipe.ensembleCopies`. */
+const ENSEMBLE_COPIES = ['shared', 'member'] as const;
+type EnsembleCopies = (typeof ENSEMBLE_COPIES)[number];
 
 const STUDY_OFFLINE: OfflineAugment = {
   copies: 10,
@@ -284,7 +288,7 @@ export function validateRecipe(r: Recipe): void {
   if (r.labelSmoothing < 0 || r.labelSmoothing >= 1) bad('labelSmoothing', `must be in [0, 1), got ${r.labelSmoothing}`);
   if (r.ensemble !== undefined && (!Number.isInteger(r.ensemble) || r.ensemble < 1)) bad('ensemble', `must be a positive integer, got ${r.ensemble}`);
   if ((r.ensemble ?? 1) > 1 && r.arch !== 'ser-mlp') bad('ensemble', `is supported for the ser-mlp architecture only, not '${r.arch}'`);
-  if (r.ensembleCopies !== undefined && r.ensembleCopies !== 'shared' && r.ensembleCopies !== 'member') {
+  if (r.ensembleCopies !== undefined && !ENSEMBLE_COPIES.includes(r.ensembleCopies)) {
     bad('ensembleCopies', `must be 'shared' or 'member', got ${JSON.stringify(r.ensembleCopies)}`);
   }
 }
@@ -380,7 +384,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   keysIn('input', r.input, ['mode', 'frames']);
   oneOf('input.mode', r.input.mode, ['variable', 'resized']);
   oneOf('normalization', r.normalization, ['utterance', 'utterance-band', 'none']);
-  if (r.ensembleCopies !== undefined) oneOf('ensembleCopies', r.ensembleCopies, ['shared', 'member']);
+  if (r.ensembleCopies !== undefined) oneOf('ensembleCopies', r.ensembleCopies, ENSEMBLE_COPIES);
   keysIn('optimizer', r.optimizer, ['name', 'weightDecay', 'schedule', 'warmupEpochs']);
   oneOf('optimizer.name', r.optimizer.name, ['adam', 'adamw']);
   oneOf('optimizer.schedule', r.optimizer.schedule, ['constant', 'cosine']);

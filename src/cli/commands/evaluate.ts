@@ -193,8 +193,9 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const head = r.mode === 'loso'
     ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
       (sel
-        ? `each fold calibrated on the inner out-of-fold predictions of the configuration it chose (its training speakers only); the overall choice \`${sel.overall}\`'s calibration, fitted on all of its inner out-of-fold predictions: ${describeCalibration(r.calibration)}${nll}.`
-        : `each fold calibrated on the other folds' out-of-fold predictions; calibration chosen and fitted on all folds: ${describeCalibration(r.calibration)}${nll}.`)
+        ? `each fold calibrated on the inner out-of-fold predictions of the configuration it chose (its training speakers only); the overall choice \`${sel.overall}\`'s calibration, fitted on all of its inner out-of-fold predictions`
+        : `each fold calibrated on the other folds' out-of-fold predictions; calibration chosen and fitted on all folds`) +
+      `: ${describeCalibration(r.calibration)}${nll}.`
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${figs.join('\n')}\n`);
 }
