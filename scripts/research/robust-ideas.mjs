@@ -14,6 +14,8 @@
 // the spectrogram — 32 pooled bands, levels relative to the utterance's p95, the same 4 mel-warp copies — CNN alone printed too;
 // mix = mixup (alpha 0.4, p 0.5) of the statistics vectors; ls = label smoothing 0.1; mixls = both;
 // m = modulation spectrum (8 bands x 6 octave modulation bands, 0.5-32 Hz); d = per-band spread of level changes; md = both.
+// e9 = 9 seeds in the ensemble instead of 3; bag = the 3 seeds plus 4 MLPs each trained without one training speaker.
+// MOD=1 (env) screens on ser-robust's statistics as bundled (with the modulation statistics) instead of without them.
 import { scanCorpus } from '../../dist/data/corpus.js';
 import { utteranceFeatures, utteranceInputs } from '../../dist/features/pipeline.js';
 import { loadAudio } from '../../dist/audio/load.js';
@@ -23,9 +25,9 @@ import { getRecipe } from '../../dist/train/recipes.js';
 import { train, prepareInput } from '../../dist/train/loop.js';
 import { createRng } from '../../dist/util/rng.js';
 const recipe0 = getRecipe('ser-robust');
-const params = featureParams({ ...recipe0.features, statsModulation: false }); // the screens' base: the statistics without modulation
+const params = featureParams({ ...recipe0.features, statsModulation: process.env.MOD === '1' }); // the screens' base: the statistics without modulation, unless MOD=1
 const argv = process.argv.slice(2);
-const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|m|d|md|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
+const dataDir = argv[0] && !/^(base|tta\d|q|r|v|qrv|m|d|md|tempo|decouple|ens16|cnn|cnnv|mix|ls|mixls|e9|bag)$/.test(argv[0]) ? argv.shift() : '../shared/aesdd';
 const corpus = scanCorpus(dataDir);
 const labels = [...new Set(corpus.items.map((i) => i.label))].sort();
 const inputs = [];
@@ -157,8 +159,9 @@ for (const which of argv) {
     const rng = createRng(SEED ? `tta/${spk}/${SEED}` : `tta/${spk}`);
     const probs = te.map(() => new Float64Array(labels.length));
     for (const bands of which === 'ens16' ? [32, 16] : [32]) {
-      const specs = [], labs = [];
+      const specs = [], labs = [], spks = [];
       for (const i of tr) {
+        spks.push(...Array(5).fill(corpus.items[i].speaker));
         specs.push(vec(i, 1, feat, 1, 1, bands)); labs.push(labels.indexOf(corpus.items[i].label));
         for (let c = 0; c < 4; c++) {
           const w = 0.88 + 0.24 * rng.next();
@@ -167,8 +170,13 @@ for (const which of argv) {
           specs.push(vec(i, w, feat, tempo, f0, bands)); labs.push(labels.indexOf(corpus.items[i].label));
         }
       }
-      for (let s = 0; s < 3; s++) {
-        const t = (await train(recipeFor(which), { specs, labels: labs, labelNames: labels }, { seed: 42 + SEED + s, progress: false, threads: 1 })).trainer;
+      // members: [seed offset, training speaker left out (bag) or none]
+      const members = Array.from({ length: which === 'e9' ? 9 : 3 }, (_, s) => [s, null]);
+      if (which === 'bag') speakers.filter((x) => x !== spk).forEach((x, k) => members.push([3 + k, x]));
+      for (const [s, out] of members) {
+        const keep = [...specs.keys()].filter((j) => spks[j] !== out);
+        const data = { specs: keep.map((j) => specs[j]), labels: keep.map((j) => labs[j]), labelNames: labels };
+        const t = (await train(recipeFor(which), data, { seed: 42 + SEED + s, progress: false, threads: 1 })).trainer;
         for (const w of tta) (await t.predict(te.map((i) => vec(i, w, feat, 1, w, bands)))).forEach((p, k) => p.forEach((v, c) => (probs[k][c] += v)));
         t.dispose();
       }
