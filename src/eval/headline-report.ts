@@ -7,6 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { percentile } from '../features/utterance.js';
 import { ensureDir } from '../util/fs.js';
 import { lineChart, type LineSeries } from '../util/plot/line.js';
 import { pickCurve, readCurve, type CurveLine, type CurvePicks } from './headline.js';
@@ -66,6 +67,16 @@ export function lossEpochs(epochs: number): number[] {
   return [...new Set([10, 40, 80, 160, epochs].filter((e) => e <= epochs))];
 }
 
+/** The epochs after the first quarter of `epochs` (after the initial plateau): 61–240 for 240. */
+export function settledEpochs(epochs: number): [number, number] {
+  return [Math.floor(epochs / 4) + 1, epochs];
+}
+
+/** Mean test accuracy of one curve over epochs `from`…`to` (inclusive). */
+export function meanTestAccuracy(curve: readonly CurveLine[], from: number, to: number): number {
+  return mean(curve.filter((l) => l.epoch >= from && l.epoch <= to).map((l) => l.test ?? Number.NaN));
+}
+
 /** Writes `dir/REPORT.md` and `dir/figures/curves-*.svg`; returns the markdown. */
 export async function writeHeadlineReport(dir: string, o: { epochs: number; command?: string; reference?: string }): Promise<string> {
   // with `reference`, PyTorch's curves come from that folder (the same export and split) and only ours from `dir`
@@ -111,6 +122,23 @@ export async function writeHeadlineReport(dir: string, o: { epochs: number; comm
       const sd = (xs: number[]): string => Math.sqrt(variance(xs)).toFixed(3);
       L.push(`| ${e} | ${mean(a).toFixed(3)} ± ${sd(a)} | ${mean(b).toFixed(3)} ± ${sd(b)} | ${welchDiff(a, b).t.toFixed(2)} |`);
     }
+    // the honest pick against the curve it picks from: whether a gap is in the curves or in the picking
+    const [from, to] = settledEpochs(o.epochs);
+    const curveMean = (r: HeadlineRun): number => 100 * meanTestAccuracy(r.curve, from, to);
+    L.push(
+      '',
+      `The honest pick against the curve it picks from: each run's test accuracy averaged over epochs ${from}–${to}, and what picking the best validation epoch adds to it (means over seeds):`,
+      '',
+      `| engine | test accuracy, mean of epochs ${from}–${to} | honest pick | pick − curve mean | median picked epoch |`,
+      '|---|---|---|---|---|',
+    );
+    for (const [name, rs] of [['ours', oursRuns], ['torch', torchRuns]] as const) {
+      const c = mean(rs.map(curveMean));
+      const h = mean(rs.map((r) => pickOf(r, 'honest')));
+      L.push(`| ${name} | ${c.toFixed(1)} % | ${h.toFixed(1)} % | ${(h - c).toFixed(1)} | ${percentile(rs.map((r) => r.picks.honest!.epoch), 50)} |`);
+    }
+    const wc = welchDiff(oursRuns.map(curveMean), torchRuns.map(curveMean));
+    L.push('', `Difference of the curve means, ours − PyTorch: ${wc.diff.toFixed(1)} points (standard error ${wc.se.toFixed(1)}, t ${wc.t.toFixed(2)}).`);
   } else {
     L.push('', 'Not every engine has a finished run yet: the means above count only runs that reached the planned epochs.');
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportStudySplit, pickCurve, readCurve, readSplitExport, trainCurve, type CurveLine, type IndexEntry } from '../../src/eval/headline.js';
-import { engineMeans, lossEpochs, readHeadlineRuns, welchDiff, writeHeadlineReport } from '../../src/eval/headline-report.js';
+import { engineMeans, lossEpochs, meanTestAccuracy, readHeadlineRuns, settledEpochs, welchDiff, writeHeadlineReport } from '../../src/eval/headline-report.js';
 import { writeFidelityData } from '../train/fidelity-data.js';
 import { writeToyCorpus } from '../train/helpers.js';
 
@@ -47,6 +47,9 @@ describe('headline curves: picks, files, report', () => {
     const md = await writeHeadlineReport(d, { epochs: 2 });
     expect(md).toContain('| ours | 2 | 40.0 % | 60.0 % | 60.0 % |');
     expect(md).toContain('Difference ours − PyTorch: honest -20.0 points, OPTIMISTIC 0.0 points');
+    // epochs 1–2 settle after epoch floor(2 / 4) = 0: ours' curves average 0.35 and 0.5, PyTorch's 0.4
+    expect(md).toContain('| ours | 42.5 % | 40.0 % | -2.5 | 1.5 |');
+    expect(md).toContain('| torch | 40.0 % | 60.0 % | 20.0 | 2 |');
     expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
   });
 
@@ -60,6 +63,9 @@ describe('headline curves: picks, files, report', () => {
     expect(lossEpochs(240)).toEqual([10, 40, 80, 160, 240]);
     expect(lossEpochs(50)).toEqual([10, 40, 50]);
     expect(lossEpochs(40)).toEqual([10, 40]);
+    expect(settledEpochs(240)).toEqual([61, 240]);
+    expect(settledEpochs(2)).toEqual([1, 2]);
+    expect(meanTestAccuracy([line(1, 1.6, 0.2, 0.2), line(2, 1.2, 0.6, 0.5), line(3, 1.1, 0.6, 0.8)], 2, 3)).toBeCloseTo(0.65, 12);
   });
 
   it("with a reference folder: ours from the folder, PyTorch's curves from the reference only", async () => {
