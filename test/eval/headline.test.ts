@@ -50,6 +50,8 @@ describe('headline curves: picks, files, report', () => {
     // epochs 1–2 settle after epoch floor(2 / 4) = 0: ours' curves average 0.35 and 0.5, PyTorch's 0.4
     expect(md).toContain('| ours | 42.5 % | 40.0 % | -2.5 | 1.5 |');
     expect(md).toContain('| torch | 40.0 % | 60.0 % | 20.0 | 2 |');
+    // curve means 35 and 50 against 40; pick gains +15 and −20 against +20 (one PyTorch run: its variance counts 0)
+    expect(md).toContain('of the curve means 2.5 points (standard error 7.5, t 0.33); of what the pick adds -22.5 points (standard error 17.5, t -1.29)');
     expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
   });
 
