@@ -385,6 +385,19 @@ export function babble(pool: readonly Float32Array[], n: number, talkers: number
   return out;
 }
 
+/**
+ * An overdriven recorder: the signal saturates at `headroomDb` below its own peak. `soft` bends it
+ * smoothly (c·tanh(x / c), an analogue input stage) instead of cutting it flat (c·sign(x), a
+ * converter running out of bits). Silence is returned as it is.
+ */
+export function clip(y: Float32Array, headroomDb: number, soft = false): Float32Array {
+  let peak = 0;
+  for (let i = 0; i < y.length; i++) peak = Math.max(peak, Math.abs(y[i] as number));
+  if (peak === 0) return new Float32Array(y);
+  const c = peak * Math.pow(10, -headroomDb / 20);
+  return Float32Array.from(y, (v) => (soft ? c * Math.tanh(v / c) : Math.max(-c, Math.min(c, v))));
+}
+
 /** Multiplies by 10^(db/20). */
 export function gain(y: Float32Array, db: number): Float32Array {
   const g = Math.pow(10, db / 20);
@@ -405,6 +418,8 @@ export interface ChannelAugment {
   noise?: { p: number; snrDb: [number, number]; exponent: [number, number] };
   /** Babble of `talkers` other training utterances at SNR uniform in `snrDb` (needs a pool). */
   babble?: { p: number; snrDb: [number, number]; talkers: [number, number] };
+  /** Overdriven recording: saturation `headroomDb` (uniform in the range) below the peak; soft (tanh) with probability `soft`, else hard. */
+  clip?: { p: number; headroomDb: [number, number]; soft: number };
   /** Telephone line (300–3400 Hz, 8 kHz, μ- or A-law, band edges jittered by ±`jitter` of their value). */
   telephone?: { p: number; jitter: number };
   /** Low-bitrate codec-like low-pass, cut-off uniform in `cutoffHz`. */
@@ -416,7 +431,7 @@ export interface ChannelAugment {
 }
 
 /** Every op name of `ChannelAugment`, in the order `applyChannel` applies them. */
-export const CHANNEL_OPS = ['reverb', 'eq', 'noise', 'babble', 'telephone', 'codec', 'resample', 'gain'] as const;
+export const CHANNEL_OPS = ['reverb', 'eq', 'noise', 'babble', 'clip', 'telephone', 'codec', 'resample', 'gain'] as const;
 export type ChannelOp = (typeof CHANNEL_OPS)[number];
 
 /**
@@ -440,6 +455,10 @@ export function applyChannelOp(op: ChannelOp, y: Float32Array, sr: number, aug: 
       if (babblePool.length === 0) return new Float32Array(y);
       const talkers = o.talkers[0] + rng.int(o.talkers[1] - o.talkers[0] + 1);
       return mixAtSnr(y, babble(babblePool, y.length, talkers, rng), rng.uniform(o.snrDb[0], o.snrDb[1]));
+    }
+    case 'clip': {
+      const o = aug.clip!;
+      return clip(y, rng.uniform(o.headroomDb[0], o.headroomDb[1]), rng.chance(o.soft));
     }
     case 'telephone': {
       const j = aug.telephone!.jitter;

@@ -1,6 +1,6 @@
 /**
  * Test conditions: the same recordings as real audio arrives — other sample rates, a telephone
- * line, a low-bitrate MP3, noise, babble, a reverberant room, a quiet microphone. Each condition
+ * line, a low-bitrate MP3, noise, babble, a reverberant room, an overdriven recorder, a quiet microphone. Each condition
  * is one deterministic function of (audio, seed) so every model is scored on identical inputs.
  *
  * They are built on purpose with other tools than training's augmentation (data/augment.ts), so a
@@ -17,12 +17,12 @@ import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
 import type { AudioData } from '../audio/types.js';
 import { encodeWav } from '../audio/wav.js';
-import { babble, convolve, gain, mixAtSnr, telephone } from '../data/augment.js';
+import { babble, clip, convolve, gain, mixAtSnr, telephone } from '../data/augment.js';
 import { SerError } from '../util/errors.js';
 import { createRng, type Rng } from '../util/rng.js';
 
 /** Every condition `ser evaluate --conditions` knows, in report order. */
-export const CONDITIONS = ['original', '16k', '48k', 'telephone', 'mp3-64k', 'pink-10db', 'babble-10db', 'reverb-0.5s', 'quiet-30db'] as const;
+export const CONDITIONS = ['original', '16k', '48k', 'telephone', 'mp3-64k', 'pink-10db', 'babble-10db', 'reverb-0.5s', 'clipped-6db', 'quiet-30db'] as const;
 export type ConditionName = (typeof CONDITIONS)[number];
 
 /** One line per condition, for help texts and reports. */
@@ -35,6 +35,7 @@ export const CONDITION_DESCRIPTIONS: Record<ConditionName, string> = {
   'pink-10db': 'pink noise at 10 dB SNR',
   'babble-10db': 'babble of 6 other speakers\' utterances at 10 dB SNR',
   'reverb-0.5s': 'a 6 × 4.5 × 3 m room, RT60 ≈ 0.5 s (image-source impulse response)',
+  'clipped-6db': 'an overdriven recorder: cut flat 6 dB below the peak (hard clipping)',
   'quiet-30db': '30 dB quieter',
 };
 
@@ -223,6 +224,10 @@ export async function applyCondition(name: ConditionName, audio: AudioData, ctx:
       for (let i = 0; i < wet.length; i++) wet[i] = wet[i]! * g;
       return { ...audio, samples: wet };
     }
+    case 'clipped-6db':
+      // the same clamp as training's hard clipping (a clamp is a clamp); training also draws soft
+      // saturation and other headrooms, and never this fixed one on its own
+      return { ...audio, samples: clip(y, 6) };
     case 'quiet-30db':
       return { ...audio, samples: gain(y, -30) };
   }

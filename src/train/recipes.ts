@@ -6,6 +6,7 @@
  * reads these fields; a new experiment is a new object, not new code.
  */
 import { readFileSync } from 'node:fs';
+import { CHANNEL_OPS } from '../data/augment.js';
 import { DEFAULT_FEATURE_PARAMS, featureParams, type FeatureParams } from '../features/params.js';
 import { validateFeatureParams } from '../features/pipeline.js';
 import { checkArch } from '../model/architectures.js';
@@ -395,6 +396,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   if (r.offlineAugment) {
     keysIn('offlineAugment', r.offlineAugment, AUGMENT_KEYS.offline);
     if (r.offlineAugment.channel !== undefined && !isPlainObject(r.offlineAugment.channel)) bad('offlineAugment.channel', 'must be an object');
+    if (r.offlineAugment.channel) keysIn('offlineAugment.channel', r.offlineAugment.channel, CHANNEL_OPS);
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
     for (const k of ['freqMask', 'timeMask'] as const) {

@@ -1,7 +1,7 @@
 /** Channel augmentation ops (data/augment.ts): each checked against what it must do to a signal. */
 import { describe, expect, it } from 'vitest';
 import {
-  applyChannel, babble, bandLimit, coloredNoise, compand, gain, mixAtSnr, resampleThrough, telephone, type ChannelAugment,
+  applyChannel, babble, bandLimit, clip, coloredNoise, compand, gain, mixAtSnr, resampleThrough, telephone, type ChannelAugment,
 } from '../../src/data/augment.js';
 import { rfft } from '../../src/dsp/rfft.js';
 import { createRng } from '../../src/util/rng.js';
@@ -99,11 +99,32 @@ describe('mixAtSnr, babble, gain', () => {
   });
 });
 
+describe('clip (an overdriven recorder)', () => {
+  const y = Float32Array.of(0, 0.1, -0.3, 0.8, -1, 0.45);
+  it('hard: cuts flat at headroomDb below the peak and leaves smaller samples as they are', () => {
+    const c = 10 ** (-6 / 20); // 6 dB below a peak of 1
+    const out = clip(y, 6);
+    expect([...out]).toEqual([0, 0.1, -0.3, c, -c, 0.45].map(Math.fround));
+  });
+  it('soft: c·tanh(x / c), below c everywhere, odd and monotonic', () => {
+    const c = 10 ** (-12 / 20) * 1;
+    const out = clip(y, 12, true);
+    out.forEach((v, i) => expect(v).toBeCloseTo(c * Math.tanh(y[i]! / c), 6));
+    expect(Math.max(...out.map(Math.abs))).toBeLessThan(c);
+  });
+  it('returns silence unchanged, as a copy', () => {
+    const z = new Float32Array(4);
+    expect(clip(z, 6)).toEqual(z);
+    expect(clip(z, 6)).not.toBe(z);
+  });
+});
+
 describe('applyChannel', () => {
   const aug: ChannelAugment = {
     reverb: { p: 0.5, rt60: [0.2, 0.6], wet: [0.2, 0.5] },
     eq: { p: 0.5 },
     noise: { p: 0.5, snrDb: [5, 20], exponent: [0, 2] },
+    clip: { p: 0.5, headroomDb: [3, 15], soft: 0.5 },
     telephone: { p: 0.5, jitter: 0.1 },
     codec: { p: 0.5, cutoffHz: [3500, 7000] },
     resample: { p: 0.5, rates: [8000] },

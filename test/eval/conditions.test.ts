@@ -69,6 +69,14 @@ describe('applyCondition', () => {
     }
     expect(db(power((await applyCondition('quiet-30db', a, { seed: 's' })).samples), power(y))).toBeCloseTo(-30, 6);
   });
+  it('clipped-6db cuts the file flat at half its peak amplitude (−6 dB), nothing else', async () => {
+    const out = (await applyCondition('clipped-6db', audioOf(y), { seed: 's' })).samples;
+    let peak = 0;
+    for (const v of y) peak = Math.max(peak, Math.abs(v));
+    const c = peak * 10 ** (-6 / 20);
+    expect(Math.max(...out.map(Math.abs))).toBeCloseTo(c, 6);
+    y.forEach((v, i) => expect(out[i]).toBe(Math.abs(v) <= c ? v : Math.fround(Math.sign(v) * c)));
+  });
   it('babble without a pool is a clear error', async () => {
     await expect(applyCondition('babble-10db', audioOf(y), { seed: 's' })).rejects.toThrow(/other utterances/);
   });

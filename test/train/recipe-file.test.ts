@@ -41,6 +41,9 @@ describe('recipes as JSON files', () => {
     expect(err({ extends: 'seed-cnn3', epochs: 0 })).toMatch(/^recipe\/invalid: r\.json: the recipe .*epochs must be a positive integer, got 0/);
     expect(err({ extends: 'seed-cnn4-aug', offlineAugment: { freqMask: [10] } })).toBe('recipe/invalid: r.json: offlineAugment.freqMask must be [lo, hi], got [10]');
     expect(err({ extends: 'ser-best', onlineAugment: { wobble: { p: 1 } } })).toMatch(/^recipe\/invalid: r\.json: onlineAugment\.wobble is not a field of onlineAugment/);
+    expect(err({ extends: 'ser-robust', offlineAugment: { channel: { clipping: { p: 1 } } } })).toMatch(
+      /^recipe\/invalid: r\.json: offlineAugment\.channel\.clipping is not a field of offlineAugment\.channel \(fields: reverb, eq, noise, babble, clip, telephone/,
+    );
     expect(err({ extends: 'ser-robust', ensembleCopies: 'each' })).toBe('recipe/invalid: r.json: ensembleCopies must be one of "shared", "member", got "each"');
   });
 
