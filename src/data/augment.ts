@@ -517,10 +517,10 @@ export interface OfflineAugment {
   melWarp?: number;
   /**
    * Channel augmentation of each copy's audio before its features are recomputed (telephone,
-   * codec band-limits, lower rates, EQ, gain, coloured noise, babble, room reverberation):
-   * data/augment's `applyChannel`, each op with its own probability.
+   * codec band-limits, lower rates, EQ, gain, coloured noise, babble, clipping, room reverberation):
+   * data/augment's `applyChannel`, each op with its own probability. Absent or null: none.
    */
-  channel?: ChannelAugment;
+  channel?: ChannelAugment | null;
 }
 
 /** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */

@@ -343,6 +343,15 @@ function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /**
+ * `base` with `patch` applied the way a recipe file's fields apply to the recipe it extends (objects
+ * merge field by field; arrays, values and null replace), checked like a recipe file: how
+ * `ser evaluate --candidates` makes its variants. `source` names the patch in errors.
+ */
+export function patchRecipe(base: Recipe, patch: Record<string, unknown>, source: string): Recipe {
+  return parseRecipe(deepMerge(structuredClone(base), patch), source);
+}
+
+/**
  * A recipe from parsed JSON (`source` names it in errors): a whole recipe, or `"extends": "<built-in
  * name>"` plus the fields that differ (objects merge field by field; arrays and values replace). Every
  * field is checked — unknown fields (typos), wrong types, unknown architectures, enums, feature
@@ -395,7 +404,8 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   oneOf('earlyStopping.monitor', r.earlyStopping.monitor, ['accuracy', 'uar', 'loss']);
   if (r.offlineAugment) {
     keysIn('offlineAugment', r.offlineAugment, AUGMENT_KEYS.offline);
-    if (r.offlineAugment.channel !== undefined && !isPlainObject(r.offlineAugment.channel)) bad('offlineAugment.channel', 'must be an object');
+    const ch = r.offlineAugment.channel;
+    if (ch !== undefined && ch !== null && !isPlainObject(ch)) bad('offlineAugment.channel', `must be an object or null, got ${JSON.stringify(ch)}`);
     if (r.offlineAugment.channel) keysIn('offlineAugment.channel', r.offlineAugment.channel, CHANNEL_OPS);
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');

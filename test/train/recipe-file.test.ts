@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RECIPES, getRecipe, loadRecipeFile, memberSeeds, parseRecipe, recipeNames, resolveRecipe } from '../../src/train/recipes.js';
+import { RECIPES, getRecipe, loadRecipeFile, memberSeeds, parseRecipe, patchRecipe, recipeNames, resolveRecipe } from '../../src/train/recipes.js';
+import { recipeVariants } from '../../src/cli/commands/evaluate.js';
 import { runTrain } from '../../src/cli/commands/train.js';
 import { writeToyCorpus } from './helpers.js';
 
@@ -16,6 +17,22 @@ describe('recipes as JSON files', () => {
     const base = getRecipe('ser-best');
     expect(r).toEqual({ ...base, name: 'mine', lr: 0.0005, optimizer: { ...base.optimizer, weightDecay: 0.05 }, onlineAugment: null });
     expect(parseRecipe({ extends: 'seed-cnn3' }, 'dir/quick.json').name).toBe('seed-cnn3+quick');
+  });
+
+  it('--candidates patches merge at every depth, as recipe files do: adding one channel op keeps the others', () => {
+    const base = getRecipe('ser-robust');
+    const clip = { p: 0.2, headroomDb: [3, 15], soft: 0.5 };
+    const [a, b, c] = recipeVariants(base, JSON.stringify([
+      { name: 'clip', offlineAugment: { channel: { clip } } },
+      { name: 'none', offlineAugment: { channel: null } },
+      { name: 'wide', archOptions: { hidden: 256 }, features: { statsModulation: false } },
+    ]));
+    expect(a).toEqual({ ...base, name: 'clip', offlineAugment: { ...base.offlineAugment!, channel: { ...base.offlineAugment!.channel!, clip } } });
+    expect(b).toEqual({ ...base, name: 'none', offlineAugment: { ...base.offlineAugment!, channel: null } });
+    expect(c).toEqual({ ...base, name: 'wide', archOptions: { ...base.archOptions, hidden: 256 }, features: { ...base.features, statsModulation: false } });
+    expect(() => patchRecipe(base, { name: 'typo', offlineAugment: { channel: { clipping: clip } } }, '--candidates[0] (typo)')).toThrow(
+      /--candidates\[0\] \(typo\): offlineAugment\.channel\.clipping is not a field of offlineAugment\.channel/,
+    );
   });
 
   it('clear errors naming the file and the field', () => {

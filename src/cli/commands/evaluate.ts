@@ -20,7 +20,7 @@ import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/
 import { losoRobustness, modelRobustness, robustnessTable, type RobustnessReport } from '../../eval/robustness.js';
 import { calibrate, describeCalibration } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
-import { getRecipe, recipeNames, validateRecipe, type Recipe } from '../../train/recipes.js';
+import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
 import { lineChart } from '../../util/plot/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
@@ -223,9 +223,10 @@ export function selectionTable(sel: NonNullable<RobustnessReport['selection']>):
 }
 
 /**
- * Variants of `base` from a JSON array of patches: each patch names the variant (`name`) and
- * replaces top-level recipe fields; object fields (`archOptions`, `offlineAugment`, ...) are merged
- * one level deep, and `null` removes a nested field (e.g. `{"offlineAugment": {"channel": null}}`).
+ * Variants of `base` from a JSON array of patches: each patch names the variant (`name`) and applies
+ * like a recipe file's fields to the recipe it extends (`patchRecipe`): objects merge field by field at
+ * every depth (`{"offlineAugment": {"channel": {"clip": {...}}}}` adds one channel op and keeps the
+ * others), arrays, values and null replace (`{"offlineAugment": {"channel": null}}`: no channel ops).
  */
 export function recipeVariants(base: Recipe, json: string): Recipe[] {
   let patches: unknown;
@@ -237,17 +238,5 @@ export function recipeVariants(base: Recipe, json: string): Recipe[] {
   if (!Array.isArray(patches) || patches.some((p) => !p || typeof p !== 'object' || typeof (p as { name?: unknown }).name !== 'string')) {
     throw new SerError('cli/bad-option', '--candidates must be a JSON array of objects, each with a "name"');
   }
-  return (patches as Array<Record<string, unknown>>).map((patch) => {
-    const r = structuredClone(base) as unknown as Record<string, unknown>;
-    for (const [k, v] of Object.entries(patch)) {
-      if (v && typeof v === 'object' && !Array.isArray(v) && r[k] && typeof r[k] === 'object') {
-        const merged = { ...(r[k] as Record<string, unknown>), ...(v as Record<string, unknown>) };
-        for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) if (vv === null) delete merged[kk];
-        r[k] = merged;
-      } else r[k] = v;
-    }
-    const rec = r as unknown as Recipe;
-    validateRecipe(rec);
-    return rec;
-  });
+  return (patches as Array<Record<string, unknown>>).map((patch, i) => patchRecipe(base, patch, `--candidates[${i}] (${String(patch.name)})`));
 }
