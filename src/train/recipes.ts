@@ -201,10 +201,10 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     description:
       'The bundled model\'s recipe: utterance statistics (as ser-stats) of audio resampled to 16 kHz (the same 46 ms window and ' +
       "11.6 ms hop as the study's 2048/512 at 44.1 kHz); 8 offline copies of each file, each through a random channel before its " +
-      'features are recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, telephone ' +
-      'line, codec-like band limits, lower recording rates, gain — on top of the mel-axis + F0 warp; MLP 128; an ensemble of 3 ' +
-      'seeds; the statistics include the band levels\' temporal modulation (statsModulation). Chosen by nested leave-one-speaker-out ' +
-      'selection among 5 configurations (reports/robust/REPORT.md: each fold chose another, this one has the best mean inner score).',
+      'features are recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, an ' +
+      'overdriven recorder (clipping), telephone line, codec-like band limits, lower recording rates, gain — on top of the ' +
+      'mel-axis + F0 warp; MLP 128; an ensemble of 3 seeds; the statistics include the band levels\' temporal modulation ' +
+      '(statsModulation). Chosen by nested leave-one-speaker-out selection against the same without clipping (reports/robust/REPORT.md).',
     arch: 'ser-mlp',
     archOptions: { hidden: 128, inputDropout: 0.2, dropout: 0.5, standardize: true },
     features: {
@@ -224,6 +224,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
         eq: { p: 0.4 },
         noise: { p: 0.3, snrDb: [5, 30], exponent: [0, 2] },
         babble: { p: 0.2, snrDb: [5, 25], talkers: [3, 7] },
+        clip: { p: 0.2, headroomDb: [3, 15], soft: 0.5 },
         telephone: { p: 0.15, jitter: 0.1 },
         codec: { p: 0.15, cutoffHz: [3500, 7500] },
         resample: { p: 0.15, rates: [8000, 11025, 12000] },
