@@ -161,13 +161,12 @@ for (const which of argv) {
     for (const bands of which === 'ens16' ? [32, 16] : [32]) {
       const specs = [], labs = [], spks = [];
       for (const i of tr) {
-        spks.push(...Array(5).fill(corpus.items[i].speaker));
-        specs.push(vec(i, 1, feat, 1, 1, bands)); labs.push(labels.indexOf(corpus.items[i].label));
+        specs.push(vec(i, 1, feat, 1, 1, bands)); labs.push(labels.indexOf(corpus.items[i].label)); spks.push(corpus.items[i].speaker);
         for (let c = 0; c < 4; c++) {
           const w = 0.88 + 0.24 * rng.next();
           const tempo = which === 'tempo' ? 0.85 + 0.3 * rng.next() : 1;
           const f0 = which === 'decouple' ? 0.8 + 0.45 * rng.next() : w;
-          specs.push(vec(i, w, feat, tempo, f0, bands)); labs.push(labels.indexOf(corpus.items[i].label));
+          specs.push(vec(i, w, feat, tempo, f0, bands)); labs.push(labels.indexOf(corpus.items[i].label)); spks.push(corpus.items[i].speaker);
         }
       }
       // members: [seed offset, training speaker left out (bag) or none]

@@ -407,7 +407,7 @@ export function parseRecipe(value: unknown, source: string): Recipe {
     keysIn('offlineAugment', r.offlineAugment, AUGMENT_KEYS.offline);
     const ch = r.offlineAugment.channel;
     if (ch !== undefined && ch !== null && !isPlainObject(ch)) bad('offlineAugment.channel', `must be an object or null, got ${JSON.stringify(ch)}`);
-    if (r.offlineAugment.channel) keysIn('offlineAugment.channel', r.offlineAugment.channel, CHANNEL_OPS);
+    if (ch) keysIn('offlineAugment.channel', ch, CHANNEL_OPS);
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
     for (const k of ['freqMask', 'timeMask'] as const) {
