@@ -3,19 +3,22 @@
  * condition (eval/conditions.ts), either for one trained model on a labelled folder, or inside
  * leave-one-speaker-out (LOSO) so the figures are unseen-speaker figures:
  *
- * - each fold trains the recipe (`seeds` models, probabilities averaged) on the other speakers and
+ * - each fold trains the recipe (its `ensemble` of models, probabilities averaged) on the other speakers and
  *   classifies each held-out file on its own, under every condition;
  * - the calibration is fitted on out-of-fold predictions of held-out speakers (original audio plus one
  *   copy through the recipe's training channel augmentation — never a test condition) and its form chosen
  *   (one temperature, or one that depends on the raw prediction's entropy: `chooseCalibration`, by
- *   leave-one-speaker-out NLL), never with the test speaker's labels. With one recipe, fold k's is fitted on
- *   the OTHER folds' held-out predictions. With candidates (nested selection), fold k's is fitted on the
- *   inner out-of-fold predictions of the configuration fold k chose, on fold k's training speakers only — the
- *   same configuration's outputs, so models of other configurations (whose confidence runs on another
- *   scale) never set it;
- * - the report's one calibration (what a bundled model stores) is, with one recipe, chosen and fitted on all
- *   folds; with candidates, that of the configuration chosen by most folds (ties: best mean inner score),
- *   fitted on all of its inner out-of-fold predictions;
+ *   leave-one-speaker-out NLL), never with the test speaker's labels, and always on outputs of the same
+ *   configuration (another's confidence runs on another scale). Fold k's is fitted on the held-out
+ *   predictions of the OTHER outer folds that trained the same configuration — models trained on as many
+ *   speakers as fold k's own (those models did train on fold k's speaker, as in any cross-fitted
+ *   calibration; its labels never set the temperature). Only where fewer than two other folds trained it
+ *   (nested selection with split choices) is it fitted on the inner out-of-fold predictions of fold k's
+ *   training speakers — models trained on one speaker fewer, which are less accurate and so calibrate
+ *   softer than the model they are applied to (`calibrationSource`);
+ * - the report's one calibration (what a bundled model stores) is of the configuration chosen by most folds
+ *   (ties: best mean inner score; one recipe: it), chosen and fitted on the held-out predictions of every
+ *   fold that trained it (the inner out-of-fold predictions if fewer than two did);
  * - nothing is selected on the test speaker: the recipe is fixed before the run, or chosen by inner folds.
  */
 import { resolve } from 'node:path';
@@ -78,6 +81,12 @@ export interface RobustnessReport {
   calibrationChoice?: { form: CalibrationForm; nll: Record<CalibrationForm, number> };
   /** LOSO: the calibration each fold's figures use (never fitted with that fold's speaker; see the file comment). */
   foldCalibrations?: Record<string, Calibration>;
+  /**
+   * LOSO: what each fold's calibration (`folds`) and the report's (`report`) were fitted on: 'outer' = the
+   * held-out predictions of other outer folds that trained the same configuration, 'inner' = inner
+   * out-of-fold predictions on the fold's training speakers (see the file comment).
+   */
+  calibrationSources?: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
   recipe?: string;
   /** LOSO: the whole configuration `calibration` belongs to (nested: the overall choice) — what `ser train --robustness` checks a recipe against. */
   configuration?: Recipe;
@@ -85,12 +94,52 @@ export interface RobustnessReport {
    * Nested selection: the configurations tried, the criterion, what each fold chose, the inner scores, and
    * the overall choice (chosen by most folds; ties: the best mean inner score) — the configuration to ship.
    */
-  selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>>; overall: string };
+  selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>>; overall: string; members?: Record<string, number> };
+  /** LOSO: models per fold whose probabilities are averaged (nested: the overall choice's). */
   seeds?: number;
   files: number;
   skipped: number;
   seconds: number;
 }
+
+/** Which held-out predictions a LOSO calibration was fitted on (see `RobustnessReport.calibrationSources`). */
+export type CalibrationSource = 'outer' | 'inner';
+
+/** Held-out predictions: probabilities (rows) and labels. */
+export interface PredictionGroup { probs: Float32Array[]; labels: number[] }
+
+/**
+ * The groups (one per held-out speaker) a calibration of configuration `config` is fitted on: the outer
+ * folds' held-out predictions of the folds in `folds` that trained `config` (their choice in `chosen`),
+ * when there are at least two of them (the calibration's form is chosen by leaving one group out);
+ * else `inner`, out-of-fold predictions of inner folds (models trained on one speaker fewer) — or, when
+ * there are none (no nested selection), the outer ones there are.
+ */
+export function calibrationGroups(
+  config: string, folds: readonly string[], chosen: Readonly<Record<string, string>>,
+  outer: ReadonlyMap<string, PredictionGroup>, inner: () => PredictionGroup[],
+): { groups: PredictionGroup[]; source: CalibrationSource } {
+  const same = folds.filter((f) => chosen[f] === config && outer.has(f)).map((f) => outer.get(f)!);
+  if (same.length >= 2) return { groups: same, source: 'outer' };
+  const groups = inner();
+  return groups.length > 0 ? { groups, source: 'inner' } : { groups: same, source: 'outer' };
+}
+
+/**
+ * Every prediction a LOSO robustness run made, to analyse without re-training (`ser evaluate --loso --out`
+ * writes it as predictions.json): per outer fold its held-out files' raw (uncalibrated) probabilities under
+ * each feature set, and per candidate the inner folds' out-of-fold predictions of the calibration sets.
+ */
+export interface LosoPredictions {
+  labels: string[];
+  sets: string[];
+  calibrationSets: string[];
+  outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]> }>;
+  /** candidate → outer fold → inner held-out speaker → calibration-set predictions (the sets in `calibrationSets`, concatenated). */
+  inner: Record<string, Record<string, Record<string, { labels: number[]; probs: number[][] }>>>;
+}
+
+const round5 = (p: ArrayLike<number>): number[] => Array.from(p, (v) => Math.round(v * 1e5) / 1e5);
 
 /** A labelled file with the features of every condition (null where a condition failed). */
 interface Conditioned {
@@ -250,14 +299,17 @@ export interface LosoRobustnessOptions {
   /**
    * Other configurations to choose from (nested selection): for each held-out speaker, every
    * candidate (and `recipe`) is scored by an inner leave-one-speaker-out over the TRAINING speakers
-   * only — criterion: mean UAR over the conditions, each inner fit the same `seeds`-member ensemble as
-   * the outer one (so ensemble options such as `ensembleCopies` count) — and the winner is trained on all of them.
+   * only — criterion: mean UAR over the conditions, each inner fit the same ensemble as the outer one
+   * (so ensemble options such as `ensemble` and `ensembleCopies` count) — and the winner is trained on all of them.
    * The held-out speaker never takes part in the choice. A candidate may have other feature parameters
    * than `recipe` (each set's condition features are built once, from the same conditioned audio).
    */
   candidates?: Recipe[];
   conditions: readonly ConditionName[];
+  /** Models per fold for every configuration; default: each configuration's own `ensemble` (1 if absent). */
   seeds?: number;
+  /** Receives every prediction made (see `LosoPredictions`). */
+  onPredictions?: (p: LosoPredictions) => void;
   cacheDir?: string | null;
   progress?: boolean;
   /** Lines of progress (skipped files, each fold's choice and score); default: stderr, above the progress bar. */
@@ -317,7 +369,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const { recipe } = opts;
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
   const candidates = [recipe, ...(opts.candidates ?? [])];
-  const seeds = opts.seeds ?? 1;
+  const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
   const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
@@ -340,19 +392,19 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
   const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
-  type Group = { probs: Float32Array[]; labels: number[] };
+  type Group = PredictionGroup;
   const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: Group }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
-  const foldCalibrations: Record<string, Calibration> = {};
   const nested = candidates.length > 1;
-  // nested: each candidate's inner out-of-fold calibration-set predictions, by inner held-out speaker (over all outer folds)
-  const innerCalib = new Map<string, Map<string, Group>>(candidates.map((c) => [c.name, new Map()]));
+  // nested: each candidate's inner out-of-fold calibration-set predictions, by outer fold, then by inner held-out speaker
+  const innerCalib = new Map<string, Map<string, Map<string, Group>>>(candidates.map((c) => [c.name, new Map()]));
   const calibGroup = (probs: Map<string, Float32Array[]>, rowLabels: number[]): Group => ({
     probs: calibSets.flatMap((c) => probs.get(c)!), labels: calibSets.flatMap(() => rowLabels),
   });
-  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick
-  const modelsPerFold = ((nested ? candidates.length * (speakers.length - 1) : 0) + 1) * seeds;
+  const predictions: LosoPredictions = { labels: [...labels], sets, calibrationSets: calibSets, outer: [], inner: {} };
+  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
+  const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + Math.max(...candidates.map(membersOf));
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
@@ -362,49 +414,69 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     if (nested) {
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
-      const foldGroups = new Map<string, Group[]>();
       for (const cand of candidates) {
+        const byInner = new Map<string, Group>();
+        innerCalib.get(cand.name)!.set(spk, byInner);
         const uars: number[] = [];
         const f = featuresOf(cand);
         const ctr = f.data.filter((d) => speakerOf(d) !== spk);
         for (const inner of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inner);
           const ite = ctr.filter((d) => speakerOf(d) === inner);
-          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, seeds, opts.cacheDir, opts.threads, tick);
+          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
           for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
-          const g = calibGroup(probs, innerLabels);
-          foldGroups.set(cand.name, [...(foldGroups.get(cand.name) ?? []), g]);
-          const all = innerCalib.get(cand.name)!;
-          const prev = all.get(inner) ?? { probs: [], labels: [] };
-          all.set(inner, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
+          byInner.set(inner, calibGroup(probs, innerLabels));
         }
         scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
       }
       pick = candidates.reduce((best, c) => (scores[c.name]! > scores[best.name]! ? c : best), candidates[0]!);
       innerScores[spk] = scores;
-      foldCalibrations[spk] = chooseCalibration(foldGroups.get(pick.name)!).calibration;
       say(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
     chosen[spk] = pick.name;
     const pf = featuresOf(pick);
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
-    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, seeds, opts.cacheDir, opts.threads, tick);
+    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), opts.cacheDir, opts.threads, tick);
+    for (let k = membersOf(pick); k < Math.max(...candidates.map(membersOf)); k++) tick();
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, calib: calibGroup(raw, foldLabels) });
+    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: Object.fromEntries([...raw].map(([k, v]) => [k, v.map(round5)])) });
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
+  const outerGroups = new Map(folds.map((f) => [f.fold, f.calib]));
+  const foldCalibrations: Record<string, Calibration> = {};
+  const sources: Record<string, CalibrationSource> = {};
   const scored = folds.map((f) => {
-    // one recipe: cross-fitted on the other folds (nested: set in the loop above)
-    if (!nested) foldCalibrations[f.fold] = chooseCalibration(folds.filter((g) => g !== f).map((g) => g.calib)).calibration;
+    // never this fold's speaker: the other outer folds of the same configuration, else this fold's inner folds
+    const others = speakers.filter((s) => s !== f.fold);
+    const { groups, source } = calibrationGroups(chosen[f.fold]!, others, chosen, outerGroups, () => [...(innerCalib.get(chosen[f.fold]!)!.get(f.fold)?.values() ?? [])]);
+    foldCalibrations[f.fold] = chooseCalibration(groups).calibration;
+    sources[f.fold] = source;
     const cal = foldCalibrations[f.fold]!;
     const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
     return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
   });
   const overall = nested ? overallChoice(chosen, innerScores) : recipe.name;
-  const { calibration, form, nll } = chooseCalibration(nested ? [...innerCalib.get(overall)!.values()] : folds.map((f) => f.calib));
+  // the report's: every fold that trained the overall choice; else its inner predictions pooled by inner held-out speaker
+  const pooledInner = (): Group[] => {
+    const bySpeaker = new Map<string, Group>();
+    for (const byInner of innerCalib.get(overall)!.values()) {
+      for (const [s, g] of byInner) {
+        const prev = bySpeaker.get(s) ?? { probs: [], labels: [] };
+        bySpeaker.set(s, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
+      }
+    }
+    return [...bySpeaker.values()];
+  };
+  const reportCal = calibrationGroups(overall, speakers, chosen, outerGroups, pooledInner);
+  const { calibration, form, nll } = chooseCalibration(reportCal.groups);
+  for (const [cand, byFold] of innerCalib) {
+    predictions.inner[cand] = Object.fromEntries([...byFold].map(([fold, byInner]) => [fold, Object.fromEntries([...byInner].map(([s, g]) => [s, { labels: g.labels, probs: g.probs.map(round5) }]))]));
+  }
+  opts.onPredictions?.(predictions);
   return {
     mode: 'loso',
     labels: [...labels],
@@ -412,10 +484,16 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     calibration,
     calibrationChoice: { form, nll },
     foldCalibrations,
+    calibrationSources: { folds: sources, report: reportCal.source },
     recipe: recipe.name,
     configuration: structuredClone(candidates.find((c) => c.name === overall)!),
-    ...(nested ? { selection: { candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores, overall } } : {}),
-    seeds,
+    ...(nested ? {
+      selection: {
+        candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores, overall,
+        members: Object.fromEntries(candidates.map((c) => [c.name, membersOf(c)])),
+      },
+    } : {}),
+    seeds: membersOf(candidates.find((c) => c.name === overall)!),
     files: data.length,
     skipped,
     seconds: (Date.now() - t0) / 1000,

@@ -23,7 +23,7 @@ describe('ser evaluate --conditions', () => {
       const cache = join(tmp, 'cache');
       const conds = 'original,16k,quiet-30db,pink-10db';
       const r = ser(['evaluate', '--data', data, '--conditions', conds, '--loso', '--recipe', 'ser-robust', '--epochs', '8',
-        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
+        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}, "ensemble": 1}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
       expect(r.status, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout.trim());
       expect(rep.mode).toBe('loso');
@@ -46,6 +46,35 @@ describe('ser evaluate --conditions', () => {
       expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
       expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
+      // each configuration trains its own ensemble; the report counts the overall choice's members
+      expect(rep.selection.members).toEqual({ 'ser-robust': 3, 'no-channel': 3, 'no-modulation': 1 });
+      expect(rep.seeds).toBe(rep.selection.members[rep.selection.overall]);
+      // a fold is calibrated on the other folds' held-out predictions when two others trained its configuration, else on its inner folds
+      for (const s of ['1', '2', '3']) {
+        const same = ['1', '2', '3'].filter((o) => o !== s && rep.selection.chosen[o] === rep.selection.chosen[s]).length;
+        expect(rep.calibrationSources.folds[s]).toBe(same >= 2 ? 'outer' : 'inner');
+      }
+      expect(rep.calibrationSources.report).toBe(Object.values(rep.selection.chosen).filter((c) => c === rep.selection.overall).length >= 2 ? 'outer' : 'inner');
+      // every prediction made, to analyse without re-training
+      const pred = JSON.parse(readFileSync(join(tmp, 'rob', 'predictions.json'), 'utf8'));
+      expect(pred.outer.map((o: { fold: string }) => o.fold)).toEqual(['1', '2', '3']);
+      for (const o of pred.outer) {
+        expect(o.configuration).toBe(rep.selection.chosen[o.fold]);
+        expect(o.files).toHaveLength(10);
+        expect(o.labels).toHaveLength(10);
+        for (const c of conds.split(',')) expect(o.raw[c]).toHaveLength(10);
+        expect(o.raw.original[0]).toHaveLength(rep.labels.length);
+      }
+      expect(Object.keys(pred.inner).sort()).toEqual(['no-channel', 'no-modulation', 'ser-robust']);
+      // inner folds: per outer fold, the two other speakers, each 10 files × (original + one training-augmented copy)
+      for (const s of ['1', '2', '3']) {
+        expect(Object.keys(pred.inner['ser-robust'][s]).sort()).toEqual(['1', '2', '3'].filter((o) => o !== s));
+        for (const g of Object.values(pred.inner['ser-robust'][s]) as Array<{ labels: number[]; probs: number[][] }>) {
+          expect(pred.calibrationSets).toEqual(['original', 'train-aug']);
+          expect(g.labels).toHaveLength(20);
+          expect(g.probs).toHaveLength(20);
+        }
+      }
       // the overall choice is the one most folds chose (ties: the best mean inner score), and the report carries its whole configuration
       const votes = (c: string) => Object.values(rep.selection.chosen).filter((x) => x === c).length;
       expect(votes(rep.selection.overall)).toBe(Math.max(...rep.selection.candidates.map(votes)));
@@ -54,6 +83,7 @@ describe('ser evaluate --conditions', () => {
       const md = readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8');
       expect(md).toMatch(/\| pink-10db \| \d/);
       expect(md).toContain('Nested selection among 3 configurations');
+      expect(md).toContain(rep.calibrationSources.report === 'outer' ? 'fitted on the held-out predictions of every fold that trained it' : 'fitted on all of its inner out-of-fold predictions');
       expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
       expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));
 
@@ -65,9 +95,16 @@ describe('ser evaluate --conditions', () => {
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
       expect(meta.calibration).toMatchObject(rep.calibration);
       expect(meta.featureParams.sampleRate).toBe(16000);
-      // the recipe is an ensemble of 3: one model folder that averages them
-      expect(meta.archOptions.members).toBe(3);
-      expect(meta.ensemble.seeds).toEqual([42, 43, 44]);
+      // the configuration's ensemble (3 members, or 1 for 'no-modulation'): one model folder that averages them
+      const members = rep.selection.members[rep.selection.overall];
+      if (members === 3) {
+        expect(meta.archOptions.members).toBe(3);
+        expect(meta.ensemble.seeds).toEqual([42, 43, 44]);
+      } else {
+        expect(members).toBe(1);
+        expect(meta.archOptions.members).toBeUndefined();
+        expect(meta.ensemble).toBeUndefined();
+      }
       expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual(conds.split(','));
 
       // that model's own matrix uses its calibration; its 'original' accuracy is `ser evaluate`'s

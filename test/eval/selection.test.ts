@@ -1,6 +1,6 @@
 /** The nested selection's overall choice (eval/robustness.ts) and its table in REPORT.md (cli/commands/evaluate.ts). */
 import { describe, expect, it } from 'vitest';
-import { overallChoice } from '../../src/eval/robustness.js';
+import { calibrationGroups, overallChoice, type PredictionGroup } from '../../src/eval/robustness.js';
 import { selectionTable } from '../../src/cli/commands/evaluate.js';
 
 const scores = {
@@ -38,5 +38,22 @@ describe('selectionTable', () => {
       'Overall choice (most folds; ties: best mean inner score): `b`.',
       '',
     ].join('\n'));
+  });
+});
+
+describe('calibrationGroups', () => {
+  const g = (n: number): PredictionGroup => ({ probs: [Float32Array.of(n, 1 - n)], labels: [0] });
+  const outer = new Map([['1', g(0.1)], ['2', g(0.2)], ['3', g(0.3)], ['4', g(0.4)]]);
+  const inner = [g(0.9), g(0.8)];
+  it('takes the held-out predictions of the other folds that trained the same configuration, when there are two or more', () => {
+    const r = calibrationGroups('a', ['2', '3', '4'], { '1': 'a', '2': 'a', '3': 'b', '4': 'a' }, outer, () => inner);
+    expect(r).toEqual({ groups: [g(0.2), g(0.4)], source: 'outer' });
+  });
+  it('falls back to the inner out-of-fold predictions when fewer than two other folds trained it', () => {
+    expect(calibrationGroups('b', ['1', '2', '4'], { '1': 'a', '2': 'a', '3': 'b', '4': 'a' }, outer, () => inner)).toEqual({ groups: inner, source: 'inner' });
+    expect(calibrationGroups('a', ['2', '3'], { '1': 'a', '2': 'a', '3': 'b' }, outer, () => inner)).toEqual({ groups: inner, source: 'inner' });
+  });
+  it('without inner predictions (one recipe, no selection) uses the outer ones there are', () => {
+    expect(calibrationGroups('a', ['2'], { '1': 'a', '2': 'a' }, outer, () => [])).toEqual({ groups: [g(0.2)], source: 'outer' });
   });
 });

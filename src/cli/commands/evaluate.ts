@@ -7,8 +7,8 @@
  * `--conditions [LIST]` scores the same files re-made as real audio arrives (16/48 kHz, telephone,
  * MP3, noise, babble, reverberation, quiet; eval/conditions.ts): accuracy, UAR and ECE per condition.
  * With `--loso --recipe NAME` the recipe is trained leave-one-speaker-out and the matrix is
- * for the held-out speakers (eval/robustness.ts); `--out DIR` writes report.json, REPORT.md and
- * reliability diagrams.
+ * for the held-out speakers (eval/robustness.ts); `--out DIR` writes report.json, REPORT.md,
+ * reliability diagrams and (with --loso) predictions.json, every raw prediction made.
  */
 import type { Command } from 'commander';
 import { Classifier, defaultModelDir } from '../../infer/classifier.js';
@@ -17,7 +17,7 @@ import { evaluatePredictions, type Evaluation } from '../../eval/metrics.js';
 import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
-import { losoRobustness, modelRobustness, robustnessTable, type RobustnessReport } from '../../eval/robustness.js';
+import { losoRobustness, modelRobustness, robustnessTable, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
 import { calibrate, describeCalibration } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
     .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
-    .option('--seeds <n>', 'models per fold whose probabilities are averaged (--loso; default: the recipe\'s ensemble size)', intFlag('seeds'))
+    .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
@@ -148,6 +148,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
   const log = (line: string) => process.stderr.write(line + '\n');
   let report: RobustnessReport;
+  let predictions: LosoPredictions | null = null;
   if (flags.loso) {
     const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
     const params = featureParams(recipe.features);
@@ -157,7 +158,8 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), seeds: flags.seeds ?? recipe.ensemble ?? 1, progress: flags.progress !== false,
+      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), progress: flags.progress !== false,
+      onPredictions: (p) => { predictions = p; },
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
@@ -167,8 +169,22 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       return { raw, probs: calibrate(raw, clf.calibration) };
     }, clf.calibration, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
   }
-  if (flags.out) await writeRobustnessReport(flags.out, report);
+  if (flags.out) {
+    await writeRobustnessReport(flags.out, report);
+    if (predictions) await writeJsonAtomic(join(flags.out, 'predictions.json'), predictions);
+  }
   return report;
+}
+
+/** What the folds' calibrations were fitted on, in words. */
+function calibrationSourceText(r: RobustnessReport): string {
+  const folds = r.calibrationSources?.folds ?? {};
+  const inner = Object.keys(folds).filter((f) => folds[f] === 'inner');
+  const outerText = 'the held-out predictions of the other folds that trained the configuration it uses (never its own speaker)';
+  if (inner.length === 0) return outerText;
+  const innerText = 'the inner out-of-fold predictions of the configuration it chose (its training speakers only)';
+  if (inner.length === Object.keys(folds).length) return innerText;
+  return `${outerText}; held out ${inner.join(', ')} (fewer than two other folds chose the same): ${innerText}`;
 }
 
 /** report.json, REPORT.md (the table) and one reliability diagram per condition (SVG). */
@@ -191,10 +207,9 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const nll = r.calibrationChoice ? ` (leave-one-speaker-out NLL: one temperature ${r.calibrationChoice.nll.temperature.toFixed(4)}, entropy-dependent ${r.calibrationChoice.nll['entropy-temperature'].toFixed(4)})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
-    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
-      (sel
-        ? `each fold calibrated on the inner out-of-fold predictions of the configuration it chose (its training speakers only); the overall choice \`${sel.overall}\`'s calibration, fitted on all of its inner out-of-fold predictions`
-        : `each fold calibrated on the other folds' out-of-fold predictions; calibration chosen and fitted on all folds`) +
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
+      `each fold calibrated on ${calibrationSourceText(r)}; ${sel ? `the overall choice \`${sel.overall}\`'s` : 'the recipe\'s'} calibration, fitted on ` +
+      (r.calibrationSources?.report === 'inner' ? 'all of its inner out-of-fold predictions' : 'the held-out predictions of every fold that trained it') +
       `: ${describeCalibration(r.calibration)}${nll}.`
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${figs.join('\n')}\n`);

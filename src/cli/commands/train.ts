@@ -223,12 +223,15 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   } else if (r.recipe !== recipe.name) {
     throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipe.name}'`);
   }
+  // reports before calibrationSources: nested ones were fitted on inner predictions, the others on outer ones
+  const fromInner = r.calibrationSources ? r.calibrationSources.report === 'inner' : Boolean(r.selection);
+  const config = r.selection?.overall ?? r.recipe;
   return {
     calibration: {
       ...cal,
-      fittedOn: r.selection
-        ? `inner out-of-fold predictions of configuration '${r.selection.overall}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each)`
-        : `out-of-fold predictions of ${r.files} files of held-out speakers (leave-one-speaker-out, original audio + one training-augmented copy each)`,
+      fittedOn: fromInner
+        ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each)`
+        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it, ${r.files} files (original audio + one training-augmented copy each)`,
     },
     metrics: {
       unseenSpeakerEstimate: {
