@@ -8,7 +8,8 @@
  * - the calibration is fitted on out-of-fold predictions of held-out speakers (original audio plus one
  *   copy through the recipe's training channel augmentation — never a test condition) and its form chosen
  *   (one temperature, or one that depends on the raw prediction's entropy: `chooseCalibration`, by
- *   leave-one-speaker-out NLL), never with the test speaker's labels, and always on outputs of the same
+ *   leave-one-speaker-out score), both fitted and chosen by the Brier score unless told otherwise
+ *   (`calibrationObjective`; why, in model/calibration.ts), never with the test speaker's labels, and always on outputs of the same
  *   configuration (another's confidence runs on another scale). Fold k's is fitted on the held-out
  *   predictions of the OTHER outer folds that trained the same configuration — models trained on as many
  *   speakers as fold k's own (those models did train on fold k's speaker, as in any cross-fitted
@@ -34,7 +35,7 @@ import { extractFeatures, featureKey } from '../features/pipeline.js';
 import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
-import { calibrate, chooseCalibration, type Calibration, type CalibrationForm } from '../model/calibration.js';
+import { calibrate, chooseCalibration, type Calibration, type CalibrationChoice, type CalibrationObjective } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
 import { memberSeeds, type Recipe } from '../train/recipes.js';
@@ -77,8 +78,8 @@ export interface RobustnessReport {
    * nested selection: the overall choice's, fitted on all of its inner out-of-fold predictions.
    */
   calibration: Calibration | null;
-  /** LOSO: which form won for `calibration`, and each form's leave-one-speaker-out NLL. */
-  calibrationChoice?: { form: CalibrationForm; nll: Record<CalibrationForm, number> };
+  /** LOSO: which form won for `calibration`, what it was fitted by, and each form's leave-one-speaker-out NLL and Brier score (reports before 2026-12-07 09:00: NLL only, fitted by NLL). */
+  calibrationChoice?: Omit<CalibrationChoice, 'calibration' | 'objective' | 'brier'> & Partial<Pick<CalibrationChoice, 'objective' | 'brier'>>;
   /** LOSO: the calibration each fold's figures use (never fitted with that fold's speaker; see the file comment). */
   foldCalibrations?: Record<string, Calibration>;
   /**
@@ -308,6 +309,8 @@ export interface LosoRobustnessOptions {
   conditions: readonly ConditionName[];
   /** Models per fold for every configuration; default: each configuration's own `ensemble` (1 if absent). */
   seeds?: number;
+  /** What calibrations are fitted and their form chosen by (default 'brier'). */
+  calibrationObjective?: CalibrationObjective;
   /** Receives every prediction made (see `LosoPredictions`). */
   onPredictions?: (p: LosoPredictions) => void;
   cacheDir?: string | null;
@@ -370,6 +373,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
   const candidates = [recipe, ...(opts.candidates ?? [])];
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
+  const objective = opts.calibrationObjective ?? 'brier';
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
   const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
@@ -453,7 +457,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     // never this fold's speaker: the other outer folds of the same configuration, else this fold's inner folds
     const others = speakers.filter((s) => s !== f.fold);
     const { groups, source } = calibrationGroups(chosen[f.fold]!, others, chosen, outerGroups, () => [...(innerCalib.get(chosen[f.fold]!)!.get(f.fold)?.values() ?? [])]);
-    foldCalibrations[f.fold] = chooseCalibration(groups).calibration;
+    foldCalibrations[f.fold] = chooseCalibration(groups, objective).calibration;
     sources[f.fold] = source;
     const cal = foldCalibrations[f.fold]!;
     const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
@@ -472,7 +476,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     return [...bySpeaker.values()];
   };
   const reportCal = calibrationGroups(overall, speakers, chosen, outerGroups, pooledInner);
-  const { calibration, form, nll } = chooseCalibration(reportCal.groups);
+  const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective);
   for (const [cand, byFold] of innerCalib) {
     predictions.inner[cand] = Object.fromEntries([...byFold].map(([fold, byInner]) => [fold, Object.fromEntries([...byInner].map(([s, g]) => [s, { labels: g.labels, probs: g.probs.map(round5) }]))]));
   }
@@ -482,7 +486,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     labels: [...labels],
     conditions: scoreConditions(conditions, scored, labels.length),
     calibration,
-    calibrationChoice: { form, nll },
+    calibrationChoice: choice,
     foldCalibrations,
     calibrationSources: { folds: sources, report: reportCal.source },
     recipe: recipe.name,

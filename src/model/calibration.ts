@@ -4,9 +4,11 @@
  * changes. Optionally the temperature depends on how unsure the raw prediction already is: the inverse
  * temperature grows linearly with the raw probabilities' normalised entropy h ∈ [0, 1],
  * 1/T(h) = 1/temperature + entropySlope · h — a confident raw output is softened more than one that
- * already spreads its mass (as outputs on noisy audio do). Both forms are fitted by maximum
- * likelihood on out-of-fold predictions of held-out speakers (`fitCalibration`; which form, by
- * `chooseCalibration`), stored in a model's metadata (`calibration`) and applied by inference in the
+ * already spreads its mass (as outputs on noisy audio do). Both forms are fitted on out-of-fold
+ * predictions of held-out speakers (`fitCalibration`; which form, by `chooseCalibration`) by one of two
+ * proper scores: the Brier score (the default of robustness runs: bounded per prediction, so a held-out
+ * speaker's few confidently wrong outputs do not set the temperature for all) or the log-likelihood
+ * (unbounded: those outputs pull the temperature up, and the other outputs come out under-confident), stored in a model's metadata (`calibration`) and applied by inference in the
  * CLI, the server and the browser alike (`calibrate`). Browser-safe.
  */
 import { SerError } from '../util/errors.js';
@@ -25,6 +27,10 @@ export interface Calibration {
 /** The two calibration forms: one temperature, or a temperature that depends on the raw prediction's entropy. */
 export type CalibrationForm = 'temperature' | 'entropy-temperature';
 export const CALIBRATION_FORMS: readonly CalibrationForm[] = ['temperature', 'entropy-temperature'];
+
+/** What a calibration is fitted to minimise: mean negative log-likelihood, or mean Brier score (squared error of the probability vector). */
+export type CalibrationObjective = 'nll' | 'brier';
+export const CALIBRATION_OBJECTIVES: readonly CalibrationObjective[] = ['nll', 'brier'];
 
 /** Reads a stored calibration (metadata.calibration, a report's); anything malformed is a `model/bad-metadata` error (a model must not silently lose its calibration). */
 export function parseCalibration(v: unknown): Calibration | null {
@@ -92,23 +98,39 @@ export function describeCalibration(cal: Calibration | null | undefined): string
   return cal.entropySlope ? `${base} at entropy 0, 1/T ${cal.entropySlope < 0 ? '−' : '+'} ${Math.abs(cal.entropySlope).toFixed(3)} × the raw output's normalised entropy` : base;
 }
 
+/** One prediction's loss: −log p[label], or Σ_k (p_k − [k = label])². */
+function lossOf(p: ArrayLike<number>, label: number, objective: CalibrationObjective): number {
+  if (objective === 'nll') return -Math.log(Math.max(1e-12, p[label]!));
+  let s = 0;
+  for (let k = 0; k < p.length; k++) { const d = p[k]! - (k === label ? 1 : 0); s += d * d; }
+  return s;
+}
+
+/** Mean loss (`objective`, default NLL) of `labels` under `probs` calibrated by `cal`. */
+export function calibratedLoss(probs: readonly ArrayLike<number>[], labels: readonly number[], cal: Calibration, objective: CalibrationObjective): number {
+  let sum = 0;
+  for (let i = 0; i < probs.length; i++) sum += lossOf(calibrate(probs[i]!, cal), labels[i]!, objective);
+  return probs.length ? sum / probs.length : 0;
+}
+
 /** Mean negative log-likelihood of `labels` under `probs` calibrated by `cal`. */
 export function calibratedNll(probs: readonly ArrayLike<number>[], labels: readonly number[], cal: Calibration): number {
-  let nll = 0;
-  for (let i = 0; i < probs.length; i++) nll -= Math.log(Math.max(1e-12, calibrate(probs[i]!, cal)[labels[i]!]!));
-  return probs.length ? nll / probs.length : 0;
+  return calibratedLoss(probs, labels, cal, 'nll');
 }
 
 /**
- * The maximum-likelihood calibration of `form`. 'temperature': `fitTemperature`. 'entropy-temperature':
- * the inverse temperature b0 + b1·h is linear in the two parameters and the NLL of a softmax is convex in
- * its inverse temperature, so the NLL is convex in (b0, b1): Newton's method (exact 2×2 Hessian, step halved
- * until the loss falls), from the single temperature's fit. Written out here because it is a
- * two-parameter convex fit, not worth an optimisation library.
+ * The calibration of `form` that minimises `objective` on these predictions. 'temperature':
+ * `fitTemperature`. 'entropy-temperature' by NLL: the inverse temperature b0 + b1·h is linear in the two
+ * parameters and the NLL of a softmax is convex in its inverse temperature, so the NLL is convex in
+ * (b0, b1): Newton's method (exact 2×2 Hessian, step halved until the loss falls), from the single
+ * temperature's fit. By Brier score (not convex): a golden-section search over the slope b1, each slope's
+ * b0 found by another (`fitBrierEntropy`). Written out here because they are two-parameter fits, not
+ * worth an optimisation library.
  */
-export function fitCalibration(probs: readonly ArrayLike<number>[], labels: readonly number[], form: CalibrationForm = 'entropy-temperature'): Calibration {
-  const t = fitTemperature(probs, labels);
+export function fitCalibration(probs: readonly ArrayLike<number>[], labels: readonly number[], form: CalibrationForm = 'entropy-temperature', objective: CalibrationObjective = 'nll'): Calibration {
+  const t = fitTemperature(probs, labels, objective);
   if (form === 'temperature' || probs.length === 0) return { method: 'temperature', temperature: t };
+  if (objective === 'brier') return fitBrierEntropy(probs, labels);
   const n = probs.length;
   const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
   const h = probs.map(normalizedEntropy);
@@ -155,51 +177,99 @@ export function fitCalibration(probs: readonly ArrayLike<number>[], labels: read
   return { method: 'temperature', temperature: 1 / w[0]!, entropySlope: w[1]! };
 }
 
+/** The held-out scores of each calibration form (mean over all predictions of their group left out). */
+export interface CalibrationChoice {
+  calibration: Calibration;
+  form: CalibrationForm;
+  /** What each form was fitted by and chosen by. */
+  objective: CalibrationObjective;
+  /** Each form's leave-one-group-out mean NLL and Brier score (fitted by `objective`). */
+  nll: Record<CalibrationForm, number>;
+  brier: Record<CalibrationForm, number>;
+}
+
 /**
- * Which calibration form to use, chosen on held-out groups (e.g. speakers): each form is fitted on all
- * groups but one and scored by the NLL of the left-out group's predictions; the form with the lower
- * pooled NLL is fitted on all groups and returned, with both scores. Never sees data outside `groups`.
+ * Which calibration form to use, chosen on held-out groups (e.g. speakers): each form is fitted (by
+ * `objective`) on all groups but one and scored on the left-out group's predictions; the form with the
+ * lower pooled held-out `objective` is fitted on all groups and returned, with both scores of both forms.
+ * Never sees data outside `groups`.
  */
-export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayLike<number>[]; labels: readonly number[] }>): { calibration: Calibration; form: CalibrationForm; nll: Record<CalibrationForm, number> } {
+export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayLike<number>[]; labels: readonly number[] }>, objective: CalibrationObjective = 'nll'): CalibrationChoice {
   const all = { probs: groups.flatMap((g) => g.probs), labels: groups.flatMap((g) => g.labels) };
-  const nll = {} as Record<CalibrationForm, number>;
+  const scores = { nll: {}, brier: {} } as Record<CalibrationObjective, Record<CalibrationForm, number>>;
   for (const form of CALIBRATION_FORMS) {
-    if (groups.length < 2) { nll[form] = form === 'temperature' ? 0 : Infinity; continue; }
-    let sum = 0;
+    if (groups.length < 2) {
+      for (const o of CALIBRATION_OBJECTIVES) scores[o][form] = form === 'temperature' ? 0 : Infinity;
+      continue;
+    }
+    const sums = { nll: 0, brier: 0 };
     for (const g of groups) {
       const rest = groups.filter((o) => o !== g);
-      const cal = fitCalibration(rest.flatMap((o) => o.probs), rest.flatMap((o) => o.labels), form);
-      sum += calibratedNll(g.probs, g.labels, cal) * g.probs.length;
+      const cal = fitCalibration(rest.flatMap((o) => o.probs), rest.flatMap((o) => o.labels), form, objective);
+      for (const o of CALIBRATION_OBJECTIVES) sums[o] += calibratedLoss(g.probs, g.labels, cal, o) * g.probs.length;
     }
-    nll[form] = sum / Math.max(1, all.probs.length);
+    for (const o of CALIBRATION_OBJECTIVES) scores[o][form] = sums[o] / Math.max(1, all.probs.length);
   }
-  const form = CALIBRATION_FORMS.reduce((best, f) => (nll[f] < nll[best] ? f : best), CALIBRATION_FORMS[0]!);
-  return { calibration: fitCalibration(all.probs, all.labels, form), form, nll };
+  const by = scores[objective];
+  const form = CALIBRATION_FORMS.reduce((best, f) => (by[f] < by[best] ? f : best), CALIBRATION_FORMS[0]!);
+  return { calibration: fitCalibration(all.probs, all.labels, form, objective), form, objective, nll: scores.nll, brier: scores.brier };
+}
+
+/** Mean loss (`objective`) of `labels` under `probs` tempered by `t`. */
+function temperedLoss(probs: readonly ArrayLike<number>[], labels: readonly number[], t: number, objective: CalibrationObjective): number {
+  let sum = 0;
+  for (let i = 0; i < probs.length; i++) sum += lossOf(applyTemperature(probs[i]!, t), labels[i]!, objective);
+  return probs.length ? sum / probs.length : 0;
 }
 
 /** Mean negative log-likelihood of `labels` under `probs` tempered by `t`. */
 export function temperedNll(probs: readonly ArrayLike<number>[], labels: readonly number[], t: number): number {
-  let nll = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = applyTemperature(probs[i]!, t);
-    nll -= Math.log(Math.max(1e-12, p[labels[i]!]!));
+  return temperedLoss(probs, labels, t, 'nll');
+}
+
+/** The minimum of `f` on [a, b] by golden-section search (`f` unimodal there), `iters` steps. */
+function goldenMin(f: (x: number) => number, a: number, b: number, iters: number): number {
+  const g = (Math.sqrt(5) - 1) / 2;
+  let c = b - g * (b - a), d = a + g * (b - a);
+  let fc = f(c), fd = f(d);
+  for (let i = 0; i < iters; i++) {
+    if (fc < fd) { b = d; d = c; fd = fc; c = b - g * (b - a); fc = f(c); }
+    else { a = c; c = d; fc = fd; d = a + g * (b - a); fd = f(d); }
   }
-  return probs.length ? nll / probs.length : 0;
+  return (a + b) / 2;
 }
 
 /**
- * The temperature minimising the negative log-likelihood of `labels` (golden-section search on
- * log T in [1/20, 20]; the NLL is unimodal in T).
+ * The temperature minimising `objective` (default NLL) on `labels` (golden-section search on log T in
+ * [1/20, 20]; both losses are unimodal in T).
  */
-export function fitTemperature(probs: readonly ArrayLike<number>[], labels: readonly number[]): number {
+export function fitTemperature(probs: readonly ArrayLike<number>[], labels: readonly number[], objective: CalibrationObjective = 'nll'): number {
   if (probs.length === 0) return 1;
-  let a = Math.log(0.05), b = Math.log(20);
-  const g = (Math.sqrt(5) - 1) / 2;
-  let c = b - g * (b - a), d = a + g * (b - a);
-  let fc = temperedNll(probs, labels, Math.exp(c)), fd = temperedNll(probs, labels, Math.exp(d));
-  for (let i = 0; i < 60; i++) {
-    if (fc < fd) { b = d; d = c; fd = fc; c = b - g * (b - a); fc = temperedNll(probs, labels, Math.exp(c)); }
-    else { a = c; c = d; fc = fd; d = a + g * (b - a); fd = temperedNll(probs, labels, Math.exp(d)); }
-  }
-  return Math.exp((a + b) / 2);
+  return Math.exp(goldenMin((u) => temperedLoss(probs, labels, Math.exp(u), objective), Math.log(1 / MAX_INV_T), Math.log(1 / MIN_INV_T), 60));
+}
+
+/**
+ * The entropy-dependent calibration with the least mean Brier score: the slope b1 by golden section on
+ * [−4, 4], each slope's intercept b0 (as log b0) by another on [1/20, 20]; the inverse temperature clamped
+ * to [1/20, 20] as `temperatureOf` applies it.
+ */
+function fitBrierEntropy(probs: readonly ArrayLike<number>[], labels: readonly number[]): Calibration {
+  const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
+  const h = probs.map(normalizedEntropy);
+  const q = new Float64Array(logs[0]!.length);
+  const loss = (b0: number, b1: number): number => {
+    let s = 0;
+    for (let i = 0; i < logs.length; i++) {
+      const l = logs[i]!, b = Math.min(MAX_INV_T, Math.max(MIN_INV_T, b0 + b1 * h[i]!));
+      let max = -Infinity;
+      for (let k = 0; k < l.length; k++) { q[k] = b * l[k]!; if (q[k]! > max) max = q[k]!; }
+      let z = 0;
+      for (let k = 0; k < l.length; k++) z += (q[k] = Math.exp(q[k]! - max));
+      for (let k = 0; k < l.length; k++) { const d = q[k]! / z - (k === labels[i] ? 1 : 0); s += d * d; }
+    }
+    return s / logs.length;
+  };
+  const bestB0 = (b1: number): number => Math.exp(goldenMin((u) => loss(Math.exp(u), b1), Math.log(MIN_INV_T), Math.log(MAX_INV_T), 40));
+  const b1 = goldenMin((x) => loss(bestB0(x), x), -4, 4, 40);
+  return { method: 'temperature', temperature: 1 / bestB0(b1), entropySlope: b1 };
 }

@@ -44,6 +44,10 @@ describe('ser evaluate --conditions', () => {
       expect(rep.calibration.temperature).toBeGreaterThan(0);
       expect(['temperature', 'entropy-temperature']).toContain(rep.calibrationChoice.form);
       expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
+      // fitted and chosen by the Brier score (the default)
+      expect(rep.calibrationChoice.objective).toBe('brier');
+      const b = rep.calibrationChoice.brier;
+      expect(rep.calibrationChoice.form).toBe(b['entropy-temperature'] < b.temperature ? 'entropy-temperature' : 'temperature');
       expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
       // each configuration trains its own ensemble; the report counts the overall choice's members
@@ -83,6 +87,7 @@ describe('ser evaluate --conditions', () => {
       const md = readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8');
       expect(md).toMatch(/\| pink-10db \| \d/);
       expect(md).toContain('Nested selection among 3 configurations');
+      expect(md).toContain(`fitted and chosen by Brier score; leave-one-speaker-out Brier score: one temperature ${b.temperature.toFixed(4)}`);
       expect(md).toContain(rep.calibrationSources.report === 'outer' ? 'fitted on the held-out predictions of every fold that trained it' : 'fitted on all of its inner out-of-fold predictions');
       expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
       expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));

@@ -1,6 +1,6 @@
 /** Temperature scaling (model/calibration.ts) and calibration metrics (eval/metrics.ts). */
 import { describe, expect, it } from 'vitest';
-import { applyTemperature, calibrate, calibratedNll, chooseCalibration, describeCalibration, fitCalibration, fitTemperature, normalizedEntropy, parseCalibration, temperatureOf, temperedNll } from '../../src/model/calibration.js';
+import { applyTemperature, calibrate, calibratedLoss, calibratedNll, chooseCalibration, describeCalibration, fitCalibration, fitTemperature, normalizedEntropy, parseCalibration, temperatureOf, temperedNll } from '../../src/model/calibration.js';
 import { expectedCalibrationError, reliabilityBins } from '../../src/eval/metrics.js';
 import { createRng } from '../../src/util/rng.js';
 
@@ -120,6 +120,52 @@ describe('entropy-dependent temperature', () => {
     expect(plain.calibration.entropySlope).toBeUndefined();
     const all = groups(0);
     expect(plain.calibration.temperature).toBe(fitTemperature(all.flatMap((g) => g.probs), all.flatMap((g) => g.labels)));
+  });
+
+  it('by Brier score: recovers the same generating parameters (a proper score), and a minimum of the Brier score', () => {
+    const { probs, labels } = synthetic(20000, 0.35, 0.6, 5);
+    const cal = fitCalibration(probs, labels, 'entropy-temperature', 'brier');
+    expect(1 / cal.temperature).toBeGreaterThan(0.3);
+    expect(1 / cal.temperature).toBeLessThan(0.4);
+    expect(cal.entropySlope!).toBeGreaterThan(0.45);
+    expect(cal.entropySlope!).toBeLessThan(0.75);
+    const f = calibratedLoss(probs, labels, cal, 'brier');
+    for (const [dt, ds] of [[1.05, 0], [1 / 1.05, 0], [1, 0.05], [1, -0.05]] as const) {
+      expect(calibratedLoss(probs, labels, { ...cal, temperature: cal.temperature * dt, entropySlope: cal.entropySlope! + ds }, 'brier')).toBeGreaterThan(f);
+    }
+    const one = fitCalibration(probs, labels, 'temperature', 'brier');
+    expect(one).toEqual({ method: 'temperature', temperature: fitTemperature(probs, labels, 'brier') });
+    expect(calibratedLoss(probs, labels, one, 'brier')).toBeGreaterThan(f);
+  });
+
+  it('a few confidently wrong outputs set the likelihood\'s temperature, not the Brier score\'s', () => {
+    // well calibrated outputs (labels drawn from them), then 2 % of outputs 99.9 % sure of a wrong class
+    const { probs, labels } = synthetic(10000, 1, 0, 9);
+    const wrong = 200;
+    for (let i = 0; i < wrong; i++) { probs.push([0.999, 0.00025, 0.00025, 0.00025, 0.00025]); labels.push(1 + (i % 4)); }
+    const tN = fitTemperature(probs, labels, 'nll'), tB = fitTemperature(probs, labels, 'brier');
+    // generated at T = 1: the likelihood's fit moves to ≈ 1.28, the Brier score's stays near 1 (≈ 1.03)
+    expect(tN).toBeGreaterThan(1.2);
+    expect(tB).toBeLessThan(1.1);
+    // on the well calibrated part (98 % of the outputs), the Brier fit leaves them nearer calibrated
+    const good = probs.slice(0, 10000), goodLabels = labels.slice(0, 10000);
+    const ece = (t: number) => expectedCalibrationError(good.map((p) => applyTemperature(p, t)), goodLabels);
+    expect(ece(tB)).toBeLessThan(ece(tN));
+  });
+
+  it('chooseCalibration by Brier score: the form, the objective, and both held-out scores of both forms', () => {
+    const groups = [1, 2, 3, 4].map((s) => synthetic(1500, 0.35, 0.6, s));
+    const c = chooseCalibration(groups, 'brier');
+    expect(c.objective).toBe('brier');
+    expect(c.form).toBe('entropy-temperature');
+    expect(c.brier['entropy-temperature']).toBeLessThan(c.brier.temperature);
+    for (const f of ['temperature', 'entropy-temperature'] as const) {
+      expect(c.nll[f]).toBeGreaterThan(0);
+      expect(c.brier[f]).toBeGreaterThan(0);
+      expect(c.brier[f]).toBeLessThan(1);
+    }
+    const all = { probs: groups.flatMap((g) => g.probs), labels: groups.flatMap((g) => g.labels) };
+    expect(c.calibration).toEqual(fitCalibration(all.probs, all.labels, 'entropy-temperature', 'brier'));
   });
 
   it('parseCalibration keeps the slope, refuses malformed ones; describeCalibration names both forms', () => {

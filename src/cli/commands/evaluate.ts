@@ -18,7 +18,7 @@ import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
 import { losoRobustness, modelRobustness, robustnessTable, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
-import { calibrate, describeCalibration } from '../../model/calibration.js';
+import { CALIBRATION_OBJECTIVES, calibrate, describeCalibration, type CalibrationObjective } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
@@ -52,6 +52,7 @@ interface EvaluateFlags {
   out?: string;
   cache?: string;
   candidates?: string;
+  calibrationObjective?: string;
   epochs?: number;
 }
 
@@ -69,6 +70,7 @@ export function register(program: Command): void {
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
     .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
     .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
+    .option('--calibration-objective <nll|brier>', 'with --loso: what the calibration is fitted and its form chosen by (default brier: a few confidently wrong outputs of one speaker do not set it)')
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
@@ -159,7 +161,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     }
     report = await losoRobustness(corpus.items, labels, params, {
       recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), progress: flags.progress !== false,
-      onPredictions: (p) => { predictions = p; },
+      onPredictions: (p) => { predictions = p; }, calibrationObjective: objectiveFlag(flags.calibrationObjective),
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
@@ -174,6 +176,13 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     if (predictions) await writeJsonAtomic(join(flags.out, 'predictions.json'), predictions);
   }
   return report;
+}
+
+/** --calibration-objective: 'nll' or 'brier' (default). */
+function objectiveFlag(v: string | undefined): CalibrationObjective {
+  if (v === undefined) return 'brier';
+  if (!(CALIBRATION_OBJECTIVES as readonly string[]).includes(v)) throw new SerError('cli/bad-option', `--calibration-objective must be one of ${CALIBRATION_OBJECTIVES.join(', ')}, got '${v}'`);
+  return v as CalibrationObjective;
 }
 
 /** What the folds' calibrations were fitted on, in words. */
@@ -204,7 +213,10 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
     await writeFileAtomic(join(dir, f), svg);
     figs.push(`![${c.condition}](${f})`);
   }
-  const nll = r.calibrationChoice ? ` (leave-one-speaker-out NLL: one temperature ${r.calibrationChoice.nll.temperature.toFixed(4)}, entropy-dependent ${r.calibrationChoice.nll['entropy-temperature'].toFixed(4)})` : '';
+  const choice = r.calibrationChoice;
+  const objective = choice?.objective ?? 'nll';
+  const scores = choice ? (objective === 'brier' ? choice.brier! : choice.nll) : null;
+  const nll = choice && scores ? ` (fitted and chosen by ${objective === 'brier' ? 'Brier score' : 'NLL'}; leave-one-speaker-out ${objective === 'brier' ? 'Brier score' : 'NLL'}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
     ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +

@@ -226,12 +226,13 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   // reports before calibrationSources: nested ones were fitted on inner predictions, the others on outer ones
   const fromInner = r.calibrationSources ? r.calibrationSources.report === 'inner' : Boolean(r.selection);
   const config = r.selection?.overall ?? r.recipe;
+  const by = r.calibrationChoice?.objective === 'brier' ? 'Brier score' : 'likelihood';
   return {
     calibration: {
       ...cal,
       fittedOn: fromInner
-        ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each)`
-        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it, ${r.files} files (original audio + one training-augmented copy each)`,
+        ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each; fitted by ${by})`
+        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it, ${r.files} files (original audio + one training-augmented copy each; fitted by ${by})`,
     },
     metrics: {
       unseenSpeakerEstimate: {
