@@ -227,12 +227,16 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   const fromInner = r.calibrationSources ? r.calibrationSources.report === 'inner' : Boolean(r.selection);
   const config = r.selection?.overall ?? r.recipe;
   const by = r.calibrationChoice?.objective === 'brier' ? 'Brier score' : 'likelihood';
+  // the held-out speakers (and files) of the folds that trained the configuration
+  const perFold = r.conditions[0]?.perFold ?? [];
+  const trained = perFold.filter((f) => !r.selection || r.selection.chosen[f.fold] === config);
+  const files = trained.length ? trained.reduce((a, f) => a + f.n, 0) : r.files;
   return {
     calibration: {
       ...cal,
       fittedOn: fromInner
         ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each; fitted by ${by})`
-        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it, ${r.files} files (original audio + one training-augmented copy each; fitted by ${by})`,
+        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it (${trained.map((f) => f.fold).join(', ')}: ${files} files; original audio + one training-augmented copy each; fitted by ${by})`,
     },
     metrics: {
       unseenSpeakerEstimate: {
