@@ -2,8 +2,11 @@
  * Band-limited resampling with a Kaiser-windowed sinc filter, evaluated as a polyphase filter
  * bank (one precomputed filter per output phase). Presets follow resampy's: 'high' is
  * kaiser_best (64 zero crossings, rolloff 0.9476, β 14.77), 'fast' is kaiser_fast (16, 0.85, β 8.56).
+ * With exact phases the interior outputs (whole filter inside the signal) run in wasm SIMD where it is
+ * available (dsp/wasm: float32 accumulation, within 1e-6 of the JS loop's), the edges in JS.
  */
 import { SerError } from '../util/errors.js';
+import { resamplePolyWasm } from '../dsp/wasm/index.js';
 
 export type ResampleQuality = 'high' | 'fast';
 
@@ -145,7 +148,16 @@ export function resample(
     exact = false;
   }
 
+  // exact phases: the outputs whose filter lies wholly inside the signal, [mLo, mHi), in wasm when it can run
+  let mLo = outLen, mHi = outLen;
+  if (exact) {
+    // j0 = ⌊m·M / L⌋ − K + 1 ≥ 0 ⇔ m·M ≥ (K − 1)·L; j0 + T ≤ n ⇔ ⌊m·M / L⌋ ≤ n − K − 1
+    mLo = Math.min(outLen, Math.ceil(((K - 1) * L) / M));
+    mHi = Math.max(mLo, Math.min(outLen, Math.floor(((n - K) * L - 1) / M) + 1));
+    if (!resamplePolyWasm(samples, bank, out, T, K, L, M, mLo, mHi)) mLo = mHi = outLen;
+  }
   for (let m = 0; m < outLen; m++) {
+    if (m === mLo && mHi > mLo) { m = mHi - 1; continue; }
     let i0: number;
     let p: number;
     if (exact) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resample, resampledLength, besselI0 } from '../../src/audio/resample.js';
 import { SerError } from '../../src/util/errors.js';
+import { resamplePolyWasm, setDspWasmEnabled } from '../../src/dsp/wasm/index.js';
 
 const sine = (f: number, sr: number, n: number, amp = 0.5): Float32Array =>
   Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * f * i) / sr));
@@ -92,5 +93,42 @@ describe('resample', () => {
     expect(besselI0(0)).toBe(1);
     expect(besselI0(1)).toBeCloseTo(1.2660658777520082, 14);
     expect(besselI0(10) / 2815.716628466254).toBeCloseTo(1, 12);
+  });
+});
+
+describe('resample: the wasm SIMD inner loop (dsp/wasm)', () => {
+  const noise = (n: number, seed: number): Float32Array => {
+    let s = seed;
+    return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+  };
+  it('runs here, and gives the JS loop\'s output within float32 rounding, at every length and rate pair (outputs past one 65 536 block too)', () => {
+    const x = new Float32Array(0);
+    setDspWasmEnabled(true);
+    expect(resamplePolyWasm(x, new Float32Array(4), new Float32Array(0), 4, 2, 1, 1, 0, 0)).toBe(true);
+    for (const [from, to] of [[44100, 16000], [48000, 16000], [8000, 16000], [22050, 16000], [16000, 44100], [44100, 8000]] as const) {
+      for (const n of [0, 1, 7, 300, 5000, 200_000]) {
+        for (const quality of ['high', 'fast'] as const) {
+          const input = noise(n, n + from);
+          setDspWasmEnabled(false);
+          const js = resample(input, from, to, quality);
+          setDspWasmEnabled(true);
+          const wasm = resample(input, from, to, quality);
+          expect(wasm.length).toBe(js.length);
+          let maxErr = 0;
+          for (let i = 0; i < js.length; i++) maxErr = Math.max(maxErr, Math.abs(wasm[i]! - js[i]!));
+          expect(maxErr, `${from} → ${to}, n ${n}, ${quality}`).toBeLessThan(2e-6);
+        }
+      }
+    }
+  });
+  it('the edges (filter partly outside the signal) stay the JS loop\'s, bit for bit', () => {
+    const input = noise(50_000, 3);
+    setDspWasmEnabled(false);
+    const js = resample(input, 44100, 16000);
+    setDspWasmEnabled(true);
+    const wasm = resample(input, 44100, 16000);
+    // K = 187 input samples each side: the first ⌈186 · 160 / 441⌉ = 68 outputs and the last ones are computed in JS
+    for (const i of [0, 1, 67, js.length - 1, js.length - 60]) expect(wasm[i]).toBe(js[i]);
+    expect(wasm.slice(68, js.length - 70).some((v, i) => v !== js[68 + i])).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { DSP_WASM_BASE64 } from '../../src/dsp/wasm/module.js';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
@@ -147,6 +148,19 @@ describe('generated module.ts', () => {
     const { readFileSync } = await import('node:fs');
     const file = readFileSync(new URL('../../src/model/kernels/simd/module.ts', import.meta.url), 'utf8');
     expect(file).toBe(moduleSource(bytes, relaxed));
+  });
+
+  it.skipIf(!hasWabt)('the DSP module (src/dsp/wasm/module.ts) is up to date with its .wat files too', async () => {
+    const { assemble, moduleSource } = (await import(/* @vite-ignore */ '../../scripts/build-simd.mjs')) as {
+      assemble(relaxed: boolean, dir: string): Promise<Uint8Array>;
+      moduleSource(bytes: Uint8Array, relaxedBytes: null, dir: string): string;
+    };
+    const { fileURLToPath } = await import('node:url');
+    const dir = fileURLToPath(new URL('../../src/dsp/wasm', import.meta.url));
+    const bytes = await assemble(false, dir);
+    expect(Buffer.from(DSP_WASM_BASE64, 'base64').equals(Buffer.from(bytes))).toBe(true);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(new URL('../../src/dsp/wasm/module.ts', import.meta.url), 'utf8')).toBe(moduleSource(bytes, null, dir));
   });
 
   it.skipIf(!hasWabt)('the baseline module has no relaxed-SIMD instruction (mul + add instead)', async () => {

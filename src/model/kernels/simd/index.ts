@@ -11,6 +11,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './module.js';
+import { decodeBase64 } from '../../../util/base64.js';
 
 /** The parts of tfjs's BackendWasm this module reaches into (internal fields, hence all optional). */
 interface WasmBackendInternals {
@@ -69,14 +70,6 @@ export function simdVariant(): Variant | null {
   if (!enabled) return null;
   if (relaxedWanted && compile('relaxed')) return 'relaxed';
   return compile('baseline') ? 'baseline' : null;
-}
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  // atob exists in browsers and Node ≥ 16; avoids a Buffer dependency in the web bundle
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 function compile(v: Variant): WebAssembly.Module | null {
