@@ -129,15 +129,16 @@ export function calibrationGroups(
 /**
  * Every prediction a LOSO robustness run made, to analyse without re-training (`ser evaluate --loso --out`
  * writes it as predictions.json): per outer fold its held-out files' raw (uncalibrated) probabilities under
- * each feature set, and per candidate the inner folds' out-of-fold predictions of the calibration sets.
+ * each feature set, and per candidate its inner folds' out-of-fold predictions under every set as well
+ * (what a nested choice among calibration procedures, scored on the test conditions of inner folds, needs).
  */
 export interface LosoPredictions {
   labels: string[];
   sets: string[];
   calibrationSets: string[];
   outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]> }>;
-  /** candidate → outer fold → inner held-out speaker → calibration-set predictions (the sets in `calibrationSets`, concatenated). */
-  inner: Record<string, Record<string, Record<string, { labels: number[]; probs: number[][] }>>>;
+  /** candidate → outer fold → inner held-out speaker → its files' labels and raw probabilities under each set. */
+  inner: Record<string, Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]> }>>>;
 }
 
 const round5 = (p: ArrayLike<number>): number[] => Array.from(p, (v) => Math.round(v * 1e5) / 1e5);
@@ -429,6 +430,9 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
           const ite = ctr.filter((d) => speakerOf(d) === inner);
           const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
+          ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inner] = {
+            files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: Object.fromEntries([...probs].map(([k, v]) => [k, v.map(round5)])),
+          };
           for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
           byInner.set(inner, calibGroup(probs, innerLabels));
         }
@@ -477,9 +481,6 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   };
   const reportCal = calibrationGroups(overall, speakers, chosen, outerGroups, pooledInner);
   const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective);
-  for (const [cand, byFold] of innerCalib) {
-    predictions.inner[cand] = Object.fromEntries([...byFold].map(([fold, byInner]) => [fold, Object.fromEntries([...byInner].map(([s, g]) => [s, { labels: g.labels, probs: g.probs.map(round5) }]))]));
-  }
   opts.onPredictions?.(predictions);
   return {
     mode: 'loso',

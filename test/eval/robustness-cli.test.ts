@@ -70,13 +70,15 @@ describe('ser evaluate --conditions', () => {
         expect(o.raw.original[0]).toHaveLength(rep.labels.length);
       }
       expect(Object.keys(pred.inner).sort()).toEqual(['no-channel', 'no-modulation', 'ser-robust']);
-      // inner folds: per outer fold, the two other speakers, each 10 files × (original + one training-augmented copy)
+      // inner folds: per outer fold, the two other speakers, each 10 files under every set (the conditions and the training-augmented copy)
+      expect(pred.calibrationSets).toEqual(['original', 'train-aug']);
+      expect(pred.sets).toEqual([...conds.split(','), 'train-aug']);
       for (const s of ['1', '2', '3']) {
         expect(Object.keys(pred.inner['ser-robust'][s]).sort()).toEqual(['1', '2', '3'].filter((o) => o !== s));
-        for (const g of Object.values(pred.inner['ser-robust'][s]) as Array<{ labels: number[]; probs: number[][] }>) {
-          expect(pred.calibrationSets).toEqual(['original', 'train-aug']);
-          expect(g.labels).toHaveLength(20);
-          expect(g.probs).toHaveLength(20);
+        for (const g of Object.values(pred.inner['ser-robust'][s]) as Array<{ files: string[]; labels: number[]; raw: Record<string, number[][]> }>) {
+          expect(g.files).toHaveLength(10);
+          expect(g.labels).toHaveLength(10);
+          for (const set of pred.sets) expect(g.raw[set]).toHaveLength(10);
         }
       }
       // the overall choice is the one most folds chose (ties: the best mean inner score), and the report carries its whole configuration
