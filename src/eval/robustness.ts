@@ -15,8 +15,8 @@
  *   speakers as fold k's own (those models did train on fold k's speaker, as in any cross-fitted
  *   calibration; its labels never set the temperature). Only where fewer than two other folds trained it
  *   (nested selection with split choices) is it fitted on the inner out-of-fold predictions of fold k's
- *   training speakers — models trained on one speaker fewer, which are less accurate and so calibrate
- *   softer than the model they are applied to (`calibrationSource`);
+ *   training speakers — models trained on one speaker fewer, less like the model they calibrate
+ *   (`calibrationGroups`);
  * - the report's one calibration (what a bundled model stores) is of the configuration chosen by most folds
  *   (ties: best mean inner score; one recipe: it), chosen and fitted on the held-out predictions of every
  *   fold that trained it (the inner out-of-fold predictions if fewer than two did);
@@ -74,8 +74,8 @@ export interface RobustnessReport {
   conditions: ConditionScore[];
   /**
    * The calibration applied (single model: the model's own, null if none). LOSO: the one a model trained
-   * with this recipe should store — one recipe: chosen and fitted on all folds' out-of-fold predictions;
-   * nested selection: the overall choice's, fitted on all of its inner out-of-fold predictions.
+   * with this recipe should store: the overall choice's (one recipe: it), fitted on the held-out predictions
+   * of every fold that trained it (`calibrationSources.report`; see the file comment).
    */
   calibration: Calibration | null;
   /** LOSO: which form won for `calibration`, what it was fitted by, and each form's leave-one-speaker-out NLL and Brier score (reports before 2026-12-07 09:00: NLL only, fitted by NLL). */
