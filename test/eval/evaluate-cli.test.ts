@@ -41,3 +41,17 @@ describe('ser evaluate --json (child process)', () => {
     }
   });
 });
+
+describe('ser evaluate --calibration-objective', () => {
+  it('needs --loso, and is brier or nll', async () => {
+    const { runConditions } = await import('../../src/cli/commands/evaluate.js');
+    const tmp = mkdtempSync(join(tmpdir(), 'ser-eval-obj-'));
+    try {
+      writeToyCorpus(tmp, (p, b) => writeFileSync(p, b), [1, 2], 1);
+      await expect(runConditions({ data: tmp, conditions: 'original', calibrationObjective: 'nll', progress: false })).rejects.toThrow(/--calibration-objective needs --loso/);
+      await expect(runConditions({ data: tmp, conditions: 'original', loso: true, calibrationObjective: 'ece', progress: false })).rejects.toThrow(/--calibration-objective must be one of nll, brier, got 'ece'/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -146,6 +146,7 @@ export function formatReport(r: EvaluateReport): string {
 /** The body of `ser evaluate --conditions`: one model's matrix, or (with --loso) the recipe's unseen-speaker matrix. */
 export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
   const conditions = parseConditions(flags.conditions ?? true);
+  if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
   const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
   const log = (line: string) => process.stderr.write(line + '\n');
