@@ -142,6 +142,8 @@ export interface LosoPredictions {
 }
 
 const round5 = (p: ArrayLike<number>): number[] => Array.from(p, (v) => Math.round(v * 1e5) / 1e5);
+/** Probabilities by feature set, as predictions.json stores them (5 decimals). */
+const rawJson = (raw: ReadonlyMap<string, Float32Array[]>): Record<string, number[][]> => Object.fromEntries([...raw].map(([k, v]) => [k, v.map(round5)]));
 
 /** A labelled file with the features of every condition (null where a condition failed). */
 interface Conditioned {
@@ -374,6 +376,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
   const candidates = [recipe, ...(opts.candidates ?? [])];
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
+  const maxMembers = Math.max(...candidates.map(membersOf));
   const objective = opts.calibrationObjective ?? 'brier';
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
@@ -409,7 +412,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   });
   const predictions: LosoPredictions = { labels: [...labels], sets, calibrationSets: calibSets, outer: [], inner: {} };
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
-  const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + Math.max(...candidates.map(membersOf));
+  const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
@@ -431,7 +434,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
           const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
           ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inner] = {
-            files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: Object.fromEntries([...probs].map(([k, v]) => [k, v.map(round5)])),
+            files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs),
           };
           for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
           byInner.set(inner, calibGroup(probs, innerLabels));
@@ -447,10 +450,10 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
     const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), opts.cacheDir, opts.threads, tick);
-    for (let k = membersOf(pick); k < Math.max(...candidates.map(membersOf)); k++) tick();
+    for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, calib: calibGroup(raw, foldLabels) });
-    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: Object.fromEntries([...raw].map(([k, v]) => [k, v.map(round5)])) });
+    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: rawJson(raw) });
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
@@ -468,6 +471,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
   });
   const overall = nested ? overallChoice(chosen, innerScores) : recipe.name;
+  const overallRecipe = candidates.find((c) => c.name === overall)!;
   // the report's: every fold that trained the overall choice; else its inner predictions pooled by inner held-out speaker
   const pooledInner = (): Group[] => {
     const bySpeaker = new Map<string, Group>();
@@ -491,14 +495,14 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     foldCalibrations,
     calibrationSources: { folds: sources, report: reportCal.source },
     recipe: recipe.name,
-    configuration: structuredClone(candidates.find((c) => c.name === overall)!),
+    configuration: structuredClone(overallRecipe),
     ...(nested ? {
       selection: {
         candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores, overall,
         members: Object.fromEntries(candidates.map((c) => [c.name, membersOf(c)])),
       },
     } : {}),
-    seeds: membersOf(candidates.find((c) => c.name === overall)!),
+    seeds: membersOf(overallRecipe),
     files: data.length,
     skipped,
     seconds: (Date.now() - t0) / 1000,

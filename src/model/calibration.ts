@@ -128,9 +128,9 @@ export function calibratedNll(probs: readonly ArrayLike<number>[], labels: reado
  * worth an optimisation library.
  */
 export function fitCalibration(probs: readonly ArrayLike<number>[], labels: readonly number[], form: CalibrationForm = 'entropy-temperature', objective: CalibrationObjective = 'nll'): Calibration {
+  if (form === 'entropy-temperature' && objective === 'brier' && probs.length > 0) return fitBrierEntropy(probs, labels);
   const t = fitTemperature(probs, labels, objective);
   if (form === 'temperature' || probs.length === 0) return { method: 'temperature', temperature: t };
-  if (objective === 'brier') return fitBrierEntropy(probs, labels);
   const n = probs.length;
   const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
   const h = probs.map(normalizedEntropy);

@@ -53,15 +53,20 @@ export function resamplePolyWasm(
   const s = instance();
   if (!s) return false;
   const first = (m: number): number => Math.floor((m * M) / L) - K + 1; // first input index of output m
+  const fit = (bytes: number): void => {
+    const have = s.memory.buffer.byteLength;
+    if (bytes > have) s.memory.grow(Math.ceil((bytes - have) / 65536)); // growing keeps the contents
+  };
+  // the filter bank once, at 0; each block's input window and outputs after it
+  const bankAt = 0, xAt = align16(bank.byteLength);
+  fit(xAt);
+  new Float32Array(s.memory.buffer, bankAt, bank.length).set(bank);
   for (let a = m0; a < m1; a += BLOCK) {
     const b = Math.min(m1, a + BLOCK);
     const w0 = first(a), w1 = first(b - 1) + T; // the inputs outputs a … b−1 read
-    const bankAt = 0, xAt = align16(bank.byteLength), outAt = align16(xAt + 4 * (w1 - w0));
-    const need = outAt + 4 * (b - a);
-    const have = s.memory.buffer.byteLength;
-    if (need > have) s.memory.grow(Math.ceil((need - have) / 65536));
+    const outAt = align16(xAt + 4 * (w1 - w0));
+    fit(outAt + 4 * (b - a));
     const buf = s.memory.buffer;
-    new Float32Array(buf, bankAt, bank.length).set(bank);
     new Float32Array(buf, xAt, w1 - w0).set(samples.subarray(w0, w1));
     // the kernel addresses x[i] at x + 4i and out[m] at out + 4m: pass the windows' bases shifted back
     // (wasm i32 addition wraps, so a "negative" base lands on the window)
