@@ -17,6 +17,13 @@
  *   (nested selection with split choices) is it fitted on the inner out-of-fold predictions of fold k's
  *   training speakers — models trained on one speaker fewer, less like the model they calibrate
  *   (`calibrationGroups`);
+ * - in nested runs the form is chosen per fold by its inner folds instead, scored where a calibration has to
+ *   hold — under every test condition: each inner held-out speaker calibrated by the form fitted on the other
+ *   inner speakers' calibration sets, the expected calibration error pooled per condition, averaged over the
+ *   conditions (`innerFormScores`). The calibration sets hold none of the test conditions, so the
+ *   leave-one-speaker-out score on them cannot see a form that serves clean speech and fails in noise;
+ * - the figures are a pure function of the predictions (`scoreLoso`), so a stored run (predictions.json) can
+ *   be re-scored without training;
  * - the report's one calibration (what a bundled model stores) is of the configuration chosen by most folds
  *   (ties: best mean inner score; one recipe: it), chosen and fitted on the held-out predictions of every
  *   fold that trained it (the inner out-of-fold predictions if fewer than two did);
@@ -35,7 +42,7 @@ import { extractFeatures, featureKey } from '../features/pipeline.js';
 import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
-import { calibrate, chooseCalibration, type Calibration, type CalibrationChoice, type CalibrationObjective } from '../model/calibration.js';
+import { CALIBRATION_FORMS, calibrate, chooseCalibration, fitCalibration, type Calibration, type CalibrationChoice, type CalibrationForm, type CalibrationObjective } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
 import { memberSeeds, type Recipe } from '../train/recipes.js';
@@ -80,6 +87,12 @@ export interface RobustnessReport {
   calibration: Calibration | null;
   /** LOSO: which form won for `calibration`, what it was fitted by, and each form's leave-one-speaker-out NLL and Brier score (reports before 2026-12-07 09:00: NLL only, fitted by NLL). */
   calibrationChoice?: Omit<CalibrationChoice, 'calibration' | 'objective' | 'brier'> & Partial<Pick<CalibrationChoice, 'objective' | 'brier'>>;
+  /**
+   * LOSO, nested runs whose inner folds hold predictions under every condition (since 2026-12-07): each fold's
+   * calibration form chosen by its inner folds' calibration error under the test conditions (see `scoreLoso`);
+   * `calibrationChoice.form` is then `overall` here, and its leave-one-speaker-out scores are for reference.
+   */
+  calibrationProcedure?: CalibrationProcedure;
   /** LOSO: the calibration each fold's figures use (never fitted with that fold's speaker; see the file comment). */
   foldCalibrations?: Record<string, Calibration>;
   /**
@@ -369,6 +382,177 @@ export function overallChoice(chosen: Readonly<Record<string, string>>, innerSco
   });
 }
 
+/** The nested selection's criterion, in words (reports print it). */
+export const SELECTION_CRITERION = 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers';
+
+/** One held-out speaker's predictions: labels and raw (uncalibrated) probabilities under each feature set. */
+export interface HeldOut { labels: number[]; raw: Map<string, Float32Array[]> }
+
+/** What a LOSO run predicted, as `scoreLoso` turns it into figures (in memory; predictions.json holds the same, rounded). */
+export interface LosoOutcome {
+  labels: string[];
+  conditions: string[];
+  /** The sets calibrations are fitted on (original audio, and one training-style copy when the recipe has channel augmentation). */
+  calibrationSets: string[];
+  outer: Array<HeldOut & { fold: string }>;
+  /** configuration → outer fold → inner held-out speaker → its predictions (nested runs; empty otherwise). */
+  inner: Map<string, Map<string, Map<string, HeldOut>>>;
+  /** Each outer fold's configuration. */
+  chosen: Record<string, string>;
+  /** Nested: outer fold → configuration → inner score (`SELECTION_CRITERION`). */
+  innerScores: Record<string, Record<string, number>>;
+}
+
+/** How each fold's calibration form was chosen when the inner folds hold predictions under every condition (see `scoreLoso`). */
+export interface CalibrationProcedure {
+  criterion: string;
+  /** outer fold → form → its inner score (lower is better). */
+  scores: Record<string, Record<CalibrationForm, number>>;
+  chosen: Record<string, CalibrationForm>;
+  /** The report's (a bundled model's) form: chosen by most folds; ties: best mean score. */
+  overall: CalibrationForm;
+}
+
+const CALIBRATION_PROCEDURE_CRITERION =
+  'mean over the test conditions of the expected calibration error pooled over the inner held-out speakers, each calibrated by the form fitted on the other inner speakers\' calibration sets';
+
+/** A held-out speaker's predictions under the calibration sets, as one group to fit on. */
+const calibGroupOf = (h: HeldOut, sets: readonly string[]): PredictionGroup => ({
+  probs: sets.flatMap((c) => h.raw.get(c)!), labels: sets.flatMap(() => h.labels),
+});
+
+/**
+ * The inner score of each calibration form for one outer fold (`CALIBRATION_PROCEDURE_CRITERION`), or null
+ * when the inner folds lack predictions under some condition (runs without nested selection, older
+ * predictions.json files): then the form is chosen as `chooseCalibration` does, by leave-one-speaker-out
+ * score on the calibration sets alone.
+ */
+export function innerFormScores(byInner: ReadonlyMap<string, HeldOut> | undefined, conditions: readonly string[], calibrationSets: readonly string[], objective: CalibrationObjective): Record<CalibrationForm, number> | null {
+  if (!byInner || byInner.size < 2) return null;
+  if ([...byInner.values()].some((h) => conditions.some((c) => !h.raw.has(c)))) return null;
+  const scores = {} as Record<CalibrationForm, number>;
+  for (const form of CALIBRATION_FORMS) {
+    const pooled = new Map(conditions.map((c) => [c, { probs: [] as Float32Array[], labels: [] as number[] }]));
+    for (const [spk, h] of byInner) {
+      const rest = [...byInner].filter(([s]) => s !== spk).map(([, g]) => calibGroupOf(g, calibrationSets));
+      const cal = fitCalibration(rest.flatMap((g) => g.probs), rest.flatMap((g) => g.labels), form, objective);
+      for (const c of conditions) {
+        const acc = pooled.get(c)!;
+        for (const p of h.raw.get(c)!) acc.probs.push(calibrate(p, cal));
+        acc.labels.push(...h.labels);
+      }
+    }
+    scores[form] = conditions.reduce((a, c) => a + expectedCalibrationError(pooled.get(c)!.probs, pooled.get(c)!.labels), 0) / conditions.length;
+  }
+  return scores;
+}
+
+/**
+ * A LOSO run's figures from its predictions (see the file comment): each fold's calibration (fitted by
+ * `calibrationGroups`; its form chosen by the fold's inner folds under every test condition when they hold
+ * them — `innerFormScores` — else by `chooseCalibration`), the matrix, and the report's calibration (the
+ * overall configuration's). Pure: `ser evaluate --loso --from-predictions` re-scores a stored run with it.
+ */
+export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
+  labels: string[]; conditions: ConditionScore[]; overall: string; calibration: Calibration; calibrationChoice: Omit<CalibrationChoice, 'calibration'>;
+  calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
+} {
+  const speakers = o.outer.map((f) => f.fold);
+  const outerGroups = new Map(o.outer.map((f) => [f.fold, calibGroupOf(f, o.calibrationSets)]));
+  const innerGroups = (config: string, fold: string): PredictionGroup[] => [...(o.inner.get(config)?.get(fold)?.values() ?? [])].map((h) => calibGroupOf(h, o.calibrationSets));
+  // the calibration form per fold, by its inner folds under every condition (when they have them)
+  const procScores: Record<string, Record<CalibrationForm, number>> = {};
+  for (const f of o.outer) {
+    const s = innerFormScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, o.calibrationSets, objective);
+    if (s) procScores[f.fold] = s;
+  }
+  const byProcedure = Object.keys(procScores).length === o.outer.length;
+  const formOf = (fold: string): CalibrationForm =>
+    CALIBRATION_FORMS.reduce((best, k) => (procScores[fold]![k] < procScores[fold]![best] ? k : best), CALIBRATION_FORMS[0]!);
+  const foldCalibrations: Record<string, Calibration> = {};
+  const sources: Record<string, CalibrationSource> = {};
+  const scored = o.outer.map((f) => {
+    // never this fold's speaker: the other outer folds of the same configuration, else this fold's inner folds
+    const others = speakers.filter((s) => s !== f.fold);
+    const { groups, source } = calibrationGroups(o.chosen[f.fold]!, others, o.chosen, outerGroups, () => innerGroups(o.chosen[f.fold]!, f.fold));
+    const cal = chooseCalibration(groups, objective, byProcedure ? formOf(f.fold) : undefined).calibration;
+    foldCalibrations[f.fold] = cal;
+    sources[f.fold] = source;
+    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
+    return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
+  });
+  const nested = o.inner.size > 1;
+  const overall = nested ? overallChoice(o.chosen, o.innerScores) : o.chosen[speakers[0]!]!;
+  let procedure: CalibrationProcedure | undefined;
+  if (byProcedure) {
+    const chosenForms = Object.fromEntries(speakers.map((s) => [s, formOf(s)]));
+    const votes = (k: CalibrationForm): number => Object.values(chosenForms).filter((v) => v === k).length;
+    const mean = (k: CalibrationForm): number => speakers.reduce((a, s) => a + procScores[s]![k], 0) / speakers.length;
+    const overallForm = CALIBRATION_FORMS.reduce((best, k) => (votes(k) > votes(best) || (votes(k) === votes(best) && mean(k) < mean(best)) ? k : best), CALIBRATION_FORMS[0]!);
+    procedure = { criterion: CALIBRATION_PROCEDURE_CRITERION, scores: procScores, chosen: chosenForms, overall: overallForm };
+  }
+  // the report's: every fold that trained the overall choice; else its inner predictions pooled by inner held-out speaker
+  const pooledInner = (): PredictionGroup[] => {
+    const bySpeaker = new Map<string, PredictionGroup>();
+    for (const byInner of o.inner.get(overall)?.values() ?? []) {
+      for (const [s, h] of byInner) {
+        const g = calibGroupOf(h, o.calibrationSets);
+        const prev = bySpeaker.get(s) ?? { probs: [], labels: [] };
+        bySpeaker.set(s, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
+      }
+    }
+    return [...bySpeaker.values()];
+  };
+  const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups, pooledInner);
+  const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective, procedure?.overall);
+  return {
+    labels: [...o.labels], conditions: scoreConditions(o.conditions, scored, o.labels.length), overall, calibration, calibrationChoice: choice,
+    ...(procedure ? { calibrationProcedure: procedure } : {}),
+    foldCalibrations, calibrationSources: { folds: sources, report: reportCal.source },
+  };
+}
+
+/**
+ * A stored run's predictions.json as `scoreLoso` takes it: each fold's configuration from `outer`, inner
+ * scores recomputed from the inner predictions (the stored probabilities are rounded to 5 decimals, so a
+ * re-scored figure can differ from the run's own in the last digits). Files from before 2026-12-07 09:55
+ * hold the inner folds' calibration sets only, concatenated in `probs`.
+ */
+export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
+  const toRaw = (r: Record<string, number[][]>): Map<string, Float32Array[]> => new Map(Object.entries(r).map(([k, v]) => [k, v.map((x) => Float32Array.from(x))]));
+  const conditions = p.sets.filter((s) => s === 'original' || !p.calibrationSets.includes(s));
+  const inner: LosoOutcome['inner'] = new Map();
+  const innerScores: Record<string, Record<string, number>> = {};
+  for (const [config, byOuter] of Object.entries(p.inner)) {
+    const m = new Map<string, Map<string, HeldOut>>();
+    inner.set(config, m);
+    for (const [fold, byInner] of Object.entries(byOuter)) {
+      const h = new Map<string, HeldOut>();
+      m.set(fold, h);
+      const uars: number[] = [];
+      for (const [spk, g] of Object.entries(byInner) as Array<[string, { labels: number[]; raw?: Record<string, number[][]>; probs?: number[][] }]>) {
+        let raw: Map<string, Float32Array[]>;
+        let labels = g.labels;
+        if (g.raw) raw = toRaw(g.raw);
+        else {
+          // the older format: the calibration sets one after another
+          const n = g.labels.length / p.calibrationSets.length;
+          labels = g.labels.slice(0, n);
+          raw = new Map(p.calibrationSets.map((c, k) => [c, g.probs!.slice(k * n, (k + 1) * n).map((x) => Float32Array.from(x))]));
+        }
+        h.set(spk, { labels, raw });
+        for (const c of conditions) if (raw.has(c)) uars.push(evaluatePredictions(labels, raw.get(c)!.map(argmax), p.labels.length).uar);
+      }
+      (innerScores[fold] ??= {})[config] = uars.reduce((a, b) => a + b, 0) / Math.max(1, uars.length);
+    }
+  }
+  return {
+    labels: [...p.labels], conditions, calibrationSets: [...p.calibrationSets],
+    outer: p.outer.map((f) => ({ fold: f.fold, labels: f.labels, raw: toRaw(f.raw) })),
+    inner, chosen: Object.fromEntries(p.outer.map((f) => [f.fold, f.configuration])), innerScores,
+  };
+}
+
 /** Leave-one-speaker-out robustness matrix of a recipe (or of a nested choice among candidates); see the file comment. */
 export async function losoRobustness(items: readonly CorpusItem[], labels: readonly string[], params: FeatureParams, opts: LosoRobustnessOptions): Promise<RobustnessReport> {
   const t0 = Date.now();
@@ -400,16 +584,12 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
   const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
-  type Group = PredictionGroup;
-  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; calib: Group }> = [];
+  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]> }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
   const nested = candidates.length > 1;
-  // nested: each candidate's inner out-of-fold calibration-set predictions, by outer fold, then by inner held-out speaker
-  const innerCalib = new Map<string, Map<string, Map<string, Group>>>(candidates.map((c) => [c.name, new Map()]));
-  const calibGroup = (probs: Map<string, Float32Array[]>, rowLabels: number[]): Group => ({
-    probs: calibSets.flatMap((c) => probs.get(c)!), labels: calibSets.flatMap(() => rowLabels),
-  });
+  // nested: each candidate's inner out-of-fold predictions under every set, by outer fold, then by inner held-out speaker
+  const inner: LosoOutcome['inner'] = new Map(candidates.map((c) => [c.name, new Map()]));
   const predictions: LosoPredictions = { labels: [...labels], sets, calibrationSets: calibSets, outer: [], inner: {} };
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
   const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
@@ -423,21 +603,21 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
       for (const cand of candidates) {
-        const byInner = new Map<string, Group>();
-        innerCalib.get(cand.name)!.set(spk, byInner);
+        const byInner: Map<string, HeldOut> = new Map();
+        inner.get(cand.name)!.set(spk, byInner);
         const uars: number[] = [];
         const f = featuresOf(cand);
         const ctr = f.data.filter((d) => speakerOf(d) !== spk);
-        for (const inner of sortSpeakers(ctr.map(speakerOf))) {
-          const itr = ctr.filter((d) => speakerOf(d) !== inner);
-          const ite = ctr.filter((d) => speakerOf(d) === inner);
+        for (const inSpk of sortSpeakers(ctr.map(speakerOf))) {
+          const itr = ctr.filter((d) => speakerOf(d) !== inSpk);
+          const ite = ctr.filter((d) => speakerOf(d) === inSpk);
           const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
-          ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inner] = {
+          ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inSpk] = {
             files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs),
           };
           for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
-          byInner.set(inner, calibGroup(probs, innerLabels));
+          byInner.set(inSpk, { labels: innerLabels, raw: probs });
         }
         scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
       }
@@ -452,61 +632,65 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), opts.cacheDir, opts.threads, tick);
     for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
-    folds.push({ fold: spk, labels: foldLabels, raw, calib: calibGroup(raw, foldLabels) });
+    folds.push({ fold: spk, labels: foldLabels, raw });
     predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: rawJson(raw) });
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
-  const outerGroups = new Map(folds.map((f) => [f.fold, f.calib]));
-  const foldCalibrations: Record<string, Calibration> = {};
-  const sources: Record<string, CalibrationSource> = {};
-  const scored = folds.map((f) => {
-    // never this fold's speaker: the other outer folds of the same configuration, else this fold's inner folds
-    const others = speakers.filter((s) => s !== f.fold);
-    const { groups, source } = calibrationGroups(chosen[f.fold]!, others, chosen, outerGroups, () => [...(innerCalib.get(chosen[f.fold]!)!.get(f.fold)?.values() ?? [])]);
-    foldCalibrations[f.fold] = chooseCalibration(groups, objective).calibration;
-    sources[f.fold] = source;
-    const cal = foldCalibrations[f.fold]!;
-    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
-    return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
-  });
-  const overall = nested ? overallChoice(chosen, innerScores) : recipe.name;
-  const overallRecipe = candidates.find((c) => c.name === overall)!;
-  // the report's: every fold that trained the overall choice; else its inner predictions pooled by inner held-out speaker
-  const pooledInner = (): Group[] => {
-    const bySpeaker = new Map<string, Group>();
-    for (const byInner of innerCalib.get(overall)!.values()) {
-      for (const [s, g] of byInner) {
-        const prev = bySpeaker.get(s) ?? { probs: [], labels: [] };
-        bySpeaker.set(s, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
-      }
-    }
-    return [...bySpeaker.values()];
-  };
-  const reportCal = calibrationGroups(overall, speakers, chosen, outerGroups, pooledInner);
-  const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective);
   opts.onPredictions?.(predictions);
+  const report = losoReport(scoreLoso({
+    labels: [...labels], conditions: [...conditions], calibrationSets: calibSets, chosen, innerScores,
+    outer: folds.map((f) => ({ fold: f.fold, labels: f.labels, raw: f.raw })), inner,
+  }, objective), { recipe, candidates, chosen, innerScores, membersOf });
+  return { ...report, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** A LOSO report from its scoring and the configurations the run trained (`members`: each one's models per fold). */
+function losoReport(
+  scoring: ReturnType<typeof scoreLoso>,
+  run: { recipe: Recipe; candidates: readonly Recipe[]; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>>; membersOf: (c: Recipe) => number },
+): Omit<RobustnessReport, 'files' | 'skipped' | 'seconds'> {
+  const overallRecipe = run.candidates.find((c) => c.name === scoring.overall);
+  if (!overallRecipe) throw new SerError('eval/bad-candidates', `the run chose '${scoring.overall}', which is not among the configurations given (${run.candidates.map((c) => c.name).join(', ')})`);
   return {
     mode: 'loso',
-    labels: [...labels],
-    conditions: scoreConditions(conditions, scored, labels.length),
-    calibration,
-    calibrationChoice: choice,
-    foldCalibrations,
-    calibrationSources: { folds: sources, report: reportCal.source },
-    recipe: recipe.name,
+    labels: scoring.labels,
+    conditions: scoring.conditions,
+    calibration: scoring.calibration,
+    calibrationChoice: scoring.calibrationChoice,
+    ...(scoring.calibrationProcedure ? { calibrationProcedure: scoring.calibrationProcedure } : {}),
+    foldCalibrations: scoring.foldCalibrations,
+    calibrationSources: scoring.calibrationSources,
+    recipe: run.recipe.name,
     configuration: structuredClone(overallRecipe),
-    ...(nested ? {
+    ...(run.candidates.length > 1 ? {
       selection: {
-        candidates: candidates.map((c) => c.name), criterion: 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers', chosen, innerScores, overall,
-        members: Object.fromEntries(candidates.map((c) => [c.name, membersOf(c)])),
+        candidates: run.candidates.map((c) => c.name), criterion: SELECTION_CRITERION, chosen: run.chosen, innerScores: run.innerScores, overall: scoring.overall,
+        members: Object.fromEntries(run.candidates.map((c) => [c.name, run.membersOf(c)])),
       },
     } : {}),
-    seeds: membersOf(overallRecipe),
-    files: data.length,
-    skipped,
-    seconds: (Date.now() - t0) / 1000,
+    seeds: run.membersOf(overallRecipe),
   };
+}
+
+/**
+ * A stored LOSO run re-scored (`ser evaluate --loso --from-predictions`): the figures and calibrations the
+ * current code gives for the predictions it made, without training. `recipe` and `candidates` must be the
+ * run's (they name the configuration a model would store); `seeds` as the run was given it.
+ */
+export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe: Recipe; candidates?: Recipe[]; seeds?: number; calibrationObjective?: CalibrationObjective }): RobustnessReport {
+  const t0 = Date.now();
+  const o = outcomeFromPredictions(p);
+  const candidates = [opts.recipe, ...(opts.candidates ?? [])];
+  const names = new Set(candidates.map((c) => c.name));
+  const trained = new Set([...Object.values(o.chosen), ...o.inner.keys()]);
+  const unknown = [...trained].filter((n) => !names.has(n));
+  if (unknown.length > 0 || (o.inner.size > 0 && o.inner.size !== candidates.length)) {
+    throw new SerError('eval/bad-candidates', `the stored run trained ${[...trained].join(', ')}; give the same --recipe and --candidates (got ${[...names].join(', ')})`);
+  }
+  const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
+  const report = losoReport(scoreLoso(o, opts.calibrationObjective ?? 'brier'), { recipe: opts.recipe, candidates, chosen: o.chosen, innerScores: o.innerScores, membersOf });
+  return { ...report, files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** A prediction function: calibrated and raw probabilities for one file's audio. */

@@ -191,10 +191,11 @@ export interface CalibrationChoice {
 /**
  * Which calibration form to use, chosen on held-out groups (e.g. speakers): each form is fitted (by
  * `objective`) on all groups but one and scored on the left-out group's predictions; the form with the
- * lower pooled held-out `objective` is fitted on all groups and returned, with both scores of both forms.
- * Never sees data outside `groups`.
+ * lower pooled held-out `objective` is fitted on all groups and returned, with both scores of both forms
+ * (or `form`, when the caller chose it by other means: the scores are then for reference). Never sees data
+ * outside `groups`.
  */
-export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayLike<number>[]; labels: readonly number[] }>, objective: CalibrationObjective = 'nll'): CalibrationChoice {
+export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayLike<number>[]; labels: readonly number[] }>, objective: CalibrationObjective = 'nll', form?: CalibrationForm): CalibrationChoice {
   const all = { probs: groups.flatMap((g) => g.probs), labels: groups.flatMap((g) => g.labels) };
   const scores = { nll: {}, brier: {} } as Record<CalibrationObjective, Record<CalibrationForm, number>>;
   for (const form of CALIBRATION_FORMS) {
@@ -211,8 +212,8 @@ export function chooseCalibration(groups: ReadonlyArray<{ probs: readonly ArrayL
     for (const o of CALIBRATION_OBJECTIVES) scores[o][form] = sums[o] / Math.max(1, all.probs.length);
   }
   const by = scores[objective];
-  const form = CALIBRATION_FORMS.reduce((best, f) => (by[f] < by[best] ? f : best), CALIBRATION_FORMS[0]!);
-  return { calibration: fitCalibration(all.probs, all.labels, form, objective), form, objective, nll: scores.nll, brier: scores.brier };
+  const chosen = form ?? CALIBRATION_FORMS.reduce((best, f) => (by[f] < by[best] ? f : best), CALIBRATION_FORMS[0]!);
+  return { calibration: fitCalibration(all.probs, all.labels, chosen, objective), form: chosen, objective, nll: scores.nll, brier: scores.brier };
 }
 
 /** Mean loss (`objective`) of `labels` under `probs` tempered by `t`. */

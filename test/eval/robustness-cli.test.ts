@@ -47,7 +47,14 @@ describe('ser evaluate --conditions', () => {
       // fitted and chosen by the Brier score (the default)
       expect(rep.calibrationChoice.objective).toBe('brier');
       const b = rep.calibrationChoice.brier;
-      expect(rep.calibrationChoice.form).toBe(b['entropy-temperature'] < b.temperature ? 'entropy-temperature' : 'temperature');
+      // the inner folds hold predictions under every condition, so each fold's form is the one with the lower inner ECE over the conditions
+      const proc = rep.calibrationProcedure;
+      for (const s of ['1', '2', '3']) {
+        const sc = proc.scores[s];
+        expect(proc.chosen[s]).toBe(sc['entropy-temperature'] < sc.temperature ? 'entropy-temperature' : 'temperature');
+        expect(rep.foldCalibrations[s].entropySlope !== undefined).toBe(proc.chosen[s] === 'entropy-temperature');
+      }
+      expect(rep.calibrationChoice.form).toBe(proc.overall);
       expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
       // each configuration trains its own ensemble; the report counts the overall choice's members
@@ -89,10 +96,36 @@ describe('ser evaluate --conditions', () => {
       const md = readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8');
       expect(md).toMatch(/\| pink-10db \| \d/);
       expect(md).toContain('Nested selection among 3 configurations');
-      expect(md).toContain(`fitted and chosen by Brier score; leave-one-speaker-out Brier score: one temperature ${b.temperature.toFixed(4)}`);
+      expect(md).toContain(`leave-one-speaker-out Brier score for reference: one temperature ${b.temperature.toFixed(4)}`);
+      expect(md).toContain('Calibration form per fold');
       expect(md).toContain(rep.calibrationSources.report === 'outer' ? 'fitted on the held-out predictions of every fold that trained it' : 'fitted on all of its inner out-of-fold predictions');
       expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
       expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));
+      expect(md).toContain(`fitted by Brier score; calibration form per fold by its inner folds' calibration error under the conditions (overall: ${proc.overall === 'temperature' ? 'one temperature' : 'entropy-dependent'})`);
+
+      // the stored predictions re-scored without training: the same choices and matrix (probabilities stored to 5 decimals)
+      const cands = '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}, "ensemble": 1}]';
+      const rs = ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--epochs', '8', '--candidates', cands, '--from-predictions', join(tmp, 'rob', 'predictions.json'), '--json']);
+      expect(rs.status, rs.stderr).toBe(0);
+      const again = JSON.parse(rs.stdout.trim());
+      expect(again.selection.chosen).toEqual(rep.selection.chosen);
+      expect(again.selection.overall).toBe(rep.selection.overall);
+      expect(again.calibrationProcedure.chosen).toEqual(proc.chosen);
+      expect(again.calibrationSources).toEqual(rep.calibrationSources);
+      expect(again.configuration).toEqual(rep.configuration);
+      again.conditions.forEach((c: { condition: string; accuracy: number; ece: number }, k: number) => {
+        expect(c.condition).toBe(rep.conditions[k].condition);
+        expect(c.accuracy).toBeCloseTo(rep.conditions[k].accuracy, 12);
+        expect(Math.abs(c.ece - rep.conditions[k].ece)).toBeLessThan(0.02);
+      });
+      expect(again.calibration.temperature).toBeCloseTo(rep.calibration.temperature, 2);
+      // other configurations than the run's, a corpus, or no --loso are refused
+      const other = ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--from-predictions', join(tmp, 'rob', 'predictions.json')]);
+      expect(other.status).not.toBe(0);
+      expect(other.stderr).toContain('give the same --recipe and --candidates');
+      expect(ser(['evaluate', '--conditions', '--loso', '--data', data, '--from-predictions', join(tmp, 'rob', 'predictions.json')]).stderr).toContain('drop --data');
+      expect(ser(['evaluate', '--conditions', '--from-predictions', join(tmp, 'rob', 'predictions.json')]).stderr).toContain('needs --loso');
+      expect(ser(['evaluate', '--conditions', '--loso', '--from-predictions', join(tmp, 'rob', 'REPORT.md')]).stderr).toContain('--from-predictions');
 
       // a model trained with the report's configuration (as a recipe file: the name does not matter) stores its calibration and matrix
       const conf = join(tmp, 'chosen.json');

@@ -1,6 +1,8 @@
 /** The nested selection's overall choice (eval/robustness.ts) and its table in REPORT.md (cli/commands/evaluate.ts). */
 import { describe, expect, it } from 'vitest';
-import { calibrationGroups, overallChoice, type PredictionGroup } from '../../src/eval/robustness.js';
+import { calibrationGroups, innerFormScores, outcomeFromPredictions, overallChoice, scoreLoso, type HeldOut, type LosoOutcome, type LosoPredictions, type PredictionGroup } from '../../src/eval/robustness.js';
+import { CALIBRATION_FORMS, calibrate, fitCalibration } from '../../src/model/calibration.js';
+import { argmax, evaluatePredictions, expectedCalibrationError } from '../../src/eval/metrics.js';
 import { selectionTable } from '../../src/cli/commands/evaluate.js';
 
 const scores = {
@@ -55,5 +57,103 @@ describe('calibrationGroups', () => {
   });
   it('without inner predictions (one recipe, no selection) uses the outer ones there are', () => {
     expect(calibrationGroups('a', ['2'], { '1': 'a', '2': 'a' }, outer, () => [])).toEqual({ groups: [g(0.2)], source: 'outer' });
+  });
+});
+
+/**
+ * Synthetic held-out predictions over 5 classes: a speaker's files under 'original' are over-confident (top 0.95,
+ * right for 60 % of the files), under 'train-aug' and 'noisy' soft and calibrated (top 0.4, right for 40 %).
+ */
+function heldOut(seed: number, n = 60): HeldOut {
+  let st = Math.imul(seed, 2654435761) >>> 0;
+  const u = (): number => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = 0; i < 10; i++) u();
+  const labels = Array.from({ length: n }, () => Math.floor(u() * 5));
+  // right for exactly `right` fives of every five files, wrong to a random other class
+  const row = (y: number, i: number, top: number, right: number): Float32Array => {
+    const k = (i + seed) % 5 < right ? y : (y + 1 + Math.floor(u() * 4)) % 5;
+    return Float32Array.from({ length: 5 }, (_, c) => (c === k ? top : (1 - top) / 4));
+  };
+  return {
+    labels,
+    raw: new Map([
+      ['original', labels.map((y, i) => row(y, i, 0.95, 3))],
+      ['train-aug', labels.map((y, i) => row(y, i, 0.4, 2))],
+      ['noisy', labels.map((y, i) => row(y, i, 0.4, 2))],
+    ]),
+  };
+}
+
+function outcome(withConditions: boolean): LosoOutcome {
+  const folds = ['1', '2', '3', '4'];
+  const strip = (h: HeldOut): HeldOut => (withConditions ? h : { labels: h.labels, raw: new Map([...h.raw].filter(([k]) => k !== 'noisy')) });
+  return {
+    labels: ['a', 'b', 'c', 'd', 'e'], conditions: ['original', 'noisy'], calibrationSets: ['original', 'train-aug'],
+    outer: folds.map((f, i) => ({ fold: f, ...heldOut(100 + i) })),
+    inner: new Map([['cfg', new Map(folds.map((f, i) => [f, new Map(folds.filter((o) => o !== f).map((o, j) => [o, strip(heldOut(1000 + 10 * i + j))]))]))]]),
+    chosen: Object.fromEntries(folds.map((f) => [f, 'cfg'])), innerScores: {},
+  };
+}
+
+describe('the calibration form chosen by inner folds under every condition', () => {
+  it('scores each form by the mean over conditions of the pooled inner ECE, each inner speaker calibrated on the others', () => {
+    const o = outcome(true);
+    const byInner = o.inner.get('cfg')!.get('1')!;
+    const got = innerFormScores(byInner, o.conditions, o.calibrationSets, 'brier')!;
+    for (const form of CALIBRATION_FORMS) {
+      const pooled = new Map(o.conditions.map((c) => [c, { p: [] as Float32Array[], y: [] as number[] }]));
+      for (const [s, h] of byInner) {
+        const rest = [...byInner].filter(([k]) => k !== s).map(([, g]) => g);
+        const cal = fitCalibration(rest.flatMap((g) => [...g.raw.get('original')!, ...g.raw.get('train-aug')!]), rest.flatMap((g) => [...g.labels, ...g.labels]), form, 'brier');
+        for (const c of o.conditions) { pooled.get(c)!.p.push(...h.raw.get(c)!.map((p) => calibrate(p, cal))); pooled.get(c)!.y.push(...h.labels); }
+      }
+      const want = o.conditions.reduce((a, c) => a + expectedCalibrationError(pooled.get(c)!.p, pooled.get(c)!.y), 0) / o.conditions.length;
+      expect(got[form]).toBeCloseTo(want, 12);
+    }
+    // confident and soft outputs need different temperatures: the entropy-dependent form is better calibrated
+    expect(got['entropy-temperature']).toBeLessThan(got.temperature);
+  });
+  it('decides every fold\'s form and the report\'s; without inner predictions under every condition the leave-one-speaker-out score decides', () => {
+    const s = scoreLoso(outcome(true), 'brier');
+    expect(s.calibrationProcedure!.chosen).toEqual({ '1': 'entropy-temperature', '2': 'entropy-temperature', '3': 'entropy-temperature', '4': 'entropy-temperature' });
+    expect(s.calibrationProcedure!.overall).toBe('entropy-temperature');
+    expect(s.calibrationChoice.form).toBe('entropy-temperature');
+    for (const f of ['1', '2', '3', '4']) expect(s.foldCalibrations[f]!.entropySlope).toBeDefined();
+    expect(s.calibrationSources.folds).toEqual({ '1': 'outer', '2': 'outer', '3': 'outer', '4': 'outer' });
+    const without = scoreLoso(outcome(false), 'brier');
+    expect(without.calibrationProcedure).toBeUndefined();
+    const b = without.calibrationChoice.brier;
+    expect(without.calibrationChoice.form).toBe(b['entropy-temperature'] < b.temperature ? 'entropy-temperature' : 'temperature');
+    // the matrix does not depend on how the form was chosen: same arg-max
+    expect(without.conditions.map((c) => c.accuracy)).toEqual(s.conditions.map((c) => c.accuracy));
+  });
+  it('re-scores a predictions.json: configurations from the outer folds, inner scores from the inner predictions, the older inner format split into its sets', () => {
+    const o = outcome(true);
+    const json = (h: HeldOut): { files: string[]; labels: number[]; raw: Record<string, number[][]> } => ({ files: h.labels.map((_, i) => `f${i}`), labels: h.labels, raw: Object.fromEntries([...h.raw].map(([k, v]) => [k, v.map((p) => Array.from(p))])) });
+    const p: LosoPredictions = {
+      labels: o.labels, sets: ['original', 'noisy', 'train-aug'], calibrationSets: o.calibrationSets,
+      outer: o.outer.map((f) => ({ fold: f.fold, configuration: 'cfg', ...json(f) })),
+      inner: { cfg: Object.fromEntries([...o.inner.get('cfg')!].map(([f, m]) => [f, Object.fromEntries([...m].map(([s, h]) => [s, json(h)]))])) },
+    };
+    const back = outcomeFromPredictions(p);
+    expect(back.conditions).toEqual(['original', 'noisy']);
+    expect(back.chosen).toEqual(o.chosen);
+    expect(scoreLoso(back, 'brier').calibrationProcedure!.chosen).toEqual(scoreLoso(o, 'brier').calibrationProcedure!.chosen);
+    const h = o.inner.get('cfg')!.get('2')!.get('1')!;
+    // the inner score: the mean over inner speakers and conditions of the UAR
+    const innerOf2 = [...o.inner.get('cfg')!.get('2')!.values()];
+    const uarOf = (x: HeldOut, set: string): number => evaluatePredictions(x.labels, x.raw.get(set)!.map(argmax), 5).uar;
+    expect(back.innerScores['2']!.cfg).toBeCloseTo(innerOf2.reduce((a, x) => a + uarOf(x, 'original') + uarOf(x, 'noisy'), 0) / (2 * innerOf2.length), 12);
+    // older files: the calibration sets concatenated in `probs`
+    const old = structuredClone(p) as unknown as { inner: Record<string, Record<string, Record<string, { labels: number[]; probs?: number[][]; raw?: unknown }>>> };
+    for (const m of Object.values(old.inner.cfg!)) for (const g of Object.values(m)) { g.probs = [...(g.raw as Record<string, number[][]>)['original']!, ...(g.raw as Record<string, number[][]>)['train-aug']!]; g.labels = [...g.labels, ...g.labels]; delete g.raw; }
+    const oldBack = outcomeFromPredictions(old as unknown as LosoPredictions);
+    const g = oldBack.inner.get('cfg')!.get('2')!.get('1')!;
+    expect(g.labels).toEqual(h.labels);
+    expect(g.raw.get('train-aug')!.map((x) => Array.from(x))).toEqual(h.raw.get('train-aug')!.map((x) => Array.from(x)));
+    expect([...g.raw.keys()]).toEqual(['original', 'train-aug']);
+    // with only original audio among the conditions stored, the inner score is the mean UAR on original audio
+    expect(oldBack.innerScores['2']!.cfg).toBeCloseTo(innerOf2.reduce((a, x) => a + uarOf(x, 'original'), 0) / innerOf2.length, 12);
+    expect(scoreLoso(oldBack, 'brier').calibrationProcedure).toBeUndefined();
   });
 });

@@ -17,14 +17,15 @@ import { evaluatePredictions, type Evaluation } from '../../eval/metrics.js';
 import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
-import { losoRobustness, modelRobustness, robustnessTable, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
-import { CALIBRATION_OBJECTIVES, calibrate, describeCalibration, type CalibrationObjective } from '../../model/calibration.js';
+import { losoRobustness, losoRobustnessFromPredictions, modelRobustness, robustnessTable, type CalibrationProcedure, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
+import { CALIBRATION_OBJECTIVES, calibrate, describeCalibration, type CalibrationForm, type CalibrationObjective } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
 import { lineChart } from '../../util/plot/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { intFlag } from './train.js';
 
 /** The JSON object `ser evaluate --json` prints. */
@@ -40,7 +41,7 @@ export interface EvaluateReport {
 }
 
 interface EvaluateFlags {
-  data: string;
+  data?: string;
   model?: string;
   json?: boolean;
   format?: string;
@@ -54,13 +55,14 @@ interface EvaluateFlags {
   candidates?: string;
   calibrationObjective?: string;
   epochs?: number;
+  fromPredictions?: string;
 }
 
 export function register(program: Command): void {
   program
     .command('evaluate')
     .description('score a model on a labelled corpus: accuracy, UAR, macro F1, confusion matrix (each file classified on its own)')
-    .requiredOption('--data <dir>', 'labelled corpus folder (AESDD, folder-per-label, CSV manifest, ...)')
+    .option('--data <dir>', 'labelled corpus folder (AESDD, folder-per-label, CSV manifest, ...); required unless --from-predictions')
     .option('--model <dir>', 'model folder (default: the bundled models/default/)')
     .option('--json', 'print one JSON object {n, accuracy, uar, macroF1, labels, confusion}')
     .option('--format <name>', 'corpus format (default: auto-detect)')
@@ -72,6 +74,7 @@ export function register(program: Command): void {
     .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
     .option('--calibration-objective <nll|brier>', 'with --loso: what the calibration is fitted and its form chosen by (default brier: a few confidently wrong outputs of one speaker do not set it)')
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
+    .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json with the current calibration code, without training (give the run\'s --recipe and --candidates)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
@@ -83,6 +86,7 @@ export function register(program: Command): void {
         return;
       }
       if (flags.loso) throw new SerError('cli/bad-option', '--loso needs --conditions');
+      if (flags.fromPredictions) throw new SerError('cli/bad-option', '--from-predictions needs --conditions --loso');
       const report = await runEvaluate(flags);
       const { skipped: _skipped, ...json } = report;
       if (flags.json) process.stdout.write(JSON.stringify(json) + '\n');
@@ -92,9 +96,10 @@ export function register(program: Command): void {
 
 /** The body of `ser evaluate`; problems go to stderr. */
 export async function runEvaluate(flags: EvaluateFlags): Promise<EvaluateReport> {
+  const data = dataFlag(flags);
   const clf = await Classifier.load(flags.model ?? defaultModelDir());
   const labels = clf.labels;
-  const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
+  const corpus = scanCorpus(data, flags.format ? { format: flags.format as CorpusFormat } : {});
   let skipped = 0;
   for (const p of corpus.problems) {
     process.stderr.write(`skipped ${p.message}\n`);
@@ -147,7 +152,8 @@ export function formatReport(r: EvaluateReport): string {
 export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
   const conditions = parseConditions(flags.conditions ?? true);
   if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
-  const corpus = scanCorpus(flags.data, flags.format ? { format: flags.format as CorpusFormat } : {});
+  if (flags.fromPredictions) return rescoreConditions(flags, flags.fromPredictions);
+  const corpus = scanCorpus(dataFlag(flags), flags.format ? { format: flags.format as CorpusFormat } : {});
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
   const log = (line: string) => process.stderr.write(line + '\n');
   let report: RobustnessReport;
@@ -158,7 +164,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     const labels = labelNamesOf(corpus.items);
     const speakers = new Set(corpus.items.map((i) => i.speaker));
     if (speakers.size < 2 || [...speakers].some((s) => s === undefined || s === null)) {
-      throw new SerError('eval/no-speakers', `${flags.data}: --loso needs a speaker for every file and at least two speakers`);
+      throw new SerError('eval/no-speakers', `${dataFlag(flags)}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
       recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), progress: flags.progress !== false,
@@ -176,6 +182,34 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     await writeRobustnessReport(flags.out, report);
     if (predictions) await writeJsonAtomic(join(flags.out, 'predictions.json'), predictions);
   }
+  return report;
+}
+
+/** --data, which every mode but --from-predictions needs. */
+function dataFlag(flags: EvaluateFlags): string {
+  if (!flags.data) throw new SerError('cli/bad-option', 'evaluate needs --data <dir> (a labelled corpus folder)');
+  return flags.data;
+}
+
+/** `--conditions --loso --from-predictions FILE`: a stored run re-scored (see `losoRobustnessFromPredictions`); --out gets the report, not the predictions again. */
+async function rescoreConditions(flags: EvaluateFlags, file: string): Promise<RobustnessReport> {
+  if (!flags.loso) throw new SerError('cli/bad-option', '--from-predictions needs --loso (it re-scores a leave-one-speaker-out run)');
+  if (flags.data) throw new SerError('cli/bad-option', '--from-predictions trains nothing and reads no corpus: drop --data');
+  let stored: LosoPredictions;
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as LosoPredictions;
+  } catch (e) {
+    throw new SerError('cli/bad-option', `--from-predictions ${file}: ${describeError(e)}`);
+  }
+  if (!stored || !Array.isArray(stored.outer) || !Array.isArray(stored.sets) || !Array.isArray(stored.calibrationSets) || typeof stored.inner !== 'object') {
+    throw new SerError('cli/bad-option', `--from-predictions ${file}: not a predictions.json of \`ser evaluate --loso --out\``);
+  }
+  const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
+  const report = losoRobustnessFromPredictions(stored, {
+    recipe, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}),
+    calibrationObjective: objectiveFlag(flags.calibrationObjective),
+  });
+  if (flags.out) await writeRobustnessReport(flags.out, report);
   return report;
 }
 
@@ -217,7 +251,10 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const choice = r.calibrationChoice;
   const objective = choice?.objective ?? 'nll';
   const scores = choice ? (objective === 'brier' ? choice.brier! : choice.nll) : null;
-  const nll = choice && scores ? ` (fitted and chosen by ${objective === 'brier' ? 'Brier score' : 'NLL'}; leave-one-speaker-out ${objective === 'brier' ? 'Brier score' : 'NLL'}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
+  const by = objective === 'brier' ? 'Brier score' : 'NLL';
+  const proc = r.calibrationProcedure;
+  const how = proc ? `fitted by ${by}; calibration form per fold by its inner folds' calibration error under the conditions (overall: ${formName(proc.overall)}); leave-one-speaker-out ${by} for reference` : `fitted and chosen by ${by}; leave-one-speaker-out ${by}`;
+  const nll = choice && scores ? ` (${how}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
     ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
@@ -225,7 +262,24 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
       (r.calibrationSources?.report === 'inner' ? 'all of its inner out-of-fold predictions' : 'the held-out predictions of every fold that trained it') +
       `: ${describeCalibration(r.calibration)}${nll}.`
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
-  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${figs.join('\n')}\n`);
+  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${proc ? procedureTable(proc) + '\n' : ''}${figs.join('\n')}\n`);
+}
+
+const formName = (f: CalibrationForm): string => (f === 'temperature' ? 'one temperature' : 'entropy-dependent');
+
+/** Each fold's inner score of each calibration form, its choice in bold. */
+export function procedureTable(proc: CalibrationProcedure): string {
+  const folds = Object.keys(proc.chosen);
+  const forms = Object.keys(proc.scores[folds[0]!] ?? {}) as CalibrationForm[];
+  return [
+    `Calibration form per fold (criterion: ${proc.criterion}; lower is better), each fold's choice in bold:`,
+    '',
+    `| form | ${folds.map((f) => `held out ${f}`).join(' | ')} | folds choosing it |`,
+    `|---|${folds.map(() => '---|').join('')}---|`,
+    ...forms.map((k) => `| ${formName(k)} | ${folds.map((f) => (proc.chosen[f] === k ? `**${proc.scores[f]![k].toFixed(4)}**` : proc.scores[f]![k].toFixed(4))).join(' | ')} | ${folds.filter((f) => proc.chosen[f] === k).length} |`),
+    '',
+    `The report's calibration (what a model trained with this recipe stores): ${formName(proc.overall)} (most folds; ties: best mean score).`,
+  ].join('\n') + '\n';
 }
 
 /** The nested selection as a table: each held-out speaker's inner scores, its choice, and the overall choice. */

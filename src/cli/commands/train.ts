@@ -226,7 +226,8 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   // reports before calibrationSources: nested ones were fitted on inner predictions, the others on outer ones
   const fromInner = r.calibrationSources ? r.calibrationSources.report === 'inner' : Boolean(r.selection);
   const config = r.selection?.overall ?? r.recipe;
-  const by = r.calibrationChoice?.objective === 'brier' ? 'Brier score' : 'likelihood';
+  const by = (r.calibrationChoice?.objective === 'brier' ? 'Brier score' : 'likelihood') +
+    (r.calibrationProcedure ? `; form chosen by the inner folds' calibration error under the test conditions, ${Object.values(r.calibrationProcedure.chosen).filter((f) => f === r.calibrationProcedure!.overall).length} of ${Object.keys(r.calibrationProcedure.chosen).length} folds` : '');
   // the held-out speakers (and files) of the folds that trained the configuration
   const perFold = r.conditions[0]?.perFold ?? [];
   const trained = perFold.filter((f) => !r.selection || r.selection.chosen[f.fold] === config);
