@@ -113,7 +113,10 @@ export interface RobustnessReport {
   seeds?: number;
   files: number;
   skipped: number;
+  /** Wall time of the run (re-scored: of the re-scoring). */
   seconds: number;
+  /** Set when the figures were re-scored from a stored run's predictions (`losoRobustnessFromPredictions`): the file. */
+  rescoredFrom?: string;
 }
 
 /** Which held-out predictions a LOSO calibration was fitted on (see `RobustnessReport.calibrationSources`). */
@@ -678,7 +681,7 @@ function losoReport(
  * current code gives for the predictions it made, without training. `recipe` and `candidates` must be the
  * run's (they name the configuration a model would store); `seeds` as the run was given it.
  */
-export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe: Recipe; candidates?: Recipe[]; seeds?: number; calibrationObjective?: CalibrationObjective }): RobustnessReport {
+export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe: Recipe; candidates?: Recipe[]; seeds?: number; calibrationObjective?: CalibrationObjective; source?: string }): RobustnessReport {
   const t0 = Date.now();
   const o = outcomeFromPredictions(p);
   const candidates = [opts.recipe, ...(opts.candidates ?? [])];
@@ -690,7 +693,7 @@ export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe
   }
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
   const report = losoReport(scoreLoso(o, opts.calibrationObjective ?? 'brier'), { recipe: opts.recipe, candidates, chosen: o.chosen, innerScores: o.innerScores, membersOf });
-  return { ...report, files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000 };
+  return { ...report, files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000, rescoredFrom: opts.source ?? 'predictions' };
 }
 
 /** A prediction function: calibrated and raw probabilities for one file's audio. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { writeToyCorpus } from '../train/helpers.js';
 
@@ -113,12 +114,19 @@ describe('ser evaluate --conditions', () => {
       expect(again.calibrationProcedure.chosen).toEqual(proc.chosen);
       expect(again.calibrationSources).toEqual(rep.calibrationSources);
       expect(again.configuration).toEqual(rep.configuration);
+      expect(again.rescoredFrom).toBe(join(tmp, 'rob', 'predictions.json'));
+      expect(rep.rescoredFrom).toBeUndefined();
       again.conditions.forEach((c: { condition: string; accuracy: number; ece: number }, k: number) => {
         expect(c.condition).toBe(rep.conditions[k].condition);
         expect(c.accuracy).toBeCloseTo(rep.conditions[k].accuracy, 12);
         expect(Math.abs(c.ece - rep.conditions[k].ece)).toBeLessThan(0.02);
       });
       expect(again.calibration.temperature).toBeCloseTo(rep.calibration.temperature, 2);
+      // gzipped, the same
+      writeFileSync(join(tmp, 'pred.json.gz'), gzipSync(readFileSync(join(tmp, 'rob', 'predictions.json'))));
+      const gz = ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--epochs', '8', '--candidates', cands, '--from-predictions', join(tmp, 'pred.json.gz'), '--json']);
+      expect(gz.status, gz.stderr).toBe(0);
+      expect(JSON.parse(gz.stdout.trim()).conditions).toEqual(again.conditions);
       // other configurations than the run's, a corpus, or no --loso are refused
       const other = ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--from-predictions', join(tmp, 'rob', 'predictions.json')]);
       expect(other.status).not.toBe(0);

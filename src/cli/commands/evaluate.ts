@@ -26,6 +26,7 @@ import { lineChart } from '../../util/plot/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { intFlag } from './train.js';
 
 /** The JSON object `ser evaluate --json` prints. */
@@ -74,7 +75,7 @@ export function register(program: Command): void {
     .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
     .option('--calibration-objective <nll|brier>', 'with --loso: what the calibration is fitted and its form chosen by (default brier: a few confidently wrong outputs of one speaker do not set it)')
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
-    .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json with the current calibration code, without training (give the run\'s --recipe and --candidates)')
+    .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json (or .json.gz) with the current calibration code, without training (give the run\'s --recipe and --candidates)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
     .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
@@ -197,7 +198,9 @@ async function rescoreConditions(flags: EvaluateFlags, file: string): Promise<Ro
   if (flags.data) throw new SerError('cli/bad-option', '--from-predictions trains nothing and reads no corpus: drop --data');
   let stored: LosoPredictions;
   try {
-    stored = JSON.parse(await readFile(file, 'utf8')) as LosoPredictions;
+    // a committed run may be gzipped (predictions of a nested run under every condition run to tens of MB)
+    const bytes = await readFile(file);
+    stored = JSON.parse((file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')) as LosoPredictions;
   } catch (e) {
     throw new SerError('cli/bad-option', `--from-predictions ${file}: ${describeError(e)}`);
   }
@@ -207,7 +210,7 @@ async function rescoreConditions(flags: EvaluateFlags, file: string): Promise<Ro
   const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
   const report = losoRobustnessFromPredictions(stored, {
     recipe, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}),
-    calibrationObjective: objectiveFlag(flags.calibrationObjective),
+    calibrationObjective: objectiveFlag(flags.calibrationObjective), source: file,
   });
   if (flags.out) await writeRobustnessReport(flags.out, report);
   return report;
@@ -262,7 +265,7 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
       (r.calibrationSources?.report === 'inner' ? 'all of its inner out-of-fold predictions' : 'the held-out predictions of every fold that trained it') +
       `: ${describeCalibration(r.calibration)}${nll}.`
     : `One model, calibration: ${describeCalibration(r.calibration)}.`;
-  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.seconds.toFixed(0)} s.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${proc ? procedureTable(proc) + '\n' : ''}${figs.join('\n')}\n`);
+  await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.rescoredFrom ? `re-scored from the run's stored predictions (${r.rescoredFrom}) in ${r.seconds.toFixed(0)} s` : `${r.seconds.toFixed(0)} s`}.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${proc ? procedureTable(proc) + '\n' : ''}${figs.join('\n')}\n`);
 }
 
 const formName = (f: CalibrationForm): string => (f === 'temperature' ? 'one temperature' : 'entropy-dependent');
