@@ -17,11 +17,12 @@
  *   (nested selection with split choices) is it fitted on the inner out-of-fold predictions of fold k's
  *   training speakers — models trained on one speaker fewer, less like the model they calibrate
  *   (`calibrationGroups`);
- * - in nested runs the form is chosen per fold by its inner folds instead, scored where a calibration has to
- *   hold — under every test condition: each inner held-out speaker calibrated by the form fitted on the other
- *   inner speakers' calibration sets, the expected calibration error pooled per condition, averaged over the
- *   conditions (`innerFormScores`). The calibration sets hold none of the test conditions, so the
- *   leave-one-speaker-out score on them cannot see a form that serves clean speech and fails in noise;
+ * - in nested runs the procedure — the form, fitted on all calibration sets or on original audio alone
+ *   (`calibrationProcedures`) — is chosen per fold by its inner folds instead, scored where a calibration has
+ *   to hold, under every test condition: each inner held-out speaker calibrated by the procedure fitted on the
+ *   other inner speakers, the expected calibration error pooled per condition, averaged over the conditions
+ *   (`innerProcedureScores`). The calibration sets hold none of the test conditions, so the leave-one-speaker-out score on them
+ *   cannot see a form that serves clean speech and fails in noise;
  * - the figures are a pure function of the predictions (`scoreLoso`), so a stored run (predictions.json) can
  *   be re-scored without training;
  * - the report's one calibration (what a bundled model stores) is of the configuration chosen by most folds
@@ -406,38 +407,56 @@ export interface LosoOutcome {
   innerScores: Record<string, Record<string, number>>;
 }
 
-/** How each fold's calibration form was chosen when the inner folds hold predictions under every condition (see `scoreLoso`). */
+/** One way of calibrating: a form, fitted on these of the calibration sets. */
+export interface CalibrationProcedureSpec { form: CalibrationForm; sets: string[] }
+
+/**
+ * The calibration procedures a fold chooses among: each form fitted on all the calibration sets (named by the
+ * form) or, when there is a training-style copy among them, on original audio alone (named "<form> on original").
+ */
+export function calibrationProcedures(calibrationSets: readonly string[]): Record<string, CalibrationProcedureSpec> {
+  const setChoices = calibrationSets.length > 1 && calibrationSets.includes('original') ? [[...calibrationSets], ['original']] : [[...calibrationSets]];
+  const out: Record<string, CalibrationProcedureSpec> = {};
+  for (const sets of setChoices) for (const form of CALIBRATION_FORMS) out[sets.length === calibrationSets.length ? form : `${form} on ${sets.join('+')}`] = { form, sets };
+  return out;
+}
+
+/** How each fold's calibration procedure was chosen when the inner folds hold predictions under every condition (see `scoreLoso`). */
 export interface CalibrationProcedure {
   criterion: string;
-  /** outer fold → form → its inner score (lower is better). */
-  scores: Record<string, Record<CalibrationForm, number>>;
-  chosen: Record<string, CalibrationForm>;
-  /** The report's (a bundled model's) form: chosen by most folds; ties: best mean score. */
-  overall: CalibrationForm;
+  /** The procedures by name. */
+  procedures: Record<string, CalibrationProcedureSpec>;
+  /** outer fold → procedure → its inner score (lower is better). */
+  scores: Record<string, Record<string, number>>;
+  chosen: Record<string, string>;
+  /** The report's (a bundled model's) procedure: chosen by most folds; ties: best mean score. */
+  overall: string;
 }
 
 const CALIBRATION_PROCEDURE_CRITERION =
-  'mean over the test conditions of the expected calibration error pooled over the inner held-out speakers, each calibrated by the form fitted on the other inner speakers\' calibration sets';
+  'mean over the test conditions of the expected calibration error pooled over the inner held-out speakers, each calibrated by the procedure fitted on the other inner speakers';
 
-/** A held-out speaker's predictions under the calibration sets, as one group to fit on. */
+/** A held-out speaker's predictions under `sets`, as one group to fit on. */
 const calibGroupOf = (h: HeldOut, sets: readonly string[]): PredictionGroup => ({
   probs: sets.flatMap((c) => h.raw.get(c)!), labels: sets.flatMap(() => h.labels),
 });
 
 /**
- * The inner score of each calibration form for one outer fold (`CALIBRATION_PROCEDURE_CRITERION`), or null
- * when the inner folds lack predictions under some condition (runs without nested selection, older
+ * The inner score of each calibration procedure for one outer fold (`CALIBRATION_PROCEDURE_CRITERION`), or
+ * null when the inner folds lack predictions under some condition (runs without nested selection, older
  * predictions.json files): then the form is chosen as `chooseCalibration` does, by leave-one-speaker-out
- * score on the calibration sets alone.
+ * score on the calibration sets alone, and fitted on all of them.
  */
-export function innerFormScores(byInner: ReadonlyMap<string, HeldOut> | undefined, conditions: readonly string[], calibrationSets: readonly string[], objective: CalibrationObjective): Record<CalibrationForm, number> | null {
+export function innerProcedureScores(
+  byInner: ReadonlyMap<string, HeldOut> | undefined, conditions: readonly string[], procedures: Readonly<Record<string, CalibrationProcedureSpec>>, objective: CalibrationObjective,
+): Record<string, number> | null {
   if (!byInner || byInner.size < 2) return null;
   if ([...byInner.values()].some((h) => conditions.some((c) => !h.raw.has(c)))) return null;
-  const scores = {} as Record<CalibrationForm, number>;
-  for (const form of CALIBRATION_FORMS) {
+  const scores: Record<string, number> = {};
+  for (const [name, { form, sets }] of Object.entries(procedures)) {
     const pooled = new Map(conditions.map((c) => [c, { probs: [] as Float32Array[], labels: [] as number[] }]));
     for (const [spk, h] of byInner) {
-      const rest = [...byInner].filter(([s]) => s !== spk).map(([, g]) => calibGroupOf(g, calibrationSets));
+      const rest = [...byInner].filter(([s]) => s !== spk).map(([, g]) => calibGroupOf(g, sets));
       const cal = fitCalibration(rest.flatMap((g) => g.probs), rest.flatMap((g) => g.labels), form, objective);
       for (const c of conditions) {
         const acc = pooled.get(c)!;
@@ -445,40 +464,47 @@ export function innerFormScores(byInner: ReadonlyMap<string, HeldOut> | undefine
         acc.labels.push(...h.labels);
       }
     }
-    scores[form] = conditions.reduce((a, c) => a + expectedCalibrationError(pooled.get(c)!.probs, pooled.get(c)!.labels), 0) / conditions.length;
+    scores[name] = conditions.reduce((a, c) => a + expectedCalibrationError(pooled.get(c)!.probs, pooled.get(c)!.labels), 0) / conditions.length;
   }
   return scores;
 }
 
+/** The key of `scores` with the lowest value (first in `names` on ties). */
+const lowest = (names: readonly string[], score: (n: string) => number): string => names.reduce((best, k) => (score(k) < score(best) ? k : best), names[0]!);
+
 /**
  * A LOSO run's figures from its predictions (see the file comment): each fold's calibration (fitted by
- * `calibrationGroups`; its form chosen by the fold's inner folds under every test condition when they hold
- * them — `innerFormScores` — else by `chooseCalibration`), the matrix, and the report's calibration (the
- * overall configuration's). Pure: `ser evaluate --loso --from-predictions` re-scores a stored run with it.
+ * `calibrationGroups`; its procedure chosen by the fold's inner folds under every test condition when they
+ * hold them — `innerProcedureScores` — else its form by `chooseCalibration`, on all calibration sets), the
+ * matrix, and the report's calibration (the overall configuration's). Pure: `ser evaluate --loso
+ * --from-predictions` re-scores a stored run with it.
  */
 export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   labels: string[]; conditions: ConditionScore[]; overall: string; calibration: Calibration; calibrationChoice: Omit<CalibrationChoice, 'calibration'>;
   calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
 } {
   const speakers = o.outer.map((f) => f.fold);
-  const outerGroups = new Map(o.outer.map((f) => [f.fold, calibGroupOf(f, o.calibrationSets)]));
-  const innerGroups = (config: string, fold: string): PredictionGroup[] => [...(o.inner.get(config)?.get(fold)?.values() ?? [])].map((h) => calibGroupOf(h, o.calibrationSets));
-  // the calibration form per fold, by its inner folds under every condition (when they have them)
-  const procScores: Record<string, Record<CalibrationForm, number>> = {};
+  const procedures = calibrationProcedures(o.calibrationSets);
+  const names = Object.keys(procedures);
+  const outerGroups = (sets: readonly string[]): Map<string, PredictionGroup> => new Map(o.outer.map((f) => [f.fold, calibGroupOf(f, sets)]));
+  const innerGroups = (config: string, fold: string, sets: readonly string[]): PredictionGroup[] => [...(o.inner.get(config)?.get(fold)?.values() ?? [])].map((h) => calibGroupOf(h, sets));
+  // the calibration procedure per fold, by its inner folds under every condition (when they have them)
+  const procScores: Record<string, Record<string, number>> = {};
   for (const f of o.outer) {
-    const s = innerFormScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, o.calibrationSets, objective);
+    const s = innerProcedureScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, procedures, objective);
     if (s) procScores[f.fold] = s;
   }
   const byProcedure = Object.keys(procScores).length === o.outer.length;
-  const formOf = (fold: string): CalibrationForm =>
-    CALIBRATION_FORMS.reduce((best, k) => (procScores[fold]![k] < procScores[fold]![best] ? k : best), CALIBRATION_FORMS[0]!);
+  const procedureOf = (fold: string): CalibrationProcedureSpec | null => (byProcedure ? procedures[lowest(names, (k) => procScores[fold]![k]!)]! : null);
   const foldCalibrations: Record<string, Calibration> = {};
   const sources: Record<string, CalibrationSource> = {};
   const scored = o.outer.map((f) => {
     // never this fold's speaker: the other outer folds of the same configuration, else this fold's inner folds
     const others = speakers.filter((s) => s !== f.fold);
-    const { groups, source } = calibrationGroups(o.chosen[f.fold]!, others, o.chosen, outerGroups, () => innerGroups(o.chosen[f.fold]!, f.fold));
-    const cal = chooseCalibration(groups, objective, byProcedure ? formOf(f.fold) : undefined).calibration;
+    const proc = procedureOf(f.fold);
+    const sets = proc?.sets ?? o.calibrationSets;
+    const { groups, source } = calibrationGroups(o.chosen[f.fold]!, others, o.chosen, outerGroups(sets), () => innerGroups(o.chosen[f.fold]!, f.fold, sets));
+    const cal = chooseCalibration(groups, objective, proc?.form).calibration;
     foldCalibrations[f.fold] = cal;
     sources[f.fold] = source;
     const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
@@ -488,26 +514,27 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   const overall = nested ? overallChoice(o.chosen, o.innerScores) : o.chosen[speakers[0]!]!;
   let procedure: CalibrationProcedure | undefined;
   if (byProcedure) {
-    const chosenForms = Object.fromEntries(speakers.map((s) => [s, formOf(s)]));
-    const votes = (k: CalibrationForm): number => Object.values(chosenForms).filter((v) => v === k).length;
-    const mean = (k: CalibrationForm): number => speakers.reduce((a, s) => a + procScores[s]![k], 0) / speakers.length;
-    const overallForm = CALIBRATION_FORMS.reduce((best, k) => (votes(k) > votes(best) || (votes(k) === votes(best) && mean(k) < mean(best)) ? k : best), CALIBRATION_FORMS[0]!);
-    procedure = { criterion: CALIBRATION_PROCEDURE_CRITERION, scores: procScores, chosen: chosenForms, overall: overallForm };
+    const chosen = Object.fromEntries(speakers.map((s) => [s, lowest(names, (k) => procScores[s]![k]!)]));
+    const votes = (k: string): number => Object.values(chosen).filter((v) => v === k).length;
+    const mean = (k: string): number => speakers.reduce((a, s) => a + procScores[s]![k]!, 0) / speakers.length;
+    const best = names.reduce((b, k) => (votes(k) > votes(b) || (votes(k) === votes(b) && mean(k) < mean(b)) ? k : b), names[0]!);
+    procedure = { criterion: CALIBRATION_PROCEDURE_CRITERION, procedures, scores: procScores, chosen, overall: best };
   }
+  const reportSets = procedure ? procedures[procedure.overall]!.sets : o.calibrationSets;
   // the report's: every fold that trained the overall choice; else its inner predictions pooled by inner held-out speaker
   const pooledInner = (): PredictionGroup[] => {
     const bySpeaker = new Map<string, PredictionGroup>();
     for (const byInner of o.inner.get(overall)?.values() ?? []) {
       for (const [s, h] of byInner) {
-        const g = calibGroupOf(h, o.calibrationSets);
+        const g = calibGroupOf(h, reportSets);
         const prev = bySpeaker.get(s) ?? { probs: [], labels: [] };
         bySpeaker.set(s, { probs: [...prev.probs, ...g.probs], labels: [...prev.labels, ...g.labels] });
       }
     }
     return [...bySpeaker.values()];
   };
-  const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups, pooledInner);
-  const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective, procedure?.overall);
+  const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups(reportSets), pooledInner);
+  const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective, procedure ? procedures[procedure.overall]!.form : undefined);
   return {
     labels: [...o.labels], conditions: scoreConditions(o.conditions, scored, o.labels.length), overall, calibration, calibrationChoice: choice,
     ...(procedure ? { calibrationProcedure: procedure } : {}),

@@ -48,14 +48,17 @@ describe('ser evaluate --conditions', () => {
       // fitted and chosen by the Brier score (the default)
       expect(rep.calibrationChoice.objective).toBe('brier');
       const b = rep.calibrationChoice.brier;
-      // the inner folds hold predictions under every condition, so each fold's form is the one with the lower inner ECE over the conditions
+      // the inner folds hold predictions under every condition, so each fold's procedure (form × fitting set) is the one with the lowest inner ECE over the conditions
       const proc = rep.calibrationProcedure;
+      const names = ['temperature', 'entropy-temperature', 'temperature on original', 'entropy-temperature on original'];
+      expect(Object.keys(proc.procedures)).toEqual(names);
       for (const s of ['1', '2', '3']) {
         const sc = proc.scores[s];
-        expect(proc.chosen[s]).toBe(sc['entropy-temperature'] < sc.temperature ? 'entropy-temperature' : 'temperature');
-        expect(rep.foldCalibrations[s].entropySlope !== undefined).toBe(proc.chosen[s] === 'entropy-temperature');
+        expect(Object.keys(sc)).toEqual(names);
+        expect(proc.chosen[s]).toBe(names.reduce((best, k) => (sc[k] < sc[best] ? k : best), names[0]));
+        expect(rep.foldCalibrations[s].entropySlope !== undefined).toBe(proc.procedures[proc.chosen[s]].form === 'entropy-temperature');
       }
-      expect(rep.calibrationChoice.form).toBe(proc.overall);
+      expect(rep.calibrationChoice.form).toBe(proc.procedures[proc.overall].form);
       expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
       // each configuration trains its own ensemble; the report counts the overall choice's members
@@ -98,11 +101,13 @@ describe('ser evaluate --conditions', () => {
       expect(md).toMatch(/\| pink-10db \| \d/);
       expect(md).toContain('Nested selection among 3 configurations');
       expect(md).toContain(`leave-one-speaker-out Brier score for reference: one temperature ${b.temperature.toFixed(4)}`);
-      expect(md).toContain('Calibration form per fold');
+      expect(md).toContain('Calibration procedure per fold');
       expect(md).toContain(rep.calibrationSources.report === 'outer' ? 'fitted on the held-out predictions of every fold that trained it' : 'fitted on all of its inner out-of-fold predictions');
       expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
       expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));
-      expect(md).toContain(`fitted by Brier score; calibration form per fold by its inner folds' calibration error under the conditions (overall: ${proc.overall === 'temperature' ? 'one temperature' : 'entropy-dependent'})`);
+      const spec = proc.procedures[proc.overall];
+      const words = `${spec.form === 'temperature' ? 'one temperature' : 'entropy-dependent'}${spec.sets.length === 1 ? ', on original audio only' : ''}`;
+      expect(md).toContain(`fitted by Brier score; calibration procedure per fold by its inner folds' calibration error under the conditions (overall: ${words})`);
 
       // the stored predictions re-scored without training: the same choices and matrix (probabilities stored to 5 decimals)
       const cands = '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}, "ensemble": 1}]';
@@ -142,6 +147,7 @@ describe('ser evaluate --conditions', () => {
       expect(t.status, t.stderr).toBe(0);
       const meta = JSON.parse(readFileSync(join(tmp, 'model', 'metadata.json'), 'utf8'));
       expect(meta.calibration).toMatchObject(rep.calibration);
+      expect(meta.calibration.fittedOn).toContain(spec.sets.length === 1 ? 'original audio only' : 'original audio + one training-augmented copy each');
       expect(meta.featureParams.sampleRate).toBe(16000);
       // the configuration's ensemble (3 members, or 1 for 'no-modulation'): one model folder that averages them
       const members = rep.selection.members[rep.selection.overall];

@@ -1,7 +1,7 @@
 /** The nested selection's overall choice (eval/robustness.ts) and its table in REPORT.md (cli/commands/evaluate.ts). */
 import { describe, expect, it } from 'vitest';
-import { calibrationGroups, innerFormScores, outcomeFromPredictions, overallChoice, scoreLoso, type HeldOut, type LosoOutcome, type LosoPredictions, type PredictionGroup } from '../../src/eval/robustness.js';
-import { CALIBRATION_FORMS, calibrate, fitCalibration } from '../../src/model/calibration.js';
+import { calibrationGroups, calibrationProcedures, innerProcedureScores, outcomeFromPredictions, overallChoice, scoreLoso, type HeldOut, type LosoOutcome, type LosoPredictions, type PredictionGroup } from '../../src/eval/robustness.js';
+import { CALIBRATION_FORMS, calibrate, chooseCalibration, fitCalibration } from '../../src/model/calibration.js';
 import { argmax, evaluatePredictions, expectedCalibrationError } from '../../src/eval/metrics.js';
 import { selectionTable } from '../../src/cli/commands/evaluate.js';
 
@@ -64,7 +64,7 @@ describe('calibrationGroups', () => {
  * Synthetic held-out predictions over 5 classes: a speaker's files under 'original' are over-confident (top 0.95,
  * right for 60 % of the files), under 'train-aug' and 'noisy' soft and calibrated (top 0.4, right for 40 %).
  */
-function heldOut(seed: number, n = 60): HeldOut {
+function heldOut(seed: number, n = 60, augTop = 0.4): HeldOut {
   let st = Math.imul(seed, 2654435761) >>> 0;
   const u = (): number => ((st = (Math.imul(st, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   for (let i = 0; i < 10; i++) u();
@@ -78,40 +78,53 @@ function heldOut(seed: number, n = 60): HeldOut {
     labels,
     raw: new Map([
       ['original', labels.map((y, i) => row(y, i, 0.95, 3))],
-      ['train-aug', labels.map((y, i) => row(y, i, 0.4, 2))],
+      ['train-aug', labels.map((y, i) => row(y, i, augTop, 2))],
       ['noisy', labels.map((y, i) => row(y, i, 0.4, 2))],
     ]),
   };
 }
 
-function outcome(withConditions: boolean): LosoOutcome {
+function outcome(withConditions: boolean, augTop = 0.4): LosoOutcome {
   const folds = ['1', '2', '3', '4'];
   const strip = (h: HeldOut): HeldOut => (withConditions ? h : { labels: h.labels, raw: new Map([...h.raw].filter(([k]) => k !== 'noisy')) });
   return {
     labels: ['a', 'b', 'c', 'd', 'e'], conditions: ['original', 'noisy'], calibrationSets: ['original', 'train-aug'],
-    outer: folds.map((f, i) => ({ fold: f, ...heldOut(100 + i) })),
-    inner: new Map([['cfg', new Map(folds.map((f, i) => [f, new Map(folds.filter((o) => o !== f).map((o, j) => [o, strip(heldOut(1000 + 10 * i + j))]))]))]]),
+    outer: folds.map((f, i) => ({ fold: f, ...heldOut(100 + i, 60, augTop) })),
+    inner: new Map([['cfg', new Map(folds.map((f, i) => [f, new Map(folds.filter((o) => o !== f).map((o, j) => [o, strip(heldOut(1000 + 10 * i + j, 60, augTop))]))]))]]),
     chosen: Object.fromEntries(folds.map((f) => [f, 'cfg'])), innerScores: {},
   };
 }
 
-describe('the calibration form chosen by inner folds under every condition', () => {
-  it('scores each form by the mean over conditions of the pooled inner ECE, each inner speaker calibrated on the others', () => {
+describe('the calibration procedure chosen by inner folds under every condition', () => {
+  it('is one of each form fitted on every calibration set or on original audio alone', () => {
+    expect(calibrationProcedures(['original', 'train-aug'])).toEqual({
+      temperature: { form: 'temperature', sets: ['original', 'train-aug'] },
+      'entropy-temperature': { form: 'entropy-temperature', sets: ['original', 'train-aug'] },
+      'temperature on original': { form: 'temperature', sets: ['original'] },
+      'entropy-temperature on original': { form: 'entropy-temperature', sets: ['original'] },
+    });
+    expect(Object.keys(calibrationProcedures(['original']))).toEqual([...CALIBRATION_FORMS]);
+  });
+  it('scores each procedure by the mean over conditions of the pooled inner ECE, each inner speaker calibrated on the others', () => {
     const o = outcome(true);
     const byInner = o.inner.get('cfg')!.get('1')!;
-    const got = innerFormScores(byInner, o.conditions, o.calibrationSets, 'brier')!;
-    for (const form of CALIBRATION_FORMS) {
+    const procs = calibrationProcedures(o.calibrationSets);
+    const got = innerProcedureScores(byInner, o.conditions, procs, 'brier')!;
+    expect(Object.keys(got)).toEqual(Object.keys(procs));
+    for (const [name, { form, sets }] of Object.entries(procs)) {
       const pooled = new Map(o.conditions.map((c) => [c, { p: [] as Float32Array[], y: [] as number[] }]));
       for (const [s, h] of byInner) {
         const rest = [...byInner].filter(([k]) => k !== s).map(([, g]) => g);
-        const cal = fitCalibration(rest.flatMap((g) => [...g.raw.get('original')!, ...g.raw.get('train-aug')!]), rest.flatMap((g) => [...g.labels, ...g.labels]), form, 'brier');
+        const cal = fitCalibration(rest.flatMap((g) => sets.flatMap((set) => g.raw.get(set)!)), rest.flatMap((g) => sets.flatMap(() => g.labels)), form, 'brier');
         for (const c of o.conditions) { pooled.get(c)!.p.push(...h.raw.get(c)!.map((p) => calibrate(p, cal))); pooled.get(c)!.y.push(...h.labels); }
       }
       const want = o.conditions.reduce((a, c) => a + expectedCalibrationError(pooled.get(c)!.p, pooled.get(c)!.y), 0) / o.conditions.length;
-      expect(got[form]).toBeCloseTo(want, 12);
+      expect(got[name]).toBeCloseTo(want, 12);
     }
     // confident and soft outputs need different temperatures: the entropy-dependent form is better calibrated
-    expect(got['entropy-temperature']).toBeLessThan(got.temperature);
+    expect(got['entropy-temperature']).toBeLessThan(got.temperature!);
+    // fitted on original audio alone, the soft outputs of the noisy condition are left as the confident ones need
+    expect(got['entropy-temperature']).toBeLessThan(got['temperature on original']!);
   });
   it('decides every fold\'s form and the report\'s; without inner predictions under every condition the leave-one-speaker-out score decides', () => {
     const s = scoreLoso(outcome(true), 'brier');
@@ -126,6 +139,20 @@ describe('the calibration form chosen by inner folds under every condition', () 
     expect(without.calibrationChoice.form).toBe(b['entropy-temperature'] < b.temperature ? 'entropy-temperature' : 'temperature');
     // the matrix does not depend on how the form was chosen: same arg-max
     expect(without.conditions.map((c) => c.accuracy)).toEqual(s.conditions.map((c) => c.accuracy));
+  });
+  it('fits a fold chosen to calibrate on original audio alone on the other folds\' original audio only', () => {
+    // only clean speech is tested, and the training-style copies are as confident but right less often: a
+    // calibration fitted without them serves it best
+    const o = { ...outcome(true, 0.95), conditions: ['original'] };
+    const s = scoreLoso(o, 'brier');
+    for (const f of ['1', '2', '3', '4']) {
+      const name = s.calibrationProcedure!.chosen[f]!;
+      expect(name.endsWith(' on original')).toBe(true);
+      const { form } = s.calibrationProcedure!.procedures[name]!;
+      const others = o.outer.filter((x) => x.fold !== f);
+      const want = chooseCalibration(others.map((x) => ({ probs: x.raw.get('original')!, labels: x.labels })), 'brier', form).calibration;
+      expect(s.foldCalibrations[f]).toEqual(want);
+    }
   });
   it('re-scores a predictions.json: configurations from the outer folds, inner scores from the inner predictions, the older inner format split into its sets', () => {
     const o = outcome(true);

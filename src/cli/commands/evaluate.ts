@@ -256,7 +256,7 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const scores = choice ? (objective === 'brier' ? choice.brier! : choice.nll) : null;
   const by = objective === 'brier' ? 'Brier score' : 'NLL';
   const proc = r.calibrationProcedure;
-  const how = proc ? `fitted by ${by}; calibration form per fold by its inner folds' calibration error under the conditions (overall: ${formName(proc.overall)}); leave-one-speaker-out ${by} for reference` : `fitted and chosen by ${by}; leave-one-speaker-out ${by}`;
+  const how = proc ? `fitted by ${by}; calibration procedure per fold by its inner folds' calibration error under the conditions (overall: ${procedureName(proc, proc.overall)}); leave-one-speaker-out ${by} for reference` : `fitted and chosen by ${by}; leave-one-speaker-out ${by}`;
   const nll = choice && scores ? ` (${how}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
@@ -269,19 +269,26 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
 }
 
 const formName = (f: CalibrationForm): string => (f === 'temperature' ? 'one temperature' : 'entropy-dependent');
+/** A calibration procedure in words: "one temperature" (on every calibration set), "entropy-dependent, on original audio only". */
+const procedureName = (proc: CalibrationProcedure, name: string): string => {
+  const spec = proc.procedures?.[name];
+  if (!spec) return formName(name as CalibrationForm);
+  const all = Object.values(proc.procedures).reduce((m, p) => Math.max(m, p.sets.length), 0);
+  return spec.sets.length === all ? formName(spec.form) : `${formName(spec.form)}, on ${spec.sets.join(' + ')} audio only`;
+};
 
-/** Each fold's inner score of each calibration form, its choice in bold. */
+/** Each fold's inner score of each calibration procedure, its choice in bold. */
 export function procedureTable(proc: CalibrationProcedure): string {
   const folds = Object.keys(proc.chosen);
-  const forms = Object.keys(proc.scores[folds[0]!] ?? {}) as CalibrationForm[];
+  const names = Object.keys(proc.scores[folds[0]!] ?? {});
   return [
-    `Calibration form per fold (criterion: ${proc.criterion}; lower is better), each fold's choice in bold:`,
+    `Calibration procedure per fold (criterion: ${proc.criterion}; lower is better), each fold's choice in bold:`,
     '',
-    `| form | ${folds.map((f) => `held out ${f}`).join(' | ')} | folds choosing it |`,
+    `| procedure | ${folds.map((f) => `held out ${f}`).join(' | ')} | folds choosing it |`,
     `|---|${folds.map(() => '---|').join('')}---|`,
-    ...forms.map((k) => `| ${formName(k)} | ${folds.map((f) => (proc.chosen[f] === k ? `**${proc.scores[f]![k].toFixed(4)}**` : proc.scores[f]![k].toFixed(4))).join(' | ')} | ${folds.filter((f) => proc.chosen[f] === k).length} |`),
+    ...names.map((k) => `| ${procedureName(proc, k)} | ${folds.map((f) => (proc.chosen[f] === k ? `**${proc.scores[f]![k]!.toFixed(4)}**` : proc.scores[f]![k]!.toFixed(4))).join(' | ')} | ${folds.filter((f) => proc.chosen[f] === k).length} |`),
     '',
-    `The report's calibration (what a model trained with this recipe stores): ${formName(proc.overall)} (most folds; ties: best mean score).`,
+    `The report's calibration (what a model trained with this recipe stores): ${procedureName(proc, proc.overall)} (most folds; ties: best mean score).`,
   ].join('\n') + '\n';
 }
 

@@ -226,8 +226,12 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   // reports before calibrationSources: nested ones were fitted on inner predictions, the others on outer ones
   const fromInner = r.calibrationSources ? r.calibrationSources.report === 'inner' : Boolean(r.selection);
   const config = r.selection?.overall ?? r.recipe;
+  const proc = r.calibrationProcedure;
   const by = (r.calibrationChoice?.objective === 'brier' ? 'Brier score' : 'likelihood') +
-    (r.calibrationProcedure ? `; form chosen by the inner folds' calibration error under the test conditions, ${Object.values(r.calibrationProcedure.chosen).filter((f) => f === r.calibrationProcedure!.overall).length} of ${Object.keys(r.calibrationProcedure.chosen).length} folds` : '');
+    (proc ? `; procedure chosen by the inner folds' calibration error under the test conditions, ${Object.values(proc.chosen).filter((f) => f === proc.overall).length} of ${Object.keys(proc.chosen).length} folds` : '');
+  // what each held-out file contributed: original audio alone, or with its training-style copy (reports before the procedure choice: both)
+  const sets = proc?.procedures?.[proc.overall]?.sets ?? ['original', 'train-aug'];
+  const each = sets.length === 1 ? 'original audio only' : 'original audio + one training-augmented copy each';
   // the held-out speakers (and files) of the folds that trained the configuration
   const perFold = r.conditions[0]?.perFold ?? [];
   const trained = perFold.filter((f) => !r.selection || r.selection.chosen[f.fold] === config);
@@ -236,8 +240,8 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
     calibration: {
       ...cal,
       fittedOn: fromInner
-        ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; original audio + one training-augmented copy each; fitted by ${by})`
-        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it (${trained.map((f) => f.fold).join(', ')}: ${files} files; original audio + one training-augmented copy each; fitted by ${by})`,
+        ? `inner out-of-fold predictions of configuration '${config}' in a nested leave-one-speaker-out over ${r.files} files (each file held out by the inner folds of every outer fold that trained on its speaker; ${each}; fitted by ${by})`
+        : `out-of-fold predictions of configuration '${config}' on the held-out speakers of the leave-one-speaker-out folds that trained it (${trained.map((f) => f.fold).join(', ')}: ${files} files; ${each}; fitted by ${by})`,
     },
     metrics: {
       unseenSpeakerEstimate: {
