@@ -521,6 +521,12 @@ export interface OfflineAugment {
    * data/augment's `applyChannel`, each op with its own probability. Absent or null: none.
    */
   channel?: ChannelAugment | null;
+  /**
+   * With `channel` and `melWarp`: this many more copies of each file after the `copies` channel copies, through
+   * the mel-axis / F0 warp only — clean speech in another voice, so a recipe trained mostly on degraded
+   * copies still sees clean speech in proportion. Absent: 0.
+   */
+  warpOnlyCopies?: number;
 }
 
 /** On-the-fly augmentation, drawn fresh for every example every epoch (dB domain, before normalisation). */

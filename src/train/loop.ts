@@ -183,7 +183,8 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
   const specs = [...data.specs];
   const labels = [...data.labels];
   const ids = data.ids ? [...data.ids] : undefined;
-  for (let c = 0; c < aug.copies; c++) {
+  const warpOnly = aug.channel && warp !== undefined ? aug.warpOnlyCopies ?? 0 : 0;
+  for (let c = 0; c < aug.copies + warpOnly; c++) {
     for (let i = 0; i < data.specs.length; i++) {
       if ((warp !== undefined || aug.channel) && pitchSource) {
         // feature-domain warp: factor U(1 − w, 1 + w), passed as semitones; the source recomputes the features,
@@ -193,7 +194,8 @@ export async function expandOffline(data: LabeledSpecs, recipe: Recipe, seed: nu
         const id = data.ids?.[i] ?? String(i);
         const r = aug.channel ? createRng(`${seed}/offline/${c}/${id}`) : rng;
         const semitones = warp !== undefined ? 12 * Math.log2(r.uniform(1 - warp, 1 + warp)) : 0;
-        const channel = aug.channel ? { aug: aug.channel, seed: `${seed}/channel/${c}/${id}` } : undefined;
+        // copies after `copies` (warpOnlyCopies): the warp alone
+        const channel = aug.channel && c < aug.copies ? { aug: aug.channel, seed: `${seed}/channel/${c}/${id}` } : undefined;
         specs.push(await pitchSource(i, semitones, channel));
       } else {
         specs.push(await augmentOffline(data.specs[i] as Spectrogram, aug, rng, fmax, useWave ? (st) => pitchSource(i, st) : undefined));

@@ -309,7 +309,7 @@ export function memberSeeds(recipe: Recipe, seed: number, k: number): { seed: nu
 type Shape = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'null' | 'array' | 'absent';
 // every field of the augmentation types, checked by the compiler (a new field must be added here)
 const OFFLINE_FIELDS: Record<keyof OfflineAugment, true> = {
-  copies: true, p: true, noiseStd: true, pitchSemitones: true, pitchShift: true, freqMask: true, timeMask: true, melWarp: true, channel: true,
+  copies: true, p: true, noiseStd: true, pitchSemitones: true, pitchShift: true, freqMask: true, timeMask: true, melWarp: true, channel: true, warpOnlyCopies: true,
 };
 const ONLINE_FIELDS: Record<keyof OnlineAugment, true> = {
   specAugment: true, tilt: true, eq: true, warp: true, speed: true, noise: true, gain: true, study: true,
@@ -410,6 +410,9 @@ export function parseRecipe(value: unknown, source: string): Recipe {
     if (ch) keysIn('offlineAugment.channel', ch, CHANNEL_OPS);
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
+    const w = r.offlineAugment.warpOnlyCopies;
+    if (w !== undefined && !(Number.isInteger(w) && w >= 0)) bad('offlineAugment.warpOnlyCopies', `must be an integer >= 0, got ${JSON.stringify(w)}`);
+    if (w && !(ch && r.offlineAugment.melWarp !== undefined)) bad('offlineAugment.warpOnlyCopies', 'needs a channel and melWarp (the copies it adds are the warp without the channel)');
     for (const k of ['freqMask', 'timeMask'] as const) {
       const v = r.offlineAugment[k] as unknown;
       if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number')) bad(`offlineAugment.${k}`, `must be [lo, hi], got ${JSON.stringify(v)}`);

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { expandOffline, train, type PitchShiftSource } from '../../src/train/loop.js';
 import type { TrainerFactory } from '../../src/train/trainer.js';
-import { getRecipe } from '../../src/train/recipes.js';
+import { getRecipe, parseRecipe } from '../../src/train/recipes.js';
 import { toLabeledSpecs } from '../../src/train/dataset.js';
 import { featureStandardization } from '../../src/model/standardize.js';
 import type { Spectrogram } from '../../src/features/types.js';
@@ -54,6 +54,27 @@ describe('ser-stats recipe', () => {
     expect(here[0]!.startsWith('1/channel/0/x/1.wav|')).toBe(true);
     // without ids (items not from scanCorpus) the paths name them
     expect(await draws(['/mnt/link/x/1.wav', '/mnt/link/x/2.wav', '/mnt/link/y/3.wav'])).not.toEqual(here);
+  });
+
+  it('warpOnlyCopies: after the channel copies, that many copies through the warp alone (no channel), the channel copies unchanged', async () => {
+    const base = getRecipe('ser-robust');
+    const run = async (recipe: typeof base) => {
+      const calls: Array<{ i: number; st: number; channel: boolean }> = [];
+      const source: PitchShiftSource = async (i, st, ch) => { calls.push({ i, st, channel: ch !== undefined }); return vec([i, st]); };
+      const out = await expandOffline(data, recipe, 1, source);
+      return { calls, out };
+    };
+    const plain = await run(base);
+    const mixed = await run({ ...base, offlineAugment: { ...base.offlineAugment!, warpOnlyCopies: 2 } });
+    expect(mixed.out.specs).toHaveLength(3 * (1 + 8 + 2));
+    expect(mixed.out.labels.slice(-6)).toEqual([0, 1, 0, 0, 1, 0]);
+    expect(mixed.calls.slice(0, 24)).toEqual(plain.calls);
+    expect(mixed.calls.slice(24).map((c) => [c.i, c.channel])).toEqual([[0, false], [1, false], [2, false], [0, false], [1, false], [2, false]]);
+    for (const c of mixed.calls.slice(24)) expect(c.st).toBeGreaterThanOrEqual(12 * Math.log2(0.88) - 1e-9), expect(c.st).toBeLessThanOrEqual(12 * Math.log2(1.12) + 1e-9);
+    expect(new Set(mixed.calls.slice(24).map((c) => c.st)).size).toBe(6);
+    // a recipe file asking for them without a channel is refused
+    expect(() => parseRecipe({ ...getRecipe('ser-stats'), offlineAugment: { ...getRecipe('ser-stats').offlineAugment!, warpOnlyCopies: 2 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies needs a channel and melWarp/);
+    expect(() => parseRecipe({ ...base, offlineAugment: { ...base.offlineAugment!, warpOnlyCopies: 1.5 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies must be an integer/);
   });
 
   it('melWarp without a pitch source is a clear error', async () => {
