@@ -522,9 +522,9 @@ export interface OfflineAugment {
    */
   channel?: ChannelAugment | null;
   /**
-   * With `channel` and `melWarp`: this many more copies of each file after the `copies` channel copies, through
-   * the mel-axis / F0 warp only — clean speech in another voice, so a recipe trained mostly on degraded
-   * copies still sees clean speech in proportion. Absent: 0.
+   * With `melWarp`: this many more copies of each file after the `copies` channel copies, through the mel-axis /
+   * F0 warp only — clean speech in another voice, so a recipe trained mostly on degraded copies still sees clean
+   * speech in proportion. Absent: 0. Without a channel it changes nothing (every copy is then the warp alone).
    */
   warpOnlyCopies?: number;
 }

@@ -44,7 +44,7 @@ describe('ser-stats recipe', () => {
     const draws = async (paths: string[], ids?: string[]) => {
       const items = paths.map((path, k) => ({ path, ...(ids ? { id: ids[k] } : {}), label: 'a', speaker: '1', spec: data.specs[k]! }));
       const seeds: string[] = [];
-      const source: PitchShiftSource = async (i, st, ch) => { seeds.push(`${ch!.seed}|${st}`); return vec([i, st]); };
+      const source: PitchShiftSource = async (i, st, ch) => { seeds.push(`${ch?.seed ?? 'warp only'}|${st}`); return vec([i, st]); };
       await expandOffline({ ...toLabeledSpecs(items, ['a', 'b']), labelNames: ['a', 'b'] }, recipe, 1, source);
       return seeds;
     };
@@ -56,8 +56,10 @@ describe('ser-stats recipe', () => {
     expect(await draws(['/mnt/link/x/1.wav', '/mnt/link/x/2.wav', '/mnt/link/y/3.wav'])).not.toEqual(here);
   });
 
-  it('warpOnlyCopies: after the channel copies, that many copies through the warp alone (no channel), the channel copies unchanged', async () => {
-    const base = getRecipe('ser-robust');
+  it('warpOnlyCopies: after the channel copies, that many copies through the warp alone (no channel), the channel copies unchanged; ser-robust has 4', async () => {
+    expect(getRecipe('ser-robust').offlineAugment).toMatchObject({ copies: 8, warpOnlyCopies: 4 });
+    const robust = getRecipe('ser-robust');
+    const base = { ...robust, offlineAugment: { ...robust.offlineAugment!, warpOnlyCopies: 0 } };
     const run = async (recipe: typeof base) => {
       const calls: Array<{ i: number; st: number; channel: boolean }> = [];
       const source: PitchShiftSource = async (i, st, ch) => { calls.push({ i, st, channel: ch !== undefined }); return vec([i, st]); };
@@ -73,7 +75,11 @@ describe('ser-stats recipe', () => {
     for (const c of mixed.calls.slice(24)) expect(c.st).toBeGreaterThanOrEqual(12 * Math.log2(0.88) - 1e-9), expect(c.st).toBeLessThanOrEqual(12 * Math.log2(1.12) + 1e-9);
     expect(new Set(mixed.calls.slice(24).map((c) => c.st)).size).toBe(6);
     // a recipe file asking for them without a channel is refused
-    expect(() => parseRecipe({ ...getRecipe('ser-stats'), offlineAugment: { ...getRecipe('ser-stats').offlineAugment!, warpOnlyCopies: 2 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies needs a channel and melWarp/);
+    const { melWarp: _w, ...noWarp } = base.offlineAugment!;
+    expect(() => parseRecipe({ ...base, offlineAugment: { ...noWarp, warpOnlyCopies: 2 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies needs melWarp/);
+    // without a channel every copy is the warp alone: nothing is added
+    const warpOnly = await expandOffline(data, { ...base, offlineAugment: { ...base.offlineAugment!, channel: null, warpOnlyCopies: 2 } }, 1, async (i, st) => vec([i, st]));
+    expect(warpOnly.specs).toHaveLength(3 * (1 + 8));
     expect(() => parseRecipe({ ...base, offlineAugment: { ...base.offlineAugment!, warpOnlyCopies: 1.5 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies must be an integer/);
   });
 
