@@ -198,7 +198,7 @@ async function rescoreConditions(flags: EvaluateFlags, file: string): Promise<Ro
   if (flags.data) throw new SerError('cli/bad-option', '--from-predictions trains nothing and reads no corpus: drop --data');
   let stored: LosoPredictions;
   try {
-    // a committed run may be gzipped (predictions of a nested run under every condition run to tens of MB)
+    // a committed run may be gzipped (a nested run's predictions under every condition are several MB of JSON); the conditions are the run's (--conditions names none here)
     const bytes = await readFile(file);
     stored = JSON.parse((file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')) as LosoPredictions;
   } catch (e) {
