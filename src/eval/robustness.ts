@@ -392,6 +392,13 @@ export const SELECTION_CRITERION = 'mean UAR over the conditions, inner leave-on
 /** One held-out speaker's predictions: labels and raw (uncalibrated) probabilities under each feature set. */
 export interface HeldOut { labels: number[]; raw: Map<string, Float32Array[]> }
 
+/** A configuration's inner score (`SELECTION_CRITERION`): the mean UAR over its inner held-out speakers × the conditions they were scored under. */
+export function selectionScore(heldOut: Iterable<HeldOut>, conditions: readonly string[], numClasses: number): number {
+  const uars: number[] = [];
+  for (const h of heldOut) for (const c of conditions) if (h.raw.has(c)) uars.push(evaluatePredictions(h.labels, h.raw.get(c)!.map(argmax), numClasses).uar);
+  return uars.reduce((a, b) => a + b, 0) / Math.max(1, uars.length);
+}
+
 /** What a LOSO run predicted, as `scoreLoso` turns it into figures (in memory; predictions.json holds the same, rounded). */
 export interface LosoOutcome {
   labels: string[];
@@ -486,7 +493,12 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   const speakers = o.outer.map((f) => f.fold);
   const procedures = calibrationProcedures(o.calibrationSets);
   const names = Object.keys(procedures);
-  const outerGroups = (sets: readonly string[]): Map<string, PredictionGroup> => new Map(o.outer.map((f) => [f.fold, calibGroupOf(f, sets)]));
+  const byFittingSet = new Map<string, Map<string, PredictionGroup>>();
+  const outerGroups = (sets: readonly string[]): Map<string, PredictionGroup> => {
+    const key = sets.join('+');
+    if (!byFittingSet.has(key)) byFittingSet.set(key, new Map(o.outer.map((f) => [f.fold, calibGroupOf(f, sets)])));
+    return byFittingSet.get(key)!;
+  };
   const innerGroups = (config: string, fold: string, sets: readonly string[]): PredictionGroup[] => [...(o.inner.get(config)?.get(fold)?.values() ?? [])].map((h) => calibGroupOf(h, sets));
   // the calibration procedure per fold, by its inner folds under every condition (when they have them)
   const procScores: Record<string, Record<string, number>> = {};
@@ -515,9 +527,8 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   let procedure: CalibrationProcedure | undefined;
   if (byProcedure) {
     const chosen = Object.fromEntries(speakers.map((s) => [s, lowest(names, (k) => procScores[s]![k]!)]));
-    const votes = (k: string): number => Object.values(chosen).filter((v) => v === k).length;
-    const mean = (k: string): number => speakers.reduce((a, s) => a + procScores[s]![k]!, 0) / speakers.length;
-    const best = names.reduce((b, k) => (votes(k) > votes(b) || (votes(k) === votes(b) && mean(k) < mean(b)) ? k : b), names[0]!);
+    // most folds, ties by the best mean score: `overallChoice`'s rule, with the scores negated (lower is better here)
+    const best = overallChoice(chosen, Object.fromEntries(speakers.map((s) => [s, Object.fromEntries(names.map((k) => [k, -procScores[s]![k]!]))])));
     procedure = { criterion: CALIBRATION_PROCEDURE_CRITERION, procedures, scores: procScores, chosen, overall: best };
   }
   const reportSets = procedure ? procedures[procedure.overall]!.sets : o.calibrationSets;
@@ -559,7 +570,6 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
     for (const [fold, byInner] of Object.entries(byOuter)) {
       const h = new Map<string, HeldOut>();
       m.set(fold, h);
-      const uars: number[] = [];
       for (const [spk, g] of Object.entries(byInner) as Array<[string, { labels: number[]; raw?: Record<string, number[][]>; probs?: number[][] }]>) {
         let raw: Map<string, Float32Array[]>;
         let labels = g.labels;
@@ -571,9 +581,8 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
           raw = new Map(p.calibrationSets.map((c, k) => [c, g.probs!.slice(k * n, (k + 1) * n).map((x) => Float32Array.from(x))]));
         }
         h.set(spk, { labels, raw });
-        for (const c of conditions) if (raw.has(c)) uars.push(evaluatePredictions(labels, raw.get(c)!.map(argmax), p.labels.length).uar);
       }
-      (innerScores[fold] ??= {})[config] = uars.reduce((a, b) => a + b, 0) / Math.max(1, uars.length);
+      (innerScores[fold] ??= {})[config] = selectionScore(h.values(), conditions, p.labels.length);
     }
   }
   return {
@@ -635,7 +644,6 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
       for (const cand of candidates) {
         const byInner: Map<string, HeldOut> = new Map();
         inner.get(cand.name)!.set(spk, byInner);
-        const uars: number[] = [];
         const f = featuresOf(cand);
         const ctr = f.data.filter((d) => speakerOf(d) !== spk);
         for (const inSpk of sortSpeakers(ctr.map(speakerOf))) {
@@ -646,10 +654,9 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
           ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inSpk] = {
             files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs),
           };
-          for (const c of conditions) uars.push(evaluatePredictions(innerLabels, probs.get(c)!.map(argmax), labels.length).uar);
           byInner.set(inSpk, { labels: innerLabels, raw: probs });
         }
-        scores[cand.name] = uars.reduce((a, b) => a + b, 0) / uars.length;
+        scores[cand.name] = selectionScore(byInner.values(), conditions, labels.length);
       }
       pick = candidates.reduce((best, c) => (scores[c.name]! > scores[best.name]! ? c : best), candidates[0]!);
       innerScores[spk] = scores;
