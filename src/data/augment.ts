@@ -224,20 +224,28 @@ export function syntheticRir(sr: number, rt60: number, rng: Rng, preDelay = 0.00
 export interface ReverbOptions {
   /** Reverberation time range in seconds. */
   rt60?: [number, number];
-  /** Wet (reverberant) share range. */
+  /** Wet (reverberant) share range: the tail is added at `wet` × the direct path's energy-equal level (DRR −20·log10(wet) dB). */
   wet?: [number, number];
+  /**
+   * Direct-to-reverberant ratio range in dB, instead of `wet` (the same draw, stated as the
+   * quantity room acoustics uses: 0 dB at the critical distance, negative beyond it).
+   */
+  drrDb?: [number, number];
 }
 
 /**
  * Adds synthetic room reverberation: convolution with an exponentially decaying noise RIR of
- * random RT60, mixed with the dry signal; same length, rescaled to the input's peak.
+ * random RT60 whose tail is added to the dry signal at a random level (`wet`, or `drrDb`); same
+ * length, rescaled to the input's peak.
  */
-export function reverb(y: Float32Array, sr: number, rng: Rng, { rt60 = [0.2, 0.8], wet = [0.1, 0.5] }: ReverbOptions = {}): Float32Array {
+export function reverb(y: Float32Array, sr: number, rng: Rng, { rt60 = [0.2, 0.8], wet = [0.1, 0.5], drrDb }: ReverbOptions = {}): Float32Array {
   if (y.length === 0) return new Float32Array(0);
   const h = syntheticRir(sr, rng.uniform(rt60[0], rt60[1]), rng);
-  const w = rng.uniform(wet[0], wet[1]);
+  // syntheticRir's tail carries the direct path's energy, so a tail gain w gives DRR = −20·log10(w)
+  const w = drrDb ? 10 ** (-rng.uniform(drrDb[0], drrDb[1]) / 20) : rng.uniform(wet[0], wet[1]);
   const wetSig = convolve(y, h);
   const out = new Float32Array(y.length);
+  // (1 − w)·dry + w·(dry + tail) = dry + w·tail: the RIR's direct path is a unit impulse at 0
   for (let i = 0; i < y.length; i++) out[i] = (1 - w) * (y[i] as number) + w * (wetSig[i] as number);
   return matchPeak(out, y);
 }
@@ -410,8 +418,8 @@ export function gain(y: Float32Array, db: number): Float32Array {
  * (noise, babble), line (telephone / codec band-limit / low-rate recording), level (gain).
  */
 export interface ChannelAugment {
-  /** Synthetic room: RT60 (s) and wet share ranges. */
-  reverb?: { p: number; rt60: [number, number]; wet: [number, number] };
+  /** Synthetic room: RT60 (s) range and the tail's level, as a wet share range or a direct-to-reverberant ratio range (dB); one of the two. */
+  reverb?: { p: number; rt60: [number, number]; wet?: [number, number]; drrDb?: [number, number] };
   /** Random microphone colouring (`randomEq` options). */
   eq?: { p: number } & RandomEqOptions;
   /** Coloured noise: spectral exponent uniform in `exponent` (0 white … 2 brown), SNR uniform in `snrDb`. */
@@ -442,7 +450,7 @@ export function applyChannelOp(op: ChannelOp, y: Float32Array, sr: number, aug: 
   switch (op) {
     case 'reverb': {
       const o = aug.reverb!;
-      return reverb(y, sr, rng, { rt60: o.rt60, wet: o.wet });
+      return reverb(y, sr, rng, { rt60: o.rt60, ...(o.drrDb ? { drrDb: o.drrDb } : { wet: o.wet }) });
     }
     case 'eq':
       return randomEq(y, sr, rng, aug.eq);

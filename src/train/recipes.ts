@@ -410,6 +410,10 @@ export function parseRecipe(value: unknown, source: string): Recipe {
     const ch = r.offlineAugment.channel;
     if (ch !== undefined && ch !== null && !isPlainObject(ch)) bad('offlineAugment.channel', `must be an object or null, got ${JSON.stringify(ch)}`);
     if (ch) keysIn('offlineAugment.channel', ch, CHANNEL_OPS);
+    const rv = ch?.reverb as Record<string, unknown> | undefined;
+    if (rv && (rv.wet == null) === (rv.drrDb == null)) {
+      bad('offlineAugment.channel.reverb', `needs exactly one of wet and drrDb (the tail's level), got ${JSON.stringify(rv)}; in a patch, "wet": null removes the recipe's wet`);
+    }
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
     const w = r.offlineAugment.warpOnlyCopies;

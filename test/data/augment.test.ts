@@ -60,6 +60,23 @@ describe('waveform augmentation', () => {
     expect(Math.max(...r.map(Math.abs))).toBeCloseTo(0.5, 4);
     expect(r).not.toEqual(y);
   });
+  it('reverb drrDb: the tail at the stated direct-to-reverberant ratio, the same draw as the wet share it names', () => {
+    const sr = 8000;
+    const impulse = new Float32Array(sr); // a unit click: the output is the (peak-matched) impulse response
+    impulse[0] = 1;
+    for (const drr of [-10, 0, 12]) {
+      const h = reverb(impulse, sr, createRng(3), { rt60: [0.4, 0.4], drrDb: [drr, drr] });
+      const direct = h[0]! ** 2;
+      let tail = 0;
+      for (let i = 1; i < h.length; i++) tail += h[i]! ** 2;
+      expect(10 * Math.log10(direct / tail)).toBeCloseTo(drr, 3);
+    }
+    const y = sine(300, sr, 0.5);
+    const w = 0.3;
+    const byDrr = reverb(y, sr, createRng(4), { drrDb: [-20 * Math.log10(w), -20 * Math.log10(w)] });
+    const byWet = reverb(y, sr, createRng(4), { wet: [w, w] });
+    expect(Math.max(...byDrr.map((v, i) => Math.abs(v - byWet[i]!)))).toBeLessThan(1e-6); // 10^(log10 w) is w to rounding
+  });
   it('convolve matches direct convolution', () => {
     const x = Float32Array.from([1, 2, 3, 4]);
     const h = Float32Array.from([1, -1, 0.5]);

@@ -81,6 +81,11 @@ describe('ser-stats recipe', () => {
     const warpOnly = await expandOffline(data, { ...base, offlineAugment: { ...base.offlineAugment!, channel: null, warpOnlyCopies: 2 } }, 1, async (i, st) => vec([i, st]));
     expect(warpOnly.specs).toHaveLength(3 * (1 + 8));
     expect(() => parseRecipe({ ...base, offlineAugment: { ...base.offlineAugment!, warpOnlyCopies: 1.5 } }, 'r.json')).toThrow(/offlineAugment.warpOnlyCopies must be an integer/);
+    // the reverb op's tail level: a wet share or a DRR, exactly one
+    const withReverb = (reverb: Record<string, unknown>) => ({ ...base, offlineAugment: { ...base.offlineAugment!, channel: { ...base.offlineAugment!.channel!, reverb } } });
+    expect(() => parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1], wet: [0.2, 0.6], drrDb: [-18, 12] }), 'r.json')).toThrow(/reverb needs exactly one of wet and drrDb/);
+    expect(() => parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1] }), 'r.json')).toThrow(/reverb needs exactly one of wet and drrDb/);
+    expect(parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1], wet: null, drrDb: [-18, 12] }), 'r.json').offlineAugment!.channel!.reverb!.drrDb).toEqual([-18, 12]);
   });
 
   it('melWarp without a pitch source is a clear error', async () => {
