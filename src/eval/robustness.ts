@@ -112,6 +112,8 @@ export interface RobustnessReport {
   selection?: { candidates: string[]; criterion: string; chosen: Record<string, string>; innerScores: Record<string, Record<string, number>>; overall: string; members?: Record<string, number> };
   /** LOSO: models per fold whose probabilities are averaged (nested: the overall choice's). */
   seeds?: number;
+  /** LOSO: the training seed (members' weights from seed, seed + 1, …; augmented copies from seed); absent in runs before 2026-12-07 14:00, which used 42. */
+  seed?: number;
   files: number;
   skipped: number;
   /** Wall time of the run (re-scored: of the re-scoring). */
@@ -151,6 +153,8 @@ export function calibrationGroups(
  */
 export interface LosoPredictions {
   labels: string[];
+  /** The run's training seed (absent before 2026-12-07 14:00: 42). */
+  seed?: number;
   sets: string[];
   calibrationSets: string[];
   outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]> }>;
@@ -329,6 +333,8 @@ export interface LosoRobustnessOptions {
   conditions: readonly ConditionName[];
   /** Models per fold for every configuration; default: each configuration's own `ensemble` (1 if absent). */
   seeds?: number;
+  /** Training seed (default 42): member k of an ensemble trains with seed + k, augmented copies are drawn from seed; the test conditions do not depend on it. */
+  seed?: number;
   /** What calibrations are fitted and their form chosen by (default 'brier'). */
   calibrationObjective?: CalibrationObjective;
   /** Receives every prediction made (see `LosoPredictions`). */
@@ -349,7 +355,7 @@ type Row = Conditioned;
  */
 async function fitPredict(
   recipe: Recipe, params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
-  pool: readonly Row[], seeds: number, cacheDir: string | null | undefined, threads: number | undefined, onTrained: () => void,
+  pool: readonly Row[], seeds: number, seed: number, cacheDir: string | null | undefined, threads: number | undefined, onTrained: () => void,
 ): Promise<Map<string, Float32Array[]>> {
   const poolItems = pool.map((d) => d.item);
   const index = new Map(poolItems.map((it, i) => [it.path, i]));
@@ -359,7 +365,7 @@ async function fitPredict(
   const trainData = { ...toLabeledSpecs(train_.map((d) => ({ ...d.item, spec: d.specs.get('original')! })), labels), labelNames: [...labels] };
   const trainers: Trainer[] = [];
   for (let s = 0; s < seeds; s++) {
-    const r = await train(recipe, trainData, { ...memberSeeds(recipe, 42, s), progress: false, threads, pitchSource: source });
+    const r = await train(recipe, trainData, { ...memberSeeds(recipe, seed, s), progress: false, threads, pitchSource: source });
     trainers.push(r.trainer);
     onTrained();
   }
@@ -601,6 +607,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
   const maxMembers = Math.max(...candidates.map(membersOf));
   const objective = opts.calibrationObjective ?? 'brier';
+  const seed = opts.seed ?? 42;
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
   const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
@@ -629,7 +636,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const nested = candidates.length > 1;
   // nested: each candidate's inner out-of-fold predictions under every set, by outer fold, then by inner held-out speaker
   const inner: LosoOutcome['inner'] = new Map(candidates.map((c) => [c.name, new Map()]));
-  const predictions: LosoPredictions = { labels: [...labels], sets, calibrationSets: calibSets, outer: [], inner: {} };
+  const predictions: LosoPredictions = { labels: [...labels], seed, sets, calibrationSets: calibSets, outer: [], inner: {} };
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
   const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
@@ -649,7 +656,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
         for (const inSpk of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inSpk);
           const ite = ctr.filter((d) => speakerOf(d) === inSpk);
-          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), opts.cacheDir, opts.threads, tick);
+          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), seed, opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
           ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inSpk] = {
             files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs),
@@ -666,7 +673,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const pf = featuresOf(pick);
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
-    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), opts.cacheDir, opts.threads, tick);
+    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
     for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw });
@@ -679,7 +686,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     labels: [...labels], conditions: [...conditions], calibrationSets: calibSets, chosen, innerScores,
     outer: folds.map((f) => ({ fold: f.fold, labels: f.labels, raw: f.raw })), inner,
   }, objective), { recipe, candidates, chosen, innerScores, membersOf });
-  return { ...report, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
+  return { ...report, seed, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** A LOSO report from its scoring and the configurations the run trained (`members`: each one's models per fold). */
@@ -727,7 +734,7 @@ export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe
   }
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
   const report = losoReport(scoreLoso(o, opts.calibrationObjective ?? 'brier'), { recipe: opts.recipe, candidates, chosen: o.chosen, innerScores: o.innerScores, membersOf });
-  return { ...report, files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000, rescoredFrom: opts.source ?? 'predictions' };
+  return { ...report, ...(p.seed !== undefined ? { seed: p.seed } : {}), files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000, rescoredFrom: opts.source ?? 'predictions' };
 }
 
 /** A prediction function: calibrated and raw probabilities for one file's audio. */

@@ -140,6 +140,18 @@ describe('ser evaluate --conditions', () => {
       expect(ser(['evaluate', '--conditions', '--from-predictions', join(tmp, 'rob', 'predictions.json')]).stderr).toContain('needs --loso');
       expect(ser(['evaluate', '--conditions', '--loso', '--from-predictions', join(tmp, 'rob', 'REPORT.md')]).stderr).toContain('--from-predictions');
 
+      // the training seed: 42 unless given, recorded in the report and the predictions (and carried by a re-score); another seed is another draw of weights and copies on the same test conditions
+      expect([rep.seed, pred.seed, again.seed]).toEqual([42, 42, 42]);
+      const s7 = ser(['evaluate', '--data', data, '--conditions', 'original', '--loso', '--recipe', 'ser-robust', '--epochs', '8', '--seed', '7', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob7')]);
+      expect(s7.status, s7.stderr).toBe(0);
+      expect(JSON.parse(s7.stdout.trim()).seed).toBe(7);
+      const pred7 = JSON.parse(readFileSync(join(tmp, 'rob7', 'predictions.json'), 'utf8'));
+      expect(pred7.seed).toBe(7);
+      expect(pred7.outer.map((o: { files: string[] }) => o.files)).toEqual(pred.outer.map((o: { files: string[] }) => o.files));
+      expect(pred7.outer[0].raw.original).not.toEqual(pred.outer.find((o: { fold: string }) => o.fold === pred7.outer[0].fold).raw.original);
+      expect(readFileSync(join(tmp, 'rob7', 'REPORT.md'), 'utf8')).toContain('3 model(s) per fold, training seed 7;');
+      expect(ser(['evaluate', '--data', data, '--conditions', 'original', '--seed', '7']).stderr).toContain('--seed needs --loso');
+
       // a model trained with the report's configuration (as a recipe file: the name does not matter) stores its calibration and matrix
       const conf = join(tmp, 'chosen.json');
       writeFileSync(conf, JSON.stringify({ ...rep.configuration, name: 'my-name' }));

@@ -51,6 +51,7 @@ interface EvaluateFlags {
   loso?: boolean;
   recipe?: string;
   seeds?: number;
+  seed?: number;
   out?: string;
   cache?: string;
   candidates?: string;
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
     .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
     .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
+    .option('--seed <n>', 'with --loso: training seed (default 42): another draw of the weights and augmented copies, the test conditions unchanged', intFlag('seed', 0))
     .option('--calibration-objective <nll|brier>', 'with --loso: what the calibration is fitted and its form chosen by (default brier: a few confidently wrong outputs of one speaker do not set it)')
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json (or .json.gz) with the current calibration code, without training (give the run\'s --recipe and --candidates)')
@@ -152,6 +154,7 @@ export function formatReport(r: EvaluateReport): string {
 /** The body of `ser evaluate --conditions`: one model's matrix, or (with --loso) the recipe's unseen-speaker matrix. */
 export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
   const conditions = parseConditions(flags.conditions ?? true);
+  if (!flags.loso && flags.seed !== undefined) throw new SerError('cli/bad-option', '--seed needs --loso (it seeds the models the run trains)');
   if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
   if (flags.fromPredictions) return rescoreConditions(flags, flags.fromPredictions);
   const corpus = scanCorpus(dataFlag(flags), flags.format ? { format: flags.format as CorpusFormat } : {});
@@ -168,7 +171,8 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${dataFlag(flags)}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), progress: flags.progress !== false,
+      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      progress: flags.progress !== false,
       onPredictions: (p) => { predictions = p; }, calibrationObjective: objectiveFlag(flags.calibrationObjective),
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
@@ -260,7 +264,7 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const nll = choice && scores ? ` (${how}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
-    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
+    ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}${r.seed !== undefined ? `, training seed ${r.seed}` : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
       `each fold calibrated on ${calibrationSourceText(r)}; ${sel ? `the overall choice \`${sel.overall}\`'s` : 'the recipe\'s'} calibration, fitted on ` +
       (r.calibrationSources?.report === 'inner' ? 'all of its inner out-of-fold predictions' : 'the held-out predictions of every fold that trained it') +
       `: ${describeCalibration(r.calibration)}${nll}.`
