@@ -19,6 +19,7 @@ import type { AudioData } from '../audio/types.js';
 import { encodeWav } from '../audio/wav.js';
 import { babble, clip, convolve, gain, mixAtSnr, telephone } from '../data/augment.js';
 import { SerError } from '../util/errors.js';
+import { sourceDigest } from '../util/fs.js';
 import { createRng, type Rng } from '../util/rng.js';
 
 /** Every condition `ser evaluate --conditions` knows, in report order. */
@@ -55,6 +56,21 @@ export function hasSox(): boolean {
     soxChecked = r.status === 0 && /mp3/i.test(r.stdout ?? '');
   }
   return soxChecked;
+}
+
+let soxVersionText: string | null = null;
+/** `sox --version`'s line ('' without sox): part of the cache key of the conditions sox builds. */
+export function soxVersion(): string {
+  if (soxVersionText === null) {
+    const r = spawnSync('sox', ['--version'], { encoding: 'utf8' });
+    soxVersionText = r.status === 0 ? (r.stdout ?? '').trim() : '';
+  }
+  return soxVersionText;
+}
+
+/** Digest of the code that builds the conditions (this file and the ops it shares with training): part of their cache key. */
+export function conditionCodeDigest(): Promise<string> {
+  return sourceDigest(import.meta.url, ['./conditions.js', '../data/augment.js']);
 }
 
 /** The conditions that can be built on this machine (all but telephone and MP3 without sox). */

@@ -52,7 +52,7 @@ import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { createRng } from '../util/rng.js';
 import { argmax, evaluatePredictions, expectedCalibrationError, expectedCalibrationErrorFloor, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
-import { applyCondition, type ConditionName } from './conditions.js';
+import { applyCondition, conditionCodeDigest, soxVersion, type ConditionName } from './conditions.js';
 
 /** Scores of one condition. */
 export interface ConditionScore {
@@ -219,9 +219,9 @@ export async function conditionFeatures(
       const specs = new Map<string, Spectrogram>();
       let audio: AudioData | null = null;
       for (const cond of [...conditions, ...extra]) {
-        // bump a condition's version when its construction changes (reverb: v2 = room fitted to a measured T20)
-        const version = cond === 'reverb-0.5s' ? 'v2' : cond === 'train-aug' ? `v1/${JSON.stringify(opts.calibrationAugment?.channel)}` : 'v1';
-        const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}`), params);
+        // the key holds the code that builds the conditions (and sox's version where sox builds them), and the training-style copy's channel
+        const version = cond === 'train-aug' ? JSON.stringify(opts.calibrationAugment?.channel) : cond === 'telephone' || cond === 'mp3-64k' ? soxVersion() : '';
+        const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}|${await conditionCodeDigest()}`), params);
         let spec = cache?.get(key);
         if (!spec) {
           audio ??= await loadMemo(item.path);

@@ -21,6 +21,7 @@ import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import { extractFeatures, featureKey } from './pipeline.js';
 import type { Spectrogram } from './types.js';
 import { sha256Hex } from '../util/hash.js';
+import { sourceDigest } from '../util/fs.js';
 
 /** File magic: "SERF" (speech-emotion features). */
 export const CACHE_MAGIC = 0x46524553;
@@ -28,9 +29,22 @@ export const CACHE_MAGIC = 0x46524553;
 export const CACHE_FORMAT_VERSION = 1;
 export const CACHE_HEADER_BYTES = 64;
 
-/** The cache key of (file content, params): SHA-256 over the file's digest and `featureKey`. */
-export function cacheKey(fileSha256: string, params: FeatureParams): Promise<string> {
-  return sha256Hex(`${fileSha256}\n${featureKey(params)}`);
+/**
+ * Digest of the code that turns audio into features — dsp/, audio/, features/ and the random generator —
+ * part of every cache key: an entry computed before a change to that code is never found again (a key of
+ * inputs and parameters alone once served features of older code for weeks, see `cacheKey`).
+ */
+export function featureCodeDigest(): Promise<string> {
+  return sourceDigest(import.meta.url, ['../dsp/', '../audio/', '../features/', '../util/rng.js']);
+}
+
+/**
+ * The cache key of (file content, params): SHA-256 over the file's digest, `featureKey` and
+ * `featureCodeDigest` (callers whose entries depend on more code — augmentation, test conditions — put its
+ * `sourceDigest` into `fileSha256`'s string).
+ */
+export async function cacheKey(fileSha256: string, params: FeatureParams): Promise<string> {
+  return sha256Hex(`${fileSha256}\n${featureKey(params)}\n${await featureCodeDigest()}`);
 }
 
 /** Serialises an entry (header + payload). */

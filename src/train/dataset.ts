@@ -8,6 +8,7 @@ import type { CorpusItem } from '../data/corpus.js';
 import { extractFeatures, featureKey, utteranceFeatures, utteranceInputs, type UtteranceInputs } from '../features/pipeline.js';
 import { FeatureCache, cacheKey } from '../features/cache.js';
 import { sha256Hex } from '../util/hash.js';
+import { sourceDigest } from '../util/fs.js';
 import { decodeAudio } from '../audio/decode.js';
 import { loadAudio, readAudioBytes } from '../audio/load.js';
 import { applyChannel, pitchShift } from '../data/augment.js';
@@ -64,7 +65,7 @@ export function pitchShiftSource(items: readonly { path: string }[], params: Fea
     const item = items[index];
     if (!item) throw new Error(`pitchShiftSource: no item ${index}`);
     const bytes = await readAudioBytes(item.path);
-    const key = await cacheKey(await sha256Hex(`${await sha256Hex(bytes)}|pitch|${semitones}`), params);
+    const key = await cacheKey(await sha256Hex(`${await sha256Hex(bytes)}|pitch|${semitones}|${await sourceDigest(import.meta.url, ['../data/augment.js'])}`), params);
     const hit = cache?.get(key);
     if (hit) return hit;
     const audio = await decodeAudio(bytes, item.path);
@@ -118,7 +119,9 @@ export function utteranceWarpSource(items: readonly { path: string }[], params: 
           if (j !== index) poolPaths.push((items[j] as { path: string }).path);
         }
       }
-      const ck = cache ? await cacheKey(await sha256Hex(`${resolve(item.path)}|channel|${JSON.stringify(channel.aug)}|${channel.seed}|${semitones}|${poolPaths.map((p) => resolve(p)).join('|')}`), base) : null;
+      // the channel ops' code is part of the key (the features' code is, in every cacheKey)
+      const ops = await sourceDigest(import.meta.url, ['../data/augment.js']);
+      const ck = cache ? await cacheKey(await sha256Hex(`${resolve(item.path)}|channel|${JSON.stringify(channel.aug)}|${channel.seed}|${semitones}|${poolPaths.map((p) => resolve(p)).join('|')}|${ops}`), base) : null;
       const hit = ck ? cache!.get(ck) : undefined;
       if (hit) return hit;
       const audio = await audioAtRate(item.path, params);

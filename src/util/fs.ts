@@ -1,7 +1,9 @@
 /** File helpers: atomic writes (temp name + fsync + rename) so a crash never leaves half a file. */
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sha256Hex } from './hash.js';
 
 let counter = 0;
 function tempName(path: string): string {
@@ -71,4 +73,38 @@ export async function writeJsonAtomic(path: string, value: unknown, indent = 2):
 /** Synchronous `writeJsonAtomic`. */
 export function writeJsonAtomicSync(path: string, value: unknown, indent = 2): void {
   writeFileAtomicSync(path, JSON.stringify(value, null, indent) + '\n');
+}
+
+const digests = new Map<string, Promise<string>>();
+
+/**
+ * SHA-256 over the files at `paths` (a folder ending in '/': every file under it, in name order),
+ * resolved against `base` (the caller's `import.meta.url`), each with its path relative to the
+ * first — what a cache key needs so that an entry computed by other code is never found again. A
+ * path ending in `.js` also finds its `.ts` source when run from source (tests, tsx). Throws if a
+ * path is missing (a key that silently ignored its code would defeat the point). Memoised.
+ */
+export function sourceDigest(base: string, paths: readonly string[]): Promise<string> {
+  const key = `${base}\n${paths.join('\n')}`;
+  let d = digests.get(key);
+  if (!d) {
+    d = (async () => {
+      const root = fileURLToPath(new URL('.', base));
+      const files: string[] = [];
+      const walk = (p: string): void => {
+        if (statSync(p).isDirectory()) for (const name of readdirSync(p).sort()) walk(join(p, name));
+        else files.push(p);
+      };
+      for (const rel of paths) {
+        let p = fileURLToPath(new URL(rel, base));
+        if (!existsSync(p) && p.endsWith('.js')) p = p.slice(0, -3) + '.ts';
+        if (!existsSync(p)) throw new Error(`sourceDigest: ${rel} (from ${base}) does not exist`);
+        walk(p);
+      }
+      const parts = files.map((f) => `${relative(root, f)}\n${readFileSync(f, 'utf8')}`);
+      return sha256Hex(parts.join('\n\0'));
+    })();
+    digests.set(key, d);
+  }
+  return d;
 }
