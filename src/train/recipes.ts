@@ -204,8 +204,9 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
       'features are recomputed — room reverberation, microphone EQ, coloured noise, babble of other training speakers, an ' +
       'overdriven recorder (clipping), telephone line, codec-like band limits, lower recording rates, gain — on top of the ' +
       'mel-axis + F0 warp, then 4 more copies through the warp alone (clean speech in another voice); MLP 128; an ensemble of 3 ' +
-      'seeds; the statistics include the band levels\' temporal modulation (statsModulation). Chosen by nested leave-one-speaker-out ' +
-      'selection against the same without the clean copies (reports/robust/REPORT.md).',
+      'seeds; the statistics include the band levels\' temporal modulation (statsModulation). The rooms put the talker 0.3–4 m from ' +
+      'the microphone (direct-to-reverberant ratio −18 to +12 dB). Chosen by nested leave-one-speaker-out selection ' +
+      '(reports/robust/REPORT.md).',
     arch: 'ser-mlp',
     archOptions: { hidden: 128, inputDropout: 0.2, dropout: 0.5, standardize: true },
     features: {
@@ -221,7 +222,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     offlineAugment: {
       copies: 8, p: 1, noiseStd: 0, pitchSemitones: 0, pitchShift: 'waveform', freqMask: [0, 0], timeMask: [0, 0], melWarp: 0.12,
       channel: {
-        reverb: { p: 0.3, rt60: [0.2, 1.0], wet: [0.2, 0.6] },
+        reverb: { p: 0.3, rt60: [0.2, 1.0], drrDb: [-18, 12] },
         eq: { p: 0.4 },
         noise: { p: 0.3, snrDb: [5, 30], exponent: [0, 2] },
         babble: { p: 0.2, snrDb: [5, 25], talkers: [3, 7] },
@@ -414,6 +415,8 @@ export function parseRecipe(value: unknown, source: string): Recipe {
     if (rv && (rv.wet == null) === (rv.drrDb == null)) {
       bad('offlineAugment.channel.reverb', `needs exactly one of wet and drrDb (the tail's level), got ${JSON.stringify(rv)}; in a patch, "wet": null removes the recipe's wet`);
     }
+    // a null only removes the parent's field: the recipe holds the one that is set
+    if (rv) for (const k of ['wet', 'drrDb']) if (rv[k] === null) delete rv[k];
     oneOf('offlineAugment.pitchShift', r.offlineAugment.pitchShift, ['waveform', 'mel-warp']);
     for (const k of ['copies', 'p', 'noiseStd', 'pitchSemitones'] as const) if (typeof r.offlineAugment[k] !== 'number') bad(`offlineAugment.${k}`, 'must be a number');
     const w = r.offlineAugment.warpOnlyCopies;

@@ -58,6 +58,7 @@ describe('ser-stats recipe', () => {
 
   it('warpOnlyCopies: after the channel copies, that many copies through the warp alone (no channel), the channel copies unchanged; ser-robust has 4', async () => {
     expect(getRecipe('ser-robust').offlineAugment).toMatchObject({ copies: 8, warpOnlyCopies: 4 });
+    expect(getRecipe('ser-robust').offlineAugment!.channel!.reverb).toEqual({ p: 0.3, rt60: [0.2, 1.0], drrDb: [-18, 12] });
     const robust = getRecipe('ser-robust');
     const base = { ...robust, offlineAugment: { ...robust.offlineAugment!, warpOnlyCopies: 0 } };
     const run = async (recipe: typeof base) => {
@@ -85,7 +86,7 @@ describe('ser-stats recipe', () => {
     const withReverb = (reverb: Record<string, unknown>) => ({ ...base, offlineAugment: { ...base.offlineAugment!, channel: { ...base.offlineAugment!.channel!, reverb } } });
     expect(() => parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1], wet: [0.2, 0.6], drrDb: [-18, 12] }), 'r.json')).toThrow(/reverb needs exactly one of wet and drrDb/);
     expect(() => parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1] }), 'r.json')).toThrow(/reverb needs exactly one of wet and drrDb/);
-    expect(parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1], wet: null, drrDb: [-18, 12] }), 'r.json').offlineAugment!.channel!.reverb!.drrDb).toEqual([-18, 12]);
+    expect(parseRecipe(withReverb({ p: 0.3, rt60: [0.2, 1], wet: null, drrDb: [-18, 12] }), 'r.json').offlineAugment!.channel!.reverb).toEqual({ p: 0.3, rt60: [0.2, 1], drrDb: [-18, 12] });
   });
 
   it('melWarp without a pitch source is a clear error', async () => {

@@ -20,7 +20,7 @@ import type { MetadataInput } from '../../model/metadata.js';
 import type { ArchOptions } from '../../model/architectures.js';
 import type { ModelTrainer } from '../../train/trainer.js';
 import { join } from 'node:path';
-import { memberSeeds, RECIPES, recipeNames, resolveRecipe, type Recipe, type RecipeOverrides } from '../../train/recipes.js';
+import { memberSeeds, parseRecipe, RECIPES, recipeNames, resolveRecipe, type Recipe, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
 /** Parses a positive integer flag or throws a SerError naming it. */
@@ -216,7 +216,10 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   if (r.configuration) {
     // the same configuration, whatever it is called (a nested run names its candidates; the winner may become a built-in)
     const { name: _n, description: _d, ...mine } = recipe;
-    const { name: theirName, description: _t, ...theirs } = r.configuration;
+    // read as a recipe file is (a run before a field's normal form, e.g. a patch's "wet": null, compares by what it means)
+    let read: Recipe = r.configuration;
+    try { read = parseRecipe(r.configuration, path); } catch { /* older reports: compared as written */ }
+    const { name: theirName, description: _t, ...theirs } = read;
     if (!isDeepStrictEqual(JSON.parse(JSON.stringify(mine)), JSON.parse(JSON.stringify(theirs)))) {
       throw new SerError('cli/bad-option', `--robustness ${path}: the report's calibration is of configuration '${theirName}', which differs from recipe '${recipe.name}'`);
     }
