@@ -162,9 +162,20 @@ export interface LosoPredictions {
   inner: Record<string, Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]> }>>>;
 }
 
-const round5 = (p: ArrayLike<number>): number[] => Array.from(p, (v) => Math.round(v * 1e5) / 1e5);
-/** Probabilities by feature set, as predictions.json stores them (5 decimals). */
-const rawJson = (raw: ReadonlyMap<string, Float32Array[]>): Record<string, number[][]> => Object.fromEntries([...raw].map(([k, v]) => [k, v.map(round5)]));
+/** A float32 in the fewest decimal digits that read back as the same float32 (9 significant digits at most). */
+const float32Text = (p: ArrayLike<number>): number[] => Array.from(p, (v) => {
+  const f = Math.fround(v);
+  for (let digits = 1; digits < 9; digits++) {
+    const t = Number(f.toPrecision(digits));
+    if (Math.fround(t) === f) return t;
+  }
+  return Number(f.toPrecision(9));
+});
+/**
+ * Probabilities by feature set, as predictions.json stores them: every float32 exactly, so a re-score sees what the
+ * run saw (files before 2026-12-07 15:30 hold 5 decimals).
+ */
+const rawJson = (raw: ReadonlyMap<string, Float32Array[]>): Record<string, number[][]> => Object.fromEntries([...raw].map(([k, v]) => [k, v.map(float32Text)]));
 
 /** A labelled file with the features of every condition (null where a condition failed). */
 interface Conditioned {
@@ -405,7 +416,7 @@ export function selectionScore(heldOut: Iterable<HeldOut>, conditions: readonly 
   return uars.reduce((a, b) => a + b, 0) / Math.max(1, uars.length);
 }
 
-/** What a LOSO run predicted, as `scoreLoso` turns it into figures (in memory; predictions.json holds the same, rounded). */
+/** What a LOSO run predicted, as `scoreLoso` turns it into figures (in memory; predictions.json holds the same values). */
 export interface LosoOutcome {
   labels: string[];
   conditions: string[];
@@ -561,8 +572,9 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
 
 /**
  * A stored run's predictions.json as `scoreLoso` takes it: each fold's configuration from `outer`, inner
- * scores recomputed from the inner predictions (the stored probabilities are rounded to 5 decimals, so a
- * re-scored figure can differ from the run's own in the last digits). Files from before 2026-12-07 09:55
+ * scores recomputed from the inner predictions (stored as the run's float32 values, so the re-score equals the run's
+ * own figures; files before 2026-12-07 15:30 hold 5 decimals, and a re-score of them can differ in the last digits
+ * and, where two choices nearly tie, in a choice). Files from before 2026-12-07 09:55
  * hold the inner folds' calibration sets only, concatenated in `probs`.
  */
 export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
