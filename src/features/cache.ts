@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import { readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { decodeAudio } from '../audio/decode.js';
 import { readAudioBytes } from '../audio/load.js';
@@ -168,6 +168,46 @@ export class FeatureCache {
     this.beforeCommit = opts.beforeCommit;
     this.fs = opts.fs ?? NODE_CACHE_WRITE_FS;
     this.onWriteError = opts.onWriteError ?? warnOnce;
+  }
+
+  /**
+   * Entries on disk (and the temp files of writers that died), their bytes, and the oldest and newest write
+   * time. A change to the feature code leaves every older entry unreachable (`featureCodeDigest`): this
+   * and `prune` are how a user sees and reclaims them.
+   */
+  usage(): { entries: number; bytes: number; oldest: number | null; newest: number | null } {
+    let entries = 0, bytes = 0, oldest: number | null = null, newest: number | null = null;
+    for (const f of this.files()) {
+      entries++;
+      bytes += f.size;
+      oldest = oldest === null ? f.mtimeMs : Math.min(oldest, f.mtimeMs);
+      newest = newest === null ? f.mtimeMs : Math.max(newest, f.mtimeMs);
+    }
+    return { entries, bytes, oldest, newest };
+  }
+
+  /** Deletes the entries (and temp files) written before `before` (ms since the epoch; default: all); returns what went. */
+  prune(before = Number.POSITIVE_INFINITY): { entries: number; bytes: number } {
+    let entries = 0, bytes = 0;
+    for (const f of this.files()) {
+      if (f.mtimeMs >= before) continue;
+      try { unlinkSync(f.path); entries++; bytes += f.size; } catch { /* gone meanwhile */ }
+    }
+    return { entries, bytes };
+  }
+
+  /** Every cache file: `ab/<key>.f32` and the `.tmp` leftovers beside them (nothing else in the folder is touched). */
+  private *files(): Generator<{ path: string; size: number; mtimeMs: number }> {
+    let subs: string[];
+    try { subs = readdirSync(this.dir); } catch { return; }
+    for (const sub of subs) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const name of readdirSync(join(this.dir, sub))) {
+        if (!name.endsWith('.f32') && !name.endsWith('.tmp')) continue;
+        const path = join(this.dir, sub, name);
+        try { const st = statSync(path); yield { path, size: st.size, mtimeMs: st.mtimeMs }; } catch { /* gone meanwhile */ }
+      }
+    }
   }
 
   /** Where the entry for `key` lives (two-level: `ab/abcdef….f32`). */

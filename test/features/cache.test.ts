@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeEach, afterEach, vi } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -261,4 +261,32 @@ describe('FeatureCache: disk full and other write failures are not fatal', () =>
       spy.mockRestore();
     }
   });
+});
+
+describe('FeatureCache usage and prune, and `ser cache`', () => {
+  it('counts and removes entries by write time, leaves other files alone; the CLI reports and clears', async () => {
+    const c = new FeatureCache({ dir });
+    const keys = await Promise.all(['a', 'b', 'c'].map((k) => sha256Hex(k)));
+    for (const k of keys) expect(c.put(k, spec())).toBe(true);
+    const entryBytes = CACHE_HEADER_BYTES + 4 * 20;
+    writeFileSync(join(dir, 'README.txt'), 'not an entry');
+    const u = c.usage();
+    expect([u.entries, u.bytes]).toEqual([3, 3 * entryBytes]);
+    // one entry written ten days ago
+    const old = Date.now() / 1000 - 10 * 86400;
+    utimesSync(c.pathFor(keys[0]!), old, old);
+    expect(c.prune(Date.now() - 5 * 86_400_000)).toEqual({ entries: 1, bytes: entryBytes });
+    expect(c.get(keys[0]!)).toBeUndefined();
+    expect(c.get(keys[1]!)).toBeDefined();
+    const ser = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../train/ser-entry.ts'), ...args], { encoding: 'utf8' });
+    const info = ser(['cache', 'info', '--cache', dir, '--json']);
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ dir, entries: 2, bytes: 2 * entryBytes });
+    expect(ser(['cache', 'clear', '--cache', dir, '--older-than', 'x']).stderr).toContain('--older-than must be a number of days');
+    const clear = ser(['cache', 'clear', '--cache', dir]);
+    expect(clear.status, clear.stderr).toBe(0);
+    expect(clear.stdout).toContain(`${dir}: removed 2 entries`);
+    expect(c.usage().entries).toBe(0);
+    expect(readFileSync(join(dir, 'README.txt'), 'utf8')).toBe('not an entry');
+  }, 60_000);
 });

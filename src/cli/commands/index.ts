@@ -13,6 +13,7 @@ import { register as serve } from './serve.js';
 import { register as queue } from './queue.js';
 import { register as worker } from './worker.js';
 import { register as bench } from './bench.js';
+import { register as cache } from './cache.js';
 
 export const commands: Array<(program: Command) => void> = [
   features,
@@ -28,4 +29,5 @@ export const commands: Array<(program: Command) => void> = [
   queue,
   worker,
   bench,
+  cache,
 ];
