@@ -48,24 +48,25 @@ export interface ConditionContext {
   babblePool?: readonly Float32Array[];
 }
 
-let soxChecked: boolean | null = null;
-/** Whether `sox` with MP3 support is on the PATH (telephone and MP3 conditions need it). */
-export function hasSox(): boolean {
-  if (soxChecked === null) {
+let soxProbe: { mp3: boolean; version: string } | null = null;
+/** `sox -h`, once: whether sox is on the PATH with MP3 support, and its version line ('' without sox). */
+function probeSox(): { mp3: boolean; version: string } {
+  if (soxProbe === null) {
     const r = spawnSync('sox', ['-h'], { encoding: 'utf8' });
-    soxChecked = r.status === 0 && /mp3/i.test(r.stdout ?? '');
+    const out = r.status === 0 ? r.stdout ?? '' : '';
+    soxProbe = { mp3: /mp3/i.test(out), version: out.split('\n')[0]!.trim() };
   }
-  return soxChecked;
+  return soxProbe;
 }
 
-let soxVersionText: string | null = null;
-/** `sox --version`'s line ('' without sox): part of the cache key of the conditions sox builds. */
+/** Whether `sox` with MP3 support is on the PATH (telephone and MP3 conditions need it). */
+export function hasSox(): boolean {
+  return probeSox().mp3;
+}
+
+/** sox's version line ('' without sox): part of the cache key of the conditions sox builds. */
 export function soxVersion(): string {
-  if (soxVersionText === null) {
-    const r = spawnSync('sox', ['--version'], { encoding: 'utf8' });
-    soxVersionText = r.status === 0 ? (r.stdout ?? '').trim() : '';
-  }
-  return soxVersionText;
+  return probeSox().version;
 }
 
 /** Digest of the code that builds the conditions (this file and the ops it shares with training): part of their cache key. */

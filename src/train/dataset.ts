@@ -34,6 +34,9 @@ export interface FeatureFailure {
   message: string;
 }
 
+/** Digest of the augmentation code (data/augment.ts): part of the cache key of every augmented copy. */
+const augmentCodeDigest = (): Promise<string> => sourceDigest(import.meta.url, ['../data/augment.js']);
+
 /** Default feature cache folder: $SER_CACHE_DIR, else `.cache/features` in the working folder (src/features' default). */
 export function defaultCacheDir(): string {
   return resolve(process.env.SER_CACHE_DIR ?? join('.cache', 'features'));
@@ -65,7 +68,7 @@ export function pitchShiftSource(items: readonly { path: string }[], params: Fea
     const item = items[index];
     if (!item) throw new Error(`pitchShiftSource: no item ${index}`);
     const bytes = await readAudioBytes(item.path);
-    const key = await cacheKey(await sha256Hex(`${await sha256Hex(bytes)}|pitch|${semitones}|${await sourceDigest(import.meta.url, ['../data/augment.js'])}`), params);
+    const key = await cacheKey(await sha256Hex(`${await sha256Hex(bytes)}|pitch|${semitones}|${await augmentCodeDigest()}`), params);
     const hit = cache?.get(key);
     if (hit) return hit;
     const audio = await decodeAudio(bytes, item.path);
@@ -120,8 +123,7 @@ export function utteranceWarpSource(items: readonly { path: string }[], params: 
         }
       }
       // the channel ops' code is part of the key (the features' code is, in every cacheKey)
-      const ops = await sourceDigest(import.meta.url, ['../data/augment.js']);
-      const ck = cache ? await cacheKey(await sha256Hex(`${resolve(item.path)}|channel|${JSON.stringify(channel.aug)}|${channel.seed}|${semitones}|${poolPaths.map((p) => resolve(p)).join('|')}|${ops}`), base) : null;
+      const ck = cache ? await cacheKey(await sha256Hex(`${resolve(item.path)}|channel|${JSON.stringify(channel.aug)}|${channel.seed}|${semitones}|${poolPaths.map((p) => resolve(p)).join('|')}|${await augmentCodeDigest()}`), base) : null;
       const hit = ck ? cache!.get(ck) : undefined;
       if (hit) return hit;
       const audio = await audioAtRate(item.path, params);

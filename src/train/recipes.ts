@@ -367,7 +367,8 @@ export function parseRecipe(value: unknown, source: string): Recipe {
   };
   if (!isPlainObject(value)) return bad('the recipe', 'must be a JSON object');
   const { extends: parent, ...fields } = value;
-  let merged: Record<string, unknown> = fields;
+  // a copy: parsing normalises (a null that removed a parent's field is dropped) and never changes the caller's object
+  let merged: Record<string, unknown> = structuredClone(fields);
   if (parent !== undefined) {
     if (typeof parent !== 'string') return bad('extends', `must be the name of a built-in recipe, got ${JSON.stringify(parent)}`);
     if (!RECIPES[parent]) return bad('extends', `'${parent}' is not a built-in recipe (known: ${recipeNames().join(', ')})`);
