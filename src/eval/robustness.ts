@@ -230,24 +230,25 @@ export async function conditionFeatures(
       const specs = new Map<string, Spectrogram>();
       let audio: AudioData | null = null;
       for (const cond of [...conditions, ...extra]) {
+        // babble is made of other files of this list: which ones is part of the key (a subset of the folder makes other babble)
+        const rng = cond === 'train-aug' ? createRng(`${fileHash}/train-aug`) : null;
+        const poolPaths = cond === 'train-aug' ? babblePoolPaths(items, i, rng!.int(1e9)) : cond === 'babble-10db' ? babblePoolPaths(items, i, createRng(`${fileHash}/pool`).int(1e9)) : [];
         // the key holds the code that builds the conditions (and sox's version where sox builds them), and the training-style copy's channel
         const version = cond === 'train-aug' ? JSON.stringify(opts.calibrationAugment?.channel) : cond === 'telephone' || cond === 'mp3-64k' ? soxVersion() : '';
-        const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}|${await conditionCodeDigest()}`), params);
+        const pool = poolPaths.length > 0 ? `|${await sha256Hex(poolPaths.map((p) => resolve(p)).join('|'))}` : '';
+        const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}|${await conditionCodeDigest()}${pool}`), params);
         let spec = cache?.get(key);
         if (!spec) {
           audio ??= await loadMemo(item.path);
-          const seed = `${fileHash}`;
           let a: AudioData;
+          const poolAudio = await loadPool(poolPaths, audio.sampleRate);
           if (cond === 'train-aug') {
-            const rng = createRng(`${seed}/train-aug`);
-            const pool = await babblePool(items, i, rng.int(1e9), audio.sampleRate);
             const sr = params.sampleRate ?? audio.sampleRate;
             const base = sr === audio.sampleRate ? audio.samples : resample(audio.samples, audio.sampleRate, sr);
-            const poolAt = sr === audio.sampleRate ? pool : pool.map((p) => resample(p, audio!.sampleRate, sr));
-            a = { ...audio, samples: applyChannel(base, sr, opts.calibrationAugment!.channel!, rng, poolAt), sampleRate: sr };
+            const poolAt = sr === audio.sampleRate ? poolAudio : poolAudio.map((p) => resample(p, audio!.sampleRate, sr));
+            a = { ...audio, samples: applyChannel(base, sr, opts.calibrationAugment!.channel!, rng!, poolAt), sampleRate: sr };
           } else {
-            const pool = cond === 'babble-10db' ? await babblePool(items, i, createRng(`${seed}/pool`).int(1e9), audio.sampleRate) : [];
-            a = await applyCondition(cond as ConditionName, audio, { seed, babblePool: pool });
+            a = await applyCondition(cond as ConditionName, audio, { seed: fileHash, babblePool: poolAudio });
           }
           spec = extractFeatures(a, params);
           cache?.put(key, spec);
@@ -265,14 +266,21 @@ export async function conditionFeatures(
   return { data: out, skipped };
 }
 
-/** Up to 8 utterances of other speakers (other files when speakers are unknown), at `rate`. */
-async function babblePool(items: readonly CorpusItem[], self: number, seed: number, rate: number): Promise<Float32Array[]> {
+/** Paths of up to 8 utterances of other speakers (other files when speakers are unknown), drawn with `seed`. */
+function babblePoolPaths(items: readonly CorpusItem[], self: number, seed: number): string[] {
   const me = items[self]!;
-  const others = items.filter((it, j) => j !== self && (me.speaker === undefined || it.speaker !== me.speaker));
+  const others = items.filter((it, j) => j !== self && (me.speaker == null || it.speaker !== me.speaker));
   const rng = createRng(seed);
+  const paths: string[] = [];
+  for (let t = 0; t < 8 && others.length > 0; t++) paths.push(others[rng.int(others.length)]!.path);
+  return paths;
+}
+
+/** The audio of `paths` at `rate` (babble material). */
+async function loadPool(paths: readonly string[], rate: number): Promise<Float32Array[]> {
   const pool: Float32Array[] = [];
-  for (let t = 0; t < 8 && others.length > 0; t++) {
-    const a = await loadMemo(others[rng.int(others.length)]!.path);
+  for (const p of paths) {
+    const a = await loadMemo(p);
     pool.push(a.sampleRate === rate ? a.samples : resample(a.samples, a.sampleRate, rate, 'fast'));
   }
   return pool;
@@ -777,7 +785,7 @@ export async function modelRobustness(
       const seed = await sha256Hex(bytes);
       const got: Array<{ probs: Float32Array; raw: Float32Array }> = [];
       for (const c of conditions) {
-        const pool = c === 'babble-10db' ? await babblePool(items, i, createRng(`${seed}/pool`).int(1e9), audio.sampleRate) : [];
+        const pool = c === 'babble-10db' ? await loadPool(babblePoolPaths(items, i, createRng(`${seed}/pool`).int(1e9)), audio.sampleRate) : [];
         got.push(await probabilitiesOf(await applyCondition(c, audio, { seed, babblePool: pool })));
       }
       conditions.forEach((c, k) => { probs.get(c)!.push(got[k]!.probs); raw.get(c)!.push(got[k]!.raw); });
