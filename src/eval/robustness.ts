@@ -39,11 +39,11 @@ import type { CorpusItem } from '../data/corpus.js';
 import { applyChannel } from '../data/augment.js';
 import { FeatureCache, cacheKey } from '../features/cache.js';
 import { sha256Hex } from '../util/hash.js';
-import { extractFeatures, featureKey } from '../features/pipeline.js';
+import { extractFeatures, featureKey, noiseFloorOf } from '../features/pipeline.js';
 import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
-import { CALIBRATION_FORMS, calibrate, chooseCalibration, fitCalibration, type Calibration, type CalibrationChoice, type CalibrationForm, type CalibrationObjective } from '../model/calibration.js';
+import { CALIBRATION_FORMS, PROBABILITY_FORMS, calibrate, chooseCalibration, fitCalibration, type Calibration, type CalibrationChoice, type CalibrationForm, type CalibrationObjective } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
 import { memberSeeds, type Recipe } from '../train/recipes.js';
@@ -125,8 +125,8 @@ export interface RobustnessReport {
 /** Which held-out predictions a LOSO calibration was fitted on (see `RobustnessReport.calibrationSources`). */
 export type CalibrationSource = 'outer' | 'inner';
 
-/** Held-out predictions: probabilities (rows) and labels. */
-export interface PredictionGroup { probs: Float32Array[]; labels: number[] }
+/** Held-out predictions: probabilities (rows), labels and, where the features give them, the inputs' noise floors (`noiseFloorOf`). */
+export interface PredictionGroup { probs: Float32Array[]; labels: number[]; floors?: number[] }
 
 /**
  * The groups (one per held-out speaker) a calibration of configuration `config` is fitted on: the outer
@@ -157,9 +157,9 @@ export interface LosoPredictions {
   seed?: number;
   sets: string[];
   calibrationSets: string[];
-  outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]> }>;
-  /** candidate → outer fold → inner held-out speaker → its files' labels and raw probabilities under each set. */
-  inner: Record<string, Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]> }>>>;
+  outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>;
+  /** candidate → outer fold → inner held-out speaker → its files' labels, raw probabilities and (since 2026-12-07 17:30, utterance statistics only) the inputs' noise floors under each set. */
+  inner: Record<string, Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>>>;
 }
 
 /** A float32 in the fewest decimal digits that read back as the same float32 (9 significant digits at most). */
@@ -176,6 +176,8 @@ const float32Text = (p: ArrayLike<number>): number[] => Array.from(p, (v) => {
  * run saw (files before 2026-12-07 15:30 hold 5 decimals).
  */
 const rawJson = (raw: ReadonlyMap<string, Float32Array[]>): Record<string, number[][]> => Object.fromEntries([...raw].map(([k, v]) => [k, v.map(float32Text)]));
+/** Noise floors by feature set, as predictions.json stores them (doubles: JSON keeps them exactly). */
+const floorsJson = (floors: ReadonlyMap<string, number[]> | undefined): { floors?: Record<string, number[]> } => (floors ? { floors: Object.fromEntries(floors) } : {});
 
 /** A labelled file with the features of every condition (null where a condition failed). */
 interface Conditioned {
@@ -375,7 +377,7 @@ type Row = Conditioned;
 async function fitPredict(
   recipe: Recipe, params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
   pool: readonly Row[], seeds: number, seed: number, cacheDir: string | null | undefined, threads: number | undefined, onTrained: () => void,
-): Promise<Map<string, Float32Array[]>> {
+): Promise<{ raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }> {
   const poolItems = pool.map((d) => d.item);
   const index = new Map(poolItems.map((it, i) => [it.path, i]));
   const outer = pitchShiftSource(poolItems, params, cacheDir);
@@ -391,7 +393,18 @@ async function fitPredict(
   const out = new Map<string, Float32Array[]>();
   for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => d.specs.get(set)!), recipe));
   trainers.forEach((t) => t.dispose());
-  return out;
+  return { raw: out, ...testFloors(test, sets, params) };
+}
+
+/** The noise floor of every row of `test` under each of `sets` (`noiseFloorOf`), when the features give one. */
+function testFloors(test: readonly Row[], sets: readonly string[], params: FeatureParams): { floors?: Map<string, number[]> } {
+  const floors = new Map<string, number[]>();
+  for (const set of sets) {
+    const xs = test.map((d) => noiseFloorOf(d.specs.get(set)!, params));
+    if (xs.some((x) => x === null)) return {};
+    floors.set(set, xs as number[]);
+  }
+  return { floors };
 }
 
 const speakerOf = (d: Row): string => d.item.speaker ?? '?';
@@ -414,8 +427,8 @@ export function overallChoice(chosen: Readonly<Record<string, string>>, innerSco
 /** The nested selection's criterion, in words (reports print it). */
 export const SELECTION_CRITERION = 'mean UAR over the conditions, inner leave-one-speaker-out on the training speakers';
 
-/** One held-out speaker's predictions: labels and raw (uncalibrated) probabilities under each feature set. */
-export interface HeldOut { labels: number[]; raw: Map<string, Float32Array[]> }
+/** One held-out speaker's predictions: labels, raw (uncalibrated) probabilities and, where known, the inputs' noise floors under each feature set. */
+export interface HeldOut { labels: number[]; raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }
 
 /** A configuration's inner score (`SELECTION_CRITERION`): the mean UAR over its inner held-out speakers × the conditions they were scored under. */
 export function selectionScore(heldOut: Iterable<HeldOut>, conditions: readonly string[], numClasses: number): number {
@@ -446,10 +459,10 @@ export interface CalibrationProcedureSpec { form: CalibrationForm; sets: string[
  * The calibration procedures a fold chooses among: each form fitted on all the calibration sets (named by the
  * form) or, when there is a training-style copy among them, on original audio alone (named "<form> on original").
  */
-export function calibrationProcedures(calibrationSets: readonly string[]): Record<string, CalibrationProcedureSpec> {
+export function calibrationProcedures(calibrationSets: readonly string[], withFloors = false): Record<string, CalibrationProcedureSpec> {
   const setChoices = calibrationSets.length > 1 && calibrationSets.includes('original') ? [[...calibrationSets], ['original']] : [[...calibrationSets]];
   const out: Record<string, CalibrationProcedureSpec> = {};
-  for (const sets of setChoices) for (const form of CALIBRATION_FORMS) out[sets.length === calibrationSets.length ? form : `${form} on ${sets.join('+')}`] = { form, sets };
+  for (const sets of setChoices) for (const form of withFloors ? CALIBRATION_FORMS : PROBABILITY_FORMS) out[sets.length === calibrationSets.length ? form : `${form} on ${sets.join('+')}`] = { form, sets };
   return out;
 }
 
@@ -471,6 +484,7 @@ const CALIBRATION_PROCEDURE_CRITERION =
 /** A held-out speaker's predictions under `sets`, as one group to fit on. */
 const calibGroupOf = (h: HeldOut, sets: readonly string[]): PredictionGroup => ({
   probs: sets.flatMap((c) => h.raw.get(c)!), labels: sets.flatMap(() => h.labels),
+  ...(h.floors ? { floors: sets.flatMap((c) => h.floors!.get(c)!) } : {}),
 });
 
 /**
@@ -489,10 +503,10 @@ export function innerProcedureScores(
     const pooled = new Map(conditions.map((c) => [c, { probs: [] as Float32Array[], labels: [] as number[] }]));
     for (const [spk, h] of byInner) {
       const rest = [...byInner].filter(([s]) => s !== spk).map(([, g]) => calibGroupOf(g, sets));
-      const cal = fitCalibration(rest.flatMap((g) => g.probs), rest.flatMap((g) => g.labels), form, objective);
+      const cal = fitCalibration(rest.flatMap((g) => g.probs), rest.flatMap((g) => g.labels), form, objective, h.floors ? rest.flatMap((g) => g.floors!) : undefined);
       for (const c of conditions) {
         const acc = pooled.get(c)!;
-        for (const p of h.raw.get(c)!) acc.probs.push(calibrate(p, cal));
+        h.raw.get(c)!.forEach((p, i) => acc.probs.push(calibrate(p, cal, h.floors?.get(c)![i])));
         acc.labels.push(...h.labels);
       }
     }
@@ -516,7 +530,9 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
 } {
   const speakers = o.outer.map((f) => f.fold);
-  const procedures = calibrationProcedures(o.calibrationSets);
+  // the noise-floor form only when every prediction has its input's noise floor (runs before 2026-12-07 17:30 do not)
+  const withFloors = o.outer.every((f) => f.floors) && [...o.inner.values()].every((m) => [...m.values()].every((b) => [...b.values()].every((h) => h.floors)));
+  const procedures = calibrationProcedures(o.calibrationSets, withFloors);
   const names = Object.keys(procedures);
   const byFittingSet = new Map<string, Map<string, PredictionGroup>>();
   const outerGroups = (sets: readonly string[]): Map<string, PredictionGroup> => {
@@ -544,7 +560,7 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
     const cal = chooseCalibration(groups, objective, proc?.form).calibration;
     foldCalibrations[f.fold] = cal;
     sources[f.fold] = source;
-    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p) => calibrate(p, cal))]));
+    const probs = new Map([...f.raw].map(([k, v]) => [k, v.map((p, i) => calibrate(p, cal, f.floors?.get(k)![i]))]));
     return { fold: f.fold, labels: f.labels, probs, raw: f.raw };
   });
   const nested = o.inner.size > 1;
@@ -587,6 +603,7 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
  */
 export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
   const toRaw = (r: Record<string, number[][]>): Map<string, Float32Array[]> => new Map(Object.entries(r).map(([k, v]) => [k, v.map((x) => Float32Array.from(x))]));
+  const toFloors = (f: Record<string, number[]> | undefined): { floors?: Map<string, number[]> } => (f ? { floors: new Map(Object.entries(f)) } : {});
   const conditions = p.sets.filter((s) => s === 'original' || !p.calibrationSets.includes(s));
   const inner: LosoOutcome['inner'] = new Map();
   const innerScores: Record<string, Record<string, number>> = {};
@@ -596,7 +613,7 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
     for (const [fold, byInner] of Object.entries(byOuter)) {
       const h = new Map<string, HeldOut>();
       m.set(fold, h);
-      for (const [spk, g] of Object.entries(byInner) as Array<[string, { labels: number[]; raw?: Record<string, number[][]>; probs?: number[][] }]>) {
+      for (const [spk, g] of Object.entries(byInner) as Array<[string, { labels: number[]; raw?: Record<string, number[][]>; probs?: number[][]; floors?: Record<string, number[]> }]>) {
         let raw: Map<string, Float32Array[]>;
         let labels = g.labels;
         if (g.raw) raw = toRaw(g.raw);
@@ -606,14 +623,14 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
           labels = g.labels.slice(0, n);
           raw = new Map(p.calibrationSets.map((c, k) => [c, g.probs!.slice(k * n, (k + 1) * n).map((x) => Float32Array.from(x))]));
         }
-        h.set(spk, { labels, raw });
+        h.set(spk, { labels, raw, ...toFloors(g.floors) });
       }
       (innerScores[fold] ??= {})[config] = selectionScore(h.values(), conditions, p.labels.length);
     }
   }
   return {
     labels: [...p.labels], conditions, calibrationSets: [...p.calibrationSets],
-    outer: p.outer.map((f) => ({ fold: f.fold, labels: f.labels, raw: toRaw(f.raw) })),
+    outer: p.outer.map((f) => ({ fold: f.fold, labels: f.labels, raw: toRaw(f.raw), ...toFloors(f.floors) })),
     inner, chosen: Object.fromEntries(p.outer.map((f) => [f.fold, f.configuration])), innerScores,
   };
 }
@@ -650,7 +667,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
   const sets = [...conditions, ...calibSets.filter((c) => !(conditions as readonly string[]).includes(c))];
-  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]> }> = [];
+  const folds: Array<{ fold: string; labels: number[]; raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }> = [];
   const chosen: Record<string, string> = {};
   const innerScores: Record<string, Record<string, number>> = {};
   const nested = candidates.length > 1;
@@ -676,12 +693,12 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
         for (const inSpk of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inSpk);
           const ite = ctr.filter((d) => speakerOf(d) === inSpk);
-          const probs = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), seed, opts.cacheDir, opts.threads, tick);
+          const { raw: probs, floors } = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), seed, opts.cacheDir, opts.threads, tick);
           const innerLabels = ite.map((d) => d.label);
           ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inSpk] = {
-            files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs),
+            files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs), ...floorsJson(floors),
           };
-          byInner.set(inSpk, { labels: innerLabels, raw: probs });
+          byInner.set(inSpk, { labels: innerLabels, raw: probs, ...(floors ? { floors } : {}) });
         }
         scores[cand.name] = selectionScore(byInner.values(), conditions, labels.length);
       }
@@ -693,18 +710,18 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const pf = featuresOf(pick);
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
-    const raw = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
+    const { raw, floors } = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
     for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
-    folds.push({ fold: spk, labels: foldLabels, raw });
-    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: rawJson(raw) });
+    folds.push({ fold: spk, labels: foldLabels, raw, ...(floors ? { floors } : {}) });
+    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: rawJson(raw), ...floorsJson(floors) });
     say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
   opts.onPredictions?.(predictions);
   const report = losoReport(scoreLoso({
     labels: [...labels], conditions: [...conditions], calibrationSets: calibSets, chosen, innerScores,
-    outer: folds.map((f) => ({ fold: f.fold, labels: f.labels, raw: f.raw })), inner,
+    outer: folds, inner,
   }, objective), { recipe, candidates, chosen, innerScores, membersOf });
   return { ...report, seed, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
 }

@@ -12,7 +12,7 @@ import { delta, melSpectrogram, mfcc, stackRows } from './melspec.js';
 import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import type { Spectrogram } from './types.js';
 import { pitchTrack, type PitchTrack } from './pitch.js';
-import { MODULATION_GROUPS, utteranceStats } from './utterance.js';
+import { MODULATION_GROUPS, noiseFloor, utteranceStats } from './utterance.js';
 
 /** Version of the feature computation; bump when outputs change for the same parameters. */
 export const FEATURES_VERSION = 1;
@@ -208,4 +208,13 @@ export function utteranceFeatures(inputs: UtteranceInputs, params: FeatureParams
     modulation: params.statsModulation ?? false, frameRate: inputs.frameRate,
   });
   return { data: v, nMels: v.length, frames: 1 };
+}
+
+/**
+ * The noise floor (`noiseFloor`) of features computed with `params`, or null when they are not utterance
+ * statistics with p95 level normalisation (the calibration's noise covariate needs those).
+ */
+export function noiseFloorOf(spec: Spectrogram, params: FeatureParams): number | null {
+  if (params.representation !== 'utterance-stats' || (params.statsLevelNorm ?? 'p95') !== 'p95' || spec.frames !== 1) return null;
+  return noiseFloor(spec.data, params.statsBands ?? 32);
 }

@@ -42,6 +42,24 @@ export function utteranceStatsLength(bands = 32, modulation = false): number {
   return BAND_STATS * bands + PITCH_STATS + (modulation ? MODULATION_GROUPS * (MODULATION_EDGES_HZ.length - 1) + bands : 0);
 }
 
+/** dB below the utterance's loud (95th-percentile) level that `noiseFloor` maps to 0. */
+export const NOISE_FLOOR_RANGE_DB = 40;
+
+/**
+ * How close an utterance's quiet moments come to its loud level, from its statistics vector (p95 level
+ * normalisation): the mean over bands of the band's 10th-percentile level over active frames, as
+ * 1 + dB / 40 — about 0 for studio speech (quiet frames 40 dB down), 0.5 with steady noise 10 dB below the
+ * speech, 1 when nothing is quieter than the loud level. A covariate of the calibration (model/calibration).
+ */
+export function noiseFloor(stats: ArrayLike<number>, bands = 32): number {
+  if (stats.length !== utteranceStatsLength(bands, false) && stats.length !== utteranceStatsLength(bands, true)) {
+    throw new SerError('features/bad-input', `noiseFloor: a statistics vector of ${bands} bands has ${utteranceStatsLength(bands)} or ${utteranceStatsLength(bands, true)} values, got ${stats.length}`);
+  }
+  let s = 0;
+  for (let b = 0; b < bands; b++) s += stats[2 * bands + b] as number;
+  return 1 + s / bands / NOISE_FLOOR_RANGE_DB;
+}
+
 /** numpy's `percentile(x, q)` (linear interpolation) of a SORTED array. */
 export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;

@@ -10,10 +10,10 @@ import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
 import { isSilent } from '../audio/normalize.js';
-import { extractFeatures } from '../features/pipeline.js';
+import { extractFeatures, noiseFloorOf } from '../features/pipeline.js';
 import { normalizeSpectrogram } from '../features/normalize.js';
 import { endsInSoftmax, makeModelInput, type InferMetadata } from './deps.js';
-import { calibrate, parseCalibration, type Calibration } from '../model/calibration.js';
+import { calibrate, needsNoiseFloor, parseCalibration, type Calibration } from '../model/calibration.js';
 
 /** The label a prediction carries when its confidence is below the caller's `minConfidence`. */
 export const UNCERTAIN = 'uncertain';
@@ -72,6 +72,9 @@ export class ClassifierCore {
     this.featureParams = metadata.featureParams;
     this.softmax = endsInSoftmax(model);
     this.calibration = parseCalibration(metadata.calibration);
+    if (needsNoiseFloor(this.calibration) && (metadata.featureParams.representation !== 'utterance-stats' || (metadata.normalization ?? 'utterance') !== 'none')) {
+      throw new SerError('model/bad-metadata', 'metadata.json: a calibration with a noiseSlope needs utterance-statistics features without normalisation (it reads their noise floor)');
+    }
     const out = model.outputs[0].shape;
     const classes = out[out.length - 1];
     if (typeof classes === 'number' && classes !== this.labels.length) {
@@ -92,7 +95,13 @@ export class ClassifierCore {
 
   /** Calibrated probabilities for an already standardised spectrogram, in label order. */
   async probabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
-    return calibrate(await this.rawProbabilitiesOf(spec), this.calibration);
+    return this.calibrated(await this.rawProbabilitiesOf(spec), spec);
+  }
+
+  /** The stored calibration applied to raw probabilities `raw` of the features `spec` (whose noise floor it may read). */
+  calibrated(raw: ArrayLike<number>, spec: Spectrogram): Float32Array {
+    const floor = needsNoiseFloor(this.calibration) ? noiseFloorOf(spec, this.featureParams) ?? undefined : undefined;
+    return calibrate(raw, this.calibration, floor);
   }
 
   /** The model's own softmax probabilities (before calibration) for an already standardised spectrogram. */

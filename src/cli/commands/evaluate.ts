@@ -18,7 +18,7 @@ import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
 import { losoRobustness, losoRobustnessFromPredictions, modelRobustness, robustnessTable, type CalibrationProcedure, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
-import { CALIBRATION_OBJECTIVES, calibrate, describeCalibration, type CalibrationForm, type CalibrationObjective } from '../../model/calibration.js';
+import { CALIBRATION_FORMS, CALIBRATION_OBJECTIVES, describeCalibration, type CalibrationForm, type CalibrationObjective } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
 import { labelNamesOf } from '../../train/dataset.js';
@@ -179,8 +179,9 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
   } else {
     const clf = await Classifier.load(flags.model ?? defaultModelDir());
     report = await modelRobustness(corpus.items, clf.labels, conditions, async (audio) => {
-      const raw = await clf.rawProbabilitiesOf(clf.features(audio));
-      return { raw, probs: calibrate(raw, clf.calibration) };
+      const spec = clf.features(audio);
+      const raw = await clf.rawProbabilitiesOf(spec);
+      return { raw, probs: clf.calibrated(raw, spec) };
     }, clf.calibration, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
   }
   if (flags.out) {
@@ -261,7 +262,8 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   const by = objective === 'brier' ? 'Brier score' : 'NLL';
   const proc = r.calibrationProcedure;
   const how = proc ? `fitted by ${by}; calibration procedure per fold by its inner folds' calibration error under the conditions (overall: ${procedureName(proc, proc.overall)}); leave-one-speaker-out ${by} for reference` : `fitted and chosen by ${by}; leave-one-speaker-out ${by}`;
-  const nll = choice && scores ? ` (${how}: one temperature ${scores.temperature.toFixed(4)}, entropy-dependent ${scores['entropy-temperature'].toFixed(4)})` : '';
+  const formScores = scores ? CALIBRATION_FORMS.filter((f) => scores[f] !== undefined).map((f) => `${formName(f)} ${scores[f]!.toFixed(4)}`).join(', ') : '';
+  const nll = choice && scores ? ` (${how}: ${formScores})` : '';
   const sel = r.selection;
   const head = r.mode === 'loso'
     ? `Leave-one-speaker-out, recipe \`${r.recipe}\`, ${r.seeds} model(s) per fold${sel ? ' (the overall choice\'s)' : ''}${r.seed !== undefined ? `, training seed ${r.seed}` : ''}; accuracy and UAR are means over the held-out speakers (± std); ECE pooled (15 bins), ` +
@@ -272,7 +274,7 @@ export async function writeRobustnessReport(dir: string, r: RobustnessReport): P
   await writeFileAtomic(join(dir, 'REPORT.md'), `# Robustness\n\n${head} ${r.files} files, ${r.rescoredFrom ? `re-scored from the run's stored predictions (${r.rescoredFrom}) in ${r.seconds.toFixed(0)} s` : `${r.seconds.toFixed(0)} s`}.\n\n${robustnessTable(r)}\n${sel ? selectionTable(sel) + '\n' : ''}${proc ? procedureTable(proc) + '\n' : ''}${figs.join('\n')}\n`);
 }
 
-const formName = (f: CalibrationForm): string => (f === 'temperature' ? 'one temperature' : 'entropy-dependent');
+const formName = (f: CalibrationForm): string => (f === 'temperature' ? 'one temperature' : f === 'entropy-temperature' ? 'entropy-dependent' : 'entropy- and noise-floor-dependent');
 /** A calibration procedure in words: "one temperature" (on every calibration set), "entropy-dependent, on original audio only". */
 const procedureName = (proc: CalibrationProcedure, name: string): string => {
   const spec = proc.procedures?.[name];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { featureParams } from '../../../features/params.js';
 import { resample } from '../../../audio/resample.js';
-import { calibrate, describeCalibration } from '../../../model/calibration.js';
+import { describeCalibration } from '../../../model/calibration.js';
 import { Classifier, defaultModelDir, ensureBackend } from '../../../infer/classifier.js';
 import { isAudioFileName, loadAudio } from '../../../audio/load.js';
 import { saveModelFolder } from '../../../model/io.js';
@@ -163,10 +163,11 @@ export function registerBench(bench: Command): void {
       }
       let usCal: number | null = null;
       if (clf.calibration) {
-        const probs = await clf.rawProbabilitiesOf(clf.features(clip));
+        const spec = clf.features(clip);
+        const probs = await clf.rawProbabilitiesOf(spec);
         const reps = 20000;
         const a = performance.now();
-        for (let i = 0; i < reps; i++) calibrate(probs, clf.calibration);
+        for (let i = 0; i < reps; i++) clf.calibrated(probs, spec);
         usCal = ((performance.now() - a) * 1000) / reps;
       }
       const r: PredictBenchResult = {
