@@ -1,7 +1,7 @@
 /** The nested selection's overall choice (eval/robustness.ts) and its table in REPORT.md (cli/commands/evaluate.ts). */
 import { describe, expect, it } from 'vitest';
 import { calibrationGroups, calibrationProcedures, innerProcedureScores, outcomeFromPredictions, overallChoice, scoreLoso, type HeldOut, type LosoOutcome, type LosoPredictions, type PredictionGroup } from '../../src/eval/robustness.js';
-import { CALIBRATION_FORMS, calibrate, chooseCalibration, fitCalibration } from '../../src/model/calibration.js';
+import { PROBABILITY_FORMS, calibrate, chooseCalibration, fitCalibration } from '../../src/model/calibration.js';
 import { argmax, evaluatePredictions, expectedCalibrationError } from '../../src/eval/metrics.js';
 import { selectionTable } from '../../src/cli/commands/evaluate.js';
 
@@ -103,7 +103,11 @@ describe('the calibration procedure chosen by inner folds under every condition'
       'temperature on original': { form: 'temperature', sets: ['original'] },
       'entropy-temperature on original': { form: 'entropy-temperature', sets: ['original'] },
     });
-    expect(Object.keys(calibrationProcedures(['original']))).toEqual([...CALIBRATION_FORMS]);
+    expect(Object.keys(calibrationProcedures(['original']))).toEqual([...PROBABILITY_FORMS]);
+    // with the inputs' noise floors, the noise-floor form too
+    expect(Object.keys(calibrationProcedures(['original', 'train-aug'], true))).toEqual([
+      'temperature', 'entropy-temperature', 'noise-temperature', 'temperature on original', 'entropy-temperature on original', 'noise-temperature on original',
+    ]);
   });
   it('scores each procedure by the mean over conditions of the pooled inner ECE, each inner speaker calibrated on the others', () => {
     const o = outcome(true);
@@ -139,6 +143,40 @@ describe('the calibration procedure chosen by inner folds under every condition'
     expect(without.calibrationChoice.form).toBe(b['entropy-temperature'] < b.temperature ? 'entropy-temperature' : 'temperature');
     // the matrix does not depend on how the form was chosen: same arg-max
     expect(without.conditions.map((c) => c.accuracy)).toEqual(s.conditions.map((c) => c.accuracy));
+  });
+  it('offers the noise-floor form when every prediction has its noise floor, and calibrates each prediction with its own; a stored run keeps them', () => {
+    const floorOf = (set: string, i: number): number => (set === 'original' ? 0.05 * (i % 3) : 0.5 + 0.05 * (i % 2));
+    const withFloors = (h: HeldOut): HeldOut => ({ ...h, floors: new Map([...h.raw].map(([k, v]) => [k, v.map((_, i) => floorOf(k, i))])) });
+    const base = outcome(true);
+    const o: LosoOutcome = {
+      ...base, outer: base.outer.map((f) => ({ ...withFloors(f), fold: f.fold })),
+      inner: new Map([...base.inner].map(([c, m]) => [c, new Map([...m].map(([f, b]) => [f, new Map([...b].map(([k, h]) => [k, withFloors(h)]))]))])),
+    };
+    const s = scoreLoso(o, 'brier');
+    expect(Object.keys(s.calibrationProcedure!.procedures)).toContain('noise-temperature');
+    expect(Object.keys(s.calibrationProcedure!.scores['1']!)).toHaveLength(6);
+    // the figures: every held-out prediction calibrated by its fold's calibration at its own noise floor
+    const f1 = o.outer[0]!;
+    const cal = s.foldCalibrations['1']!;
+    const noisy = s.conditions.find((c) => c.condition === 'noisy')!;
+    const want = o.outer.flatMap((f) => f.raw.get('noisy')!.map((p, i) => calibrate(p, s.foldCalibrations[f.fold]!, f.floors!.get('noisy')![i])));
+    const wantConf = want.reduce((a, p) => a + Math.max(...p), 0) / want.length;
+    expect(noisy.meanConfidence).toBeCloseTo(wantConf, 6);
+    expect(f1.floors!.get('noisy')![1]).toBe(0.55);
+    expect(cal).toBeDefined();
+    // one inner speaker without floors: the probability forms only
+    const partial: LosoOutcome = { ...o, inner: new Map([...o.inner].map(([c, m]) => [c, new Map([...m].map(([f, b]) => [f, new Map([...b].map(([k, h], j) => [k, f === '2' && j === 0 ? { labels: h.labels, raw: h.raw } : h]))]))])) };
+    expect(Object.keys(scoreLoso(partial, 'brier').calibrationProcedure!.procedures)).toEqual(Object.keys(calibrationProcedures(o.calibrationSets)));
+    // predictions.json holds them: a re-score gives the same figures
+    const json = (h: HeldOut) => ({ files: h.labels.map((_, i) => `f${i}`), labels: h.labels, raw: Object.fromEntries([...h.raw].map(([k, v]) => [k, v.map((p) => Array.from(p))])), floors: Object.fromEntries(h.floors!) });
+    const p: LosoPredictions = {
+      labels: o.labels, sets: ['original', 'noisy', 'train-aug'], calibrationSets: o.calibrationSets,
+      outer: o.outer.map((f) => ({ fold: f.fold, configuration: 'cfg', ...json(f) })),
+      inner: { cfg: Object.fromEntries([...o.inner.get('cfg')!].map(([f, m]) => [f, Object.fromEntries([...m].map(([k, h]) => [k, json(h)]))])) },
+    };
+    const again = scoreLoso(outcomeFromPredictions(p), 'brier');
+    expect(again.foldCalibrations).toEqual(s.foldCalibrations);
+    expect(again.conditions).toEqual(s.conditions);
   });
   it('fits a fold chosen to calibrate on original audio alone on the other folds\' original audio only', () => {
     // only clean speech is tested, and the training-style copies are as confident but right less often: a

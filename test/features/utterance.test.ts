@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { pitchTrack } from '../../src/features/pitch.js';
-import { MODULATION_EDGES_HZ, melWarp, modulationStats, percentile, poolBands, utteranceStats, utteranceStatsLength } from '../../src/features/utterance.js';
-import { extractFeatures, featureKey, validateFeatureParams } from '../../src/features/pipeline.js';
+import { MODULATION_EDGES_HZ, melWarp, modulationStats, noiseFloor, percentile, poolBands, utteranceStats, utteranceStatsLength } from '../../src/features/utterance.js';
+import { extractFeatures, featureKey, noiseFloorOf, validateFeatureParams } from '../../src/features/pipeline.js';
 import { featureParams } from '../../src/features/params.js';
 import type { Spectrogram } from '../../src/features/types.js';
 
@@ -212,5 +212,39 @@ describe('extractFeatures representation utterance-stats', () => {
     expect(() => validateFeatureParams({ ...p, statsLevelNorm: 'cmvn' as never })).toThrow(/statsLevelNorm/);
     expect(() => validateFeatureParams({ ...p, statsModulation: 1 as never })).toThrow(/statsModulation/);
     expect(() => validateFeatureParams({ ...p, statsModulation: true, statsBands: 4 })).toThrow(/statsModulation/);
+  });
+});
+
+describe('noiseFloor', () => {
+  it('is 1 + the mean band p10 (dB re p95) / 40, read from the p10 block of the vector', () => {
+    for (const modulation of [false, true]) {
+      const v = new Float32Array(utteranceStatsLength(32, modulation)).fill(-99);
+      for (let b = 0; b < 32; b++) v[64 + b] = b < 16 ? -30 : -10;
+      expect(noiseFloor(v, 32)).toBeCloseTo(1 + -20 / 40, 12);
+    }
+    expect(() => noiseFloor(new Float32Array(10), 32)).toThrow(/statistics vector/);
+  });
+  it('rises when steady noise fills the pauses of speech-like audio, and exists only for p95-normalised statistics', () => {
+    const sr = 16000;
+    // 0.4 s voiced bursts separated by 0.3 s of silence, then the same with white noise 10 dB below the bursts' level
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const clean = Float32Array.from({ length: 2 * sr }, (_, i) => {
+      const t = i / sr;
+      if (t % 0.7 > 0.4) return 0;
+      let v = 0;
+      for (let h = 1; h <= 8; h++) v += Math.sin(2 * Math.PI * 140 * h * t) / h;
+      return 0.2 * v;
+    });
+    let p = 0, n = 0;
+    for (const x of clean) if (x !== 0) { p += x * x; n++; }
+    const noiseRms = Math.sqrt(p / n) * 10 ** (-10 / 20);
+    const noisy = Float32Array.from(clean, (x) => x + noiseRms * Math.sqrt(3) * rand());
+    const params = featureParams({ sampleRate: 16000, nFft: 1024, winLength: 743, hopLength: 186, fmax: 8000, preprocess: 'none', representation: 'utterance-stats', statsBands: 32, statsLevelNorm: 'p95' });
+    const floor = (y: Float32Array) => noiseFloorOf(extractFeatures({ samples: y, sampleRate: sr, channels: 1, source: 't' }, params), params)!;
+    expect(floor(noisy) - floor(clean)).toBeGreaterThan(0.2);
+    expect(floor(noisy)).toBeLessThan(1);
+    expect(noiseFloorOf(extractFeatures({ samples: clean, sampleRate: sr, channels: 1, source: 't' }, { ...params, statsLevelNorm: 'none' }), { ...params, statsLevelNorm: 'none' })).toBeNull();
+    expect(noiseFloorOf({ data: new Float32Array(128 * 10), nMels: 128, frames: 10 }, featureParams({}))).toBeNull();
   });
 });

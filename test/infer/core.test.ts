@@ -4,8 +4,11 @@ import { Classifier } from '../../src/infer/classifier.js';
 import { normalizeSpectrogram } from '../../src/features/normalize.js';
 import { isSerError } from '../../src/util/errors.js';
 import { makeTinyModelFolder, speechLike } from './helpers.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { noiseFloorOf } from '../../src/features/pipeline.js';
+import { defaultModelDir } from '../../src/infer/classifier.js';
 import { applyTemperature } from '../../src/model/calibration.js';
 import { EMOTIONS } from '../../src/util/labels.js';
 
@@ -73,6 +76,32 @@ describe('Classifier', () => {
     const pe = await ent.predictAudio(audio);
     EMOTIONS.forEach((e, i) => expect(pe.probabilities[e]).toBeCloseTo(wantE[i]!, 6));
     ent.dispose();
+  });
+
+  it('a noise-floor calibration reads the input\'s noise floor from its statistics; a model without utterance statistics refuses it', async () => {
+    const noiseCal = { method: 'temperature', temperature: 2, entropySlope: 0.3, noiseSlope: 0.9 };
+    const tiny = await makeTinyModelFolder();
+    const meta = JSON.parse(readFileSync(join(tiny, 'metadata.json'), 'utf8'));
+    writeFileSync(join(tiny, 'metadata.json'), JSON.stringify({ ...meta, calibration: noiseCal }));
+    await expect(Classifier.load(tiny)).rejects.toThrow(/noiseSlope needs utterance-statistics/);
+    // the bundled model (utterance statistics) with this calibration
+    const dir = mkdtempSync(join(tmpdir(), 'ser-noisecal-'));
+    cpSync(defaultModelDir(), dir, { recursive: true });
+    const bundled = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...bundled, calibration: noiseCal }));
+    const clf = await Classifier.load(dir);
+    const audio = { samples: speechLike(2), sampleRate: 16000, channels: 1, source: 'x' };
+    const spec = clf.features(audio);
+    const raw = await clf.rawProbabilitiesOf(spec);
+    const floor = noiseFloorOf(spec, clf.featureParams)!;
+    expect(floor).toBeGreaterThan(-1);
+    expect(floor).toBeLessThan(1.01);
+    const h = -raw.reduce((a, q) => a + (q > 0 ? q * Math.log(q) : 0), 0) / Math.log(5);
+    const want = applyTemperature(raw, 1 / (0.5 + 0.3 * h + 0.9 * floor));
+    const p = await clf.predictAudio(audio);
+    EMOTIONS.forEach((e, i) => expect(p.probabilities[e]).toBeCloseTo(want[i]!, 6));
+    clf.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('resamples any input to the model\'s own rate: the same sound at 16, 44.1 and 48 kHz gives (nearly) the same answer', async () => {

@@ -1,6 +1,6 @@
 /** Temperature scaling (model/calibration.ts) and calibration metrics (eval/metrics.ts). */
 import { describe, expect, it } from 'vitest';
-import { applyTemperature, calibrate, calibratedLoss, calibratedNll, chooseCalibration, describeCalibration, fitCalibration, fitTemperature, normalizedEntropy, parseCalibration, temperatureOf, temperedNll } from '../../src/model/calibration.js';
+import { applyTemperature, calibrate, calibratedLoss, calibratedNll, chooseCalibration, describeCalibration, fitCalibration, fitTemperature, needsNoiseFloor, normalizedEntropy, parseCalibration, temperatureOf, temperedNll } from '../../src/model/calibration.js';
 import { expectedCalibrationError, reliabilityBins } from '../../src/eval/metrics.js';
 import { createRng } from '../../src/util/rng.js';
 
@@ -176,6 +176,84 @@ describe('entropy-dependent temperature', () => {
     expect(describeCalibration({ method: 'temperature', temperature: 2.1 })).toBe('temperature 2.100');
     expect(describeCalibration({ method: 'temperature', temperature: 2.5, entropySlope: 0.3 })).toBe("temperature 2.500 at entropy 0, 1/T + 0.300 × the raw output's normalised entropy");
     expect(describeCalibration(null)).toBe('none');
+  });
+});
+
+/**
+ * Outputs of two kinds at the same entropies: "clean" inputs (noise floor 0) whose labels follow the outputs
+ * softened by T = 1/b0, and "noisy" ones (floor 0.5) whose labels follow the outputs themselves
+ * (1/T = b0 + b2 · 0.5 = 1 with b2 = 2 (1 − b0)).
+ */
+function twoKinds(n: number, b0: number, seed: number): { probs: number[][]; labels: number[]; floors: number[] } {
+  const rng = createRng(seed);
+  const out = { probs: [] as number[][], labels: [] as number[], floors: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: 5 }, () => (0.5 + 3 * rng.next()) * rng.normal());
+    const p = softmax(z);
+    const floor = i % 2 ? 0.5 : 0;
+    const truth = softmax(z.map((v) => v * (floor ? 1 : b0)));
+    let u = rng.next(), k = 0;
+    while (k < 4 && u > truth[k]!) u -= truth[k++]!;
+    out.probs.push(p);
+    out.labels.push(k);
+    out.floors.push(floor);
+  }
+  return out;
+}
+
+describe('noise-floor-dependent temperature', () => {
+  it('temperatureOf: 1/T = 1/temperature + entropySlope·h + noiseSlope·floor; without the floor it refuses', () => {
+    const cal = { method: 'temperature' as const, temperature: 2, entropySlope: 0.3, noiseSlope: 0.8 };
+    const p = [0.6, 0.3, 0.1];
+    expect(1 / temperatureOf(p, cal, 0.25)).toBeCloseTo(0.5 + 0.3 * normalizedEntropy(p) + 0.8 * 0.25, 12);
+    expect([...calibrate(p, cal, 0.25)]).toEqual([...applyTemperature(p, temperatureOf(p, cal, 0.25))]);
+    expect(needsNoiseFloor(cal)).toBe(true);
+    expect(needsNoiseFloor({ method: 'temperature', temperature: 2, entropySlope: 0.3 })).toBe(false);
+    expect(() => calibrate(p, cal)).toThrow(/noise floor/);
+    expect(() => calibrate(p, cal, Number.NaN)).toThrow(/noise floor/);
+  });
+
+  it('fitCalibration recovers the generating parameters where no function of the probabilities alone can', () => {
+    const { probs, labels, floors } = twoKinds(20000, 0.4, 3);
+    const cal = fitCalibration(probs, labels, 'noise-temperature', 'brier', floors);
+    expect(1 / cal.temperature).toBeGreaterThan(0.35);
+    expect(1 / cal.temperature).toBeLessThan(0.45);
+    expect(Math.abs(cal.entropySlope!)).toBeLessThan(0.15);
+    expect(cal.noiseSlope!).toBeGreaterThan(1.0);
+    expect(cal.noiseSlope!).toBeLessThan(1.4);
+    const ent = fitCalibration(probs, labels, 'entropy-temperature', 'brier');
+    expect(calibratedLoss(probs, labels, cal, 'brier', floors)).toBeLessThan(calibratedLoss(probs, labels, ent, 'brier'));
+    // each kind comes out calibrated: mean confidence within 0.02 of accuracy (the entropy form misses one kind by more)
+    for (const kind of [0, 0.5]) {
+      const idx = floors.flatMap((f, i) => (f === kind ? [i] : []));
+      const gap = (c: typeof cal) => idx.reduce((a, i) => { const q = calibrate(probs[i]!, c, floors[i]); const m = Math.max(...q); return a + m - (q.indexOf(m) === labels[i] ? 1 : 0); }, 0) / idx.length;
+      expect(Math.abs(gap(cal))).toBeLessThan(0.02);
+      expect(Math.abs(gap(ent))).toBeGreaterThan(0.04);
+    }
+    // a minimum of the Brier score: moving any parameter raises it
+    const f = calibratedLoss(probs, labels, cal, 'brier', floors);
+    for (const d of [[1.05, 0, 0], [1 / 1.05, 0, 0], [1, 0.05, 0], [1, -0.05, 0], [1, 0, 0.05], [1, 0, -0.05]] as const) {
+      expect(calibratedLoss(probs, labels, { ...cal, temperature: cal.temperature * d[0], entropySlope: cal.entropySlope! + d[1], noiseSlope: cal.noiseSlope! + d[2] }, 'brier', floors)).toBeGreaterThan(f);
+    }
+    expect(() => fitCalibration(probs, labels, 'noise-temperature', 'brier')).toThrow(/noise floor/);
+  });
+
+  it('chooseCalibration offers the noise form only when every group has noise floors, and picks it when the data need it', () => {
+    const groups = [1, 2, 3, 4].map((s) => twoKinds(1200, 0.4, s));
+    const c = chooseCalibration(groups, 'brier');
+    expect(c.form).toBe('noise-temperature');
+    expect(c.brier['noise-temperature']).toBeLessThan(c.brier['entropy-temperature']!);
+    const noFloors = groups.map(({ probs, labels }) => ({ probs, labels }));
+    const d = chooseCalibration(noFloors, 'brier');
+    expect(Object.keys(d.brier)).toEqual(['temperature', 'entropy-temperature']);
+    expect(() => chooseCalibration(noFloors, 'brier', 'noise-temperature')).toThrow(/noise floors/);
+  });
+
+  it('parseCalibration keeps the noise slope; describeCalibration names it', () => {
+    const cal = { method: 'temperature', temperature: 2, entropySlope: 0.3, noiseSlope: -0.5 };
+    expect(parseCalibration(cal)).toEqual(cal);
+    expect(() => parseCalibration({ ...cal, noiseSlope: 'x' })).toThrow(/calibration must be/);
+    expect(describeCalibration(parseCalibration(cal))).toBe("temperature 2.000 at entropy 0 and noise floor 0, 1/T + 0.300 × the raw output's normalised entropy − 0.500 × the input's noise floor");
   });
 });
 
