@@ -43,23 +43,25 @@ describe('ser evaluate --conditions', () => {
       expect(Object.keys(rep.selection.chosen)).toEqual(['1', '2', '3']);
       for (const s of ['1', '2', '3']) expect(Object.keys(rep.selection.innerScores[s]).sort()).toEqual(['no-channel', 'no-modulation', 'ser-robust']);
       expect(rep.calibration.temperature).toBeGreaterThan(0);
-      expect(['temperature', 'entropy-temperature']).toContain(rep.calibrationChoice.form);
-      expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'temperature']);
+      expect(['temperature', 'entropy-temperature', 'noise-temperature']).toContain(rep.calibrationChoice.form);
+      // utterance statistics give every prediction's noise floor: the noise-floor form is among the forms
+      expect(Object.keys(rep.calibrationChoice.nll).sort()).toEqual(['entropy-temperature', 'noise-temperature', 'temperature']);
       // fitted and chosen by the Brier score (the default)
       expect(rep.calibrationChoice.objective).toBe('brier');
       const b = rep.calibrationChoice.brier;
       // the inner folds hold predictions under every condition, so each fold's procedure (form × fitting set) is the one with the lowest inner ECE over the conditions
       const proc = rep.calibrationProcedure;
-      const names = ['temperature', 'entropy-temperature', 'temperature on original', 'entropy-temperature on original'];
+      const names = ['temperature', 'entropy-temperature', 'noise-temperature', 'temperature on original', 'entropy-temperature on original', 'noise-temperature on original'];
       expect(Object.keys(proc.procedures)).toEqual(names);
       for (const s of ['1', '2', '3']) {
         const sc = proc.scores[s];
         expect(Object.keys(sc)).toEqual(names);
         expect(proc.chosen[s]).toBe(names.reduce((best, k) => (sc[k] < sc[best] ? k : best), names[0]));
-        expect(rep.foldCalibrations[s].entropySlope !== undefined).toBe(proc.procedures[proc.chosen[s]].form === 'entropy-temperature');
+        expect(rep.foldCalibrations[s].entropySlope !== undefined).toBe(proc.procedures[proc.chosen[s]].form !== 'temperature');
+        expect(rep.foldCalibrations[s].noiseSlope !== undefined).toBe(proc.procedures[proc.chosen[s]].form === 'noise-temperature');
       }
       expect(rep.calibrationChoice.form).toBe(proc.procedures[proc.overall].form);
-      expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form === 'entropy-temperature');
+      expect(rep.calibration.entropySlope !== undefined).toBe(rep.calibrationChoice.form !== 'temperature');
       expect(Object.keys(rep.foldCalibrations)).toEqual(['1', '2', '3']);
       // each configuration trains its own ensemble; the report counts the overall choice's members
       expect(rep.selection.members).toEqual({ 'ser-robust': 3, 'no-channel': 3, 'no-modulation': 1 });
@@ -86,10 +88,15 @@ describe('ser evaluate --conditions', () => {
       expect(pred.sets).toEqual([...conds.split(','), 'train-aug']);
       for (const s of ['1', '2', '3']) {
         expect(Object.keys(pred.inner['ser-robust'][s]).sort()).toEqual(['1', '2', '3'].filter((o) => o !== s));
-        for (const g of Object.values(pred.inner['ser-robust'][s]) as Array<{ files: string[]; labels: number[]; raw: Record<string, number[][]> }>) {
+        for (const g of Object.values(pred.inner['ser-robust'][s]) as Array<{ files: string[]; labels: number[]; raw: Record<string, number[][]>; floors: Record<string, number[]> }>) {
           expect(g.files).toHaveLength(10);
           expect(g.labels).toHaveLength(10);
           for (const set of pred.sets) expect(g.raw[set]).toHaveLength(10);
+          // and each input's noise floor (≤ 1: nothing quieter than the loud level)
+          for (const set of pred.sets) {
+            expect(g.floors[set]).toHaveLength(10);
+            for (const f of g.floors[set]!) expect(f).toBeLessThanOrEqual(1);
+          }
         }
       }
       // the overall choice is the one most folds chose (ties: the best mean inner score), and the report carries its whole configuration
@@ -106,7 +113,8 @@ describe('ser evaluate --conditions', () => {
       expect(md).toContain(`Overall choice (most folds; ties: best mean inner score): \`${rep.selection.overall}\`.`);
       expect(md).toMatch(new RegExp(`\\| ${rep.selection.overall} \\|.*\\| ${votes(rep.selection.overall)} \\|`));
       const spec = proc.procedures[proc.overall];
-      const words = `${spec.form === 'temperature' ? 'one temperature' : 'entropy-dependent'}${spec.sets.length === 1 ? ', on original audio only' : ''}`;
+      const formWords = { temperature: 'one temperature', 'entropy-temperature': 'entropy-dependent', 'noise-temperature': 'entropy- and noise-floor-dependent' } as Record<string, string>;
+      const words = `${formWords[spec.form]}${spec.sets.length === 1 ? ', on original audio only' : ''}`;
       expect(md).toContain(`fitted by Brier score; calibration procedure per fold by its inner folds' calibration error under the conditions (overall: ${words})`);
 
       // the stored predictions re-scored without training: the same choices and matrix (the run's float32 probabilities stored exactly)
