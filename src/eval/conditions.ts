@@ -100,7 +100,8 @@ function viaSox(audio: AudioData, outExt: string, outArgs: string[], effects: st
     const src = join(dir, 'in.wav');
     const dst = join(dir, `out.${outExt}`);
     writeFileSync(src, encodeWav(audio.samples, audio.sampleRate, { encoding: 'float32' }));
-    execFileSync('sox', ['-q', src, ...outArgs, dst, ...effects], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // -R: repeatable — sox otherwise seeds its dither from the clock, and the 8-bit μ-law of the telephone condition came out different on every run
+    execFileSync('sox', ['-q', '-R', src, ...outArgs, dst, ...effects], { stdio: ['ignore', 'ignore', 'pipe'] });
     return decodeAudio(new Uint8Array(readFileSync(dst)), audio.source);
   } finally {
     rmSync(dir, { recursive: true, force: true });
