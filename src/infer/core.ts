@@ -72,8 +72,9 @@ export class ClassifierCore {
     this.featureParams = metadata.featureParams;
     this.softmax = endsInSoftmax(model);
     this.calibration = parseCalibration(metadata.calibration);
-    if (needsNoiseFloor(this.calibration) && (metadata.featureParams.representation !== 'utterance-stats' || (metadata.normalization ?? 'utterance') !== 'none')) {
-      throw new SerError('model/bad-metadata', 'metadata.json: a calibration with a noiseSlope needs utterance-statistics features without normalisation (it reads their noise floor)');
+    const fp = metadata.featureParams;
+    if (needsNoiseFloor(this.calibration) && (fp.representation !== 'utterance-stats' || (fp.statsLevelNorm ?? 'p95') !== 'p95' || (metadata.normalization ?? 'utterance') !== 'none')) {
+      throw new SerError('model/bad-metadata', 'metadata.json: a calibration with a noiseSlope needs utterance-statistics features (p95 level normalisation) without normalisation (it reads their noise floor)');
     }
     const out = model.outputs[0].shape;
     const classes = out[out.length - 1];

@@ -288,24 +288,36 @@ export function fitTemperature(probs: readonly ArrayLike<number>[], labels: read
  * to [1/20, 20] as `temperatureOf` applies it.
  */
 function fitBrierEntropy(probs: readonly ArrayLike<number>[], labels: readonly number[]): Calibration {
+  const { h, loss: at } = inverseTemperatureLoss(probs, labels, 'brier');
+  const loss = (b0: number, b1: number): number => at((i) => b0 + b1 * h[i]!);
+  const bestB0 = (b1: number): number => Math.exp(goldenMin((u) => loss(Math.exp(u), b1), Math.log(MIN_INV_T), Math.log(MAX_INV_T), 40));
+  const b1 = goldenMin((x) => loss(bestB0(x), x), -4, 4, 40);
+  return { method: 'temperature', temperature: 1 / bestB0(b1), entropySlope: b1 };
+}
+
+/**
+ * The inner loop of the multi-parameter fits: each prediction's normalised entropy `h`, and `loss(inv)`, the
+ * mean `objective` of `labels` under `probs` each tempered at inverse temperature `inv(i)` (clamped to
+ * [1/20, 20] as `temperatureOf` clamps it), with the logs taken once.
+ */
+function inverseTemperatureLoss(probs: readonly ArrayLike<number>[], labels: readonly number[], objective: CalibrationObjective): { h: number[]; loss: (inv: (i: number) => number) => number } {
   const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
   const h = probs.map(normalizedEntropy);
-  const q = new Float64Array(logs[0]!.length);
-  const loss = (b0: number, b1: number): number => {
+  const q = new Float64Array(logs[0]?.length ?? 0);
+  const loss = (inv: (i: number) => number): number => {
     let s = 0;
     for (let i = 0; i < logs.length; i++) {
-      const l = logs[i]!, b = Math.min(MAX_INV_T, Math.max(MIN_INV_T, b0 + b1 * h[i]!));
+      const l = logs[i]!, y = labels[i]!, b = Math.min(MAX_INV_T, Math.max(MIN_INV_T, inv(i)));
       let max = -Infinity;
       for (let k = 0; k < l.length; k++) { q[k] = b * l[k]!; if (q[k]! > max) max = q[k]!; }
       let z = 0;
       for (let k = 0; k < l.length; k++) z += (q[k] = Math.exp(q[k]! - max));
-      for (let k = 0; k < l.length; k++) { const d = q[k]! / z - (k === labels[i] ? 1 : 0); s += d * d; }
+      if (objective === 'nll') s -= Math.log(Math.max(1e-12, q[y]! / z));
+      else for (let k = 0; k < l.length; k++) { const d = q[k]! / z - (k === y ? 1 : 0); s += d * d; }
     }
     return s / logs.length;
   };
-  const bestB0 = (b1: number): number => Math.exp(goldenMin((u) => loss(Math.exp(u), b1), Math.log(MIN_INV_T), Math.log(MAX_INV_T), 40));
-  const b1 = goldenMin((x) => loss(bestB0(x), x), -4, 4, 40);
-  return { method: 'temperature', temperature: 1 / bestB0(b1), entropySlope: b1 };
+  return { h, loss };
 }
 
 /**
@@ -319,24 +331,9 @@ function fitNoiseTemperature(probs: readonly ArrayLike<number>[], labels: readon
   }
   const start = fitCalibration(probs, labels, 'entropy-temperature', objective);
   if (probs.length === 0) return start;
-  const logs = probs.map((p) => Float64Array.from(p as ArrayLike<number>, (v) => Math.log(Math.max(1e-30, v))));
-  const h = probs.map(normalizedEntropy);
-  const q = new Float64Array(logs[0]!.length);
-  const loss = (w: readonly number[]): number => {
-    // the intercept is the stored temperature's inverse: kept inside the range a temperature may have
-    if (!(w[0]! >= MIN_INV_T && w[0]! <= MAX_INV_T)) return Infinity;
-    let s = 0;
-    for (let i = 0; i < logs.length; i++) {
-      const l = logs[i]!, y = labels[i]!, b = Math.min(MAX_INV_T, Math.max(MIN_INV_T, w[0]! + w[1]! * h[i]! + w[2]! * floors[i]!));
-      let max = -Infinity;
-      for (let k = 0; k < l.length; k++) { q[k] = b * l[k]!; if (q[k]! > max) max = q[k]!; }
-      let z = 0;
-      for (let k = 0; k < l.length; k++) z += (q[k] = Math.exp(q[k]! - max));
-      if (objective === 'nll') s -= Math.log(Math.max(1e-12, q[y]! / z));
-      else for (let k = 0; k < l.length; k++) { const d = q[k]! / z - (k === y ? 1 : 0); s += d * d; }
-    }
-    return s / logs.length;
-  };
+  const { h, loss: at } = inverseTemperatureLoss(probs, labels, objective);
+  // the intercept is the stored temperature's inverse: kept inside the range a temperature may have
+  const loss = (w: readonly number[]): number => (w[0]! >= MIN_INV_T && w[0]! <= MAX_INV_T ? at((i) => w[0]! + w[1]! * h[i]! + w[2]! * floors[i]!) : Infinity);
   const w = nelderMead(loss, [1 / start.temperature, start.entropySlope ?? 0, 0], [0.05, 0.1, 0.2]);
   return { method: 'temperature', temperature: 1 / w[0]!, entropySlope: w[1]!, noiseSlope: w[2]! };
 }
