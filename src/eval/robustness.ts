@@ -52,7 +52,7 @@ import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { createRng } from '../util/rng.js';
 import { argmax, evaluatePredictions, expectedCalibrationError, expectedCalibrationErrorFloor, meanStd, reliabilityBins, type ReliabilityBin } from './metrics.js';
-import { applyCondition, conditionCodeDigest, soxVersion, type ConditionName } from './conditions.js';
+import { applyCondition, conditionCodeDigest, needsSox, soxVersion, type ConditionName } from './conditions.js';
 
 /** Scores of one condition. */
 export interface ConditionScore {
@@ -72,6 +72,8 @@ export interface ConditionScore {
   eceFloor: number;
   /** Mean top probability (calibrated). */
   meanConfidence: number;
+  /** One of `--extra-conditions`: scored, never used for any choice (LOSO: neither the configuration's nor the calibration procedure's). */
+  extra?: true;
   perFold?: Array<{ fold: string; n: number; accuracy: number; uar: number }>;
   reliability: ReliabilityBin[];
 }
@@ -156,6 +158,8 @@ export interface LosoPredictions {
   /** The run's training seed (absent before 2026-12-07 14:00: 42). */
   seed?: number;
   sets: string[];
+  /** `--extra-conditions`: predicted for the outer folds only (their `raw` holds them beside `sets`), never for inner folds. */
+  extraSets?: string[];
   calibrationSets: string[];
   outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>;
   /** candidate → outer fold → inner held-out speaker → its files' labels, raw probabilities and (since 2026-12-07 17:30, utterance statistics only) the inputs' noise floors under each set. */
@@ -236,7 +240,7 @@ export async function conditionFeatures(
         const rng = cond === 'train-aug' ? createRng(`${fileHash}/train-aug`) : null;
         const poolPaths = cond === 'train-aug' ? babblePoolPaths(items, i, rng!.int(1e9)) : cond === 'babble-10db' ? babblePoolPaths(items, i, createRng(`${fileHash}/pool`).int(1e9)) : [];
         // the key holds the code that builds the conditions (and sox's version where sox builds them), and the training-style copy's channel
-        const version = cond === 'train-aug' ? JSON.stringify(opts.calibrationAugment?.channel) : cond === 'telephone' || cond === 'mp3-64k' ? soxVersion() : '';
+        const version = cond === 'train-aug' ? JSON.stringify(opts.calibrationAugment?.channel) : needsSox(cond) ? soxVersion() : '';
         const pool = poolPaths.length > 0 ? `|${await sha256Hex(poolPaths.map((p) => resolve(p)).join('|'))}` : '';
         const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}|${await conditionCodeDigest()}${pool}`), params);
         let spec = cache?.get(key);
@@ -293,8 +297,9 @@ function scoreConditions(
   names: readonly string[],
   folds: ReadonlyArray<{ fold: string; labels: number[]; probs: Map<string, Float32Array[]>; raw: Map<string, Float32Array[]> }>,
   numClasses: number,
+  extra: readonly string[] = [],
 ): ConditionScore[] {
-  return names.map((cond) => {
+  return [...names, ...extra].map((cond) => {
     const perFold = folds.map((f) => {
       const pred = f.probs.get(cond)!.map(argmax);
       const e = evaluatePredictions(f.labels, pred, numClasses);
@@ -319,6 +324,7 @@ function scoreConditions(
       meanConfidence: allP.reduce((a, p) => a + Math.max(...p), 0) / Math.max(1, allP.length),
       ...(folds.length > 1 ? { perFold: perFold.map(({ fold, n, accuracy, uar }) => ({ fold, n, accuracy, uar })) } : {}),
       reliability: reliabilityBins(allP, allL),
+      ...(extra.includes(cond) ? { extra: true as const } : {}),
     };
   });
 }
@@ -352,6 +358,8 @@ export interface LosoRobustnessOptions {
    */
   candidates?: Recipe[];
   conditions: readonly ConditionName[];
+  /** Further conditions scored on the held-out speakers only, after every choice: no inner fold predicts them (see `EXTRA_CONDITIONS`). */
+  extraConditions?: readonly ConditionName[];
   /** Models per fold for every configuration; default: each configuration's own `ensemble` (1 if absent). */
   seeds?: number;
   /** Training seed (default 42): member k of an ensemble trains with seed + k, augmented copies are drawn from seed; the test conditions do not depend on it. */
@@ -441,6 +449,8 @@ export function selectionScore(heldOut: Iterable<HeldOut>, conditions: readonly 
 export interface LosoOutcome {
   labels: string[];
   conditions: string[];
+  /** Conditions scored on the outer folds only, after every choice (`--extra-conditions`). */
+  extraConditions?: string[];
   /** The sets calibrations are fitted on (original audio, and one training-style copy when the recipe has channel augmentation). */
   calibrationSets: string[];
   outer: Array<HeldOut & { fold: string }>;
@@ -588,7 +598,7 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups(reportSets), pooledInner);
   const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective, procedure ? procedures[procedure.overall]!.form : undefined);
   return {
-    labels: [...o.labels], conditions: scoreConditions(o.conditions, scored, o.labels.length), overall, calibration, calibrationChoice: choice,
+    labels: [...o.labels], conditions: scoreConditions(o.conditions, scored, o.labels.length, o.extraConditions), overall, calibration, calibrationChoice: choice,
     ...(procedure ? { calibrationProcedure: procedure } : {}),
     foldCalibrations, calibrationSources: { folds: sources, report: reportCal.source },
   };
@@ -629,7 +639,7 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
     }
   }
   return {
-    labels: [...p.labels], conditions, calibrationSets: [...p.calibrationSets],
+    labels: [...p.labels], conditions, ...(p.extraSets?.length ? { extraConditions: [...p.extraSets] } : {}), calibrationSets: [...p.calibrationSets],
     outer: p.outer.map((f) => ({ fold: f.fold, labels: f.labels, raw: toRaw(f.raw), ...toFloors(f.floors) })),
     inner, chosen: Object.fromEntries(p.outer.map((f) => [f.fold, f.configuration])), innerScores,
   };
@@ -640,6 +650,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const t0 = Date.now();
   const { recipe } = opts;
   const conditions = opts.conditions.includes('original') ? opts.conditions : (['original', ...opts.conditions] as ConditionName[]);
+  const extra = (opts.extraConditions ?? []).filter((c) => !conditions.includes(c));
   const candidates = [recipe, ...(opts.candidates ?? [])];
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
   const maxMembers = Math.max(...candidates.map(membersOf));
@@ -652,7 +663,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   for (const p of [params, ...candidates.map((c) => featureParams(c.features))]) {
     const key = featureKey(p);
     if (featureSets.has(key)) continue;
-    const r = await conditionFeatures(items, labels, p, conditions, {
+    const r = await conditionFeatures(items, labels, p, [...conditions, ...extra], {
       cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
       onSkip: featureSets.size === 0 ? (f, m) => log(`skipped ${f}: ${m}`) : undefined,
     });
@@ -673,7 +684,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const nested = candidates.length > 1;
   // nested: each candidate's inner out-of-fold predictions under every set, by outer fold, then by inner held-out speaker
   const inner: LosoOutcome['inner'] = new Map(candidates.map((c) => [c.name, new Map()]));
-  const predictions: LosoPredictions = { labels: [...labels], seed, sets, calibrationSets: calibSets, outer: [], inner: {} };
+  const predictions: LosoPredictions = { labels: [...labels], seed, sets, ...(extra.length > 0 ? { extraSets: [...extra] } : {}), calibrationSets: calibSets, outer: [], inner: {} };
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
   const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
@@ -710,7 +721,8 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const pf = featuresOf(pick);
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
-    const { raw, floors } = await fitPredict(pick, pf.params, labels, tr, te, sets, tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
+    // the extra conditions here only: the held-out speaker, after every choice
+    const { raw, floors } = await fitPredict(pick, pf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
     for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, ...(floors ? { floors } : {}) });
@@ -720,7 +732,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   bar.finish();
   opts.onPredictions?.(predictions);
   const report = losoReport(scoreLoso({
-    labels: [...labels], conditions: [...conditions], calibrationSets: calibSets, chosen, innerScores,
+    labels: [...labels], conditions: [...conditions], ...(extra.length > 0 ? { extraConditions: extra } : {}), calibrationSets: calibSets, chosen, innerScores,
     outer: folds, inner,
   }, objective), { recipe, candidates, chosen, innerScores, membersOf });
   return { ...report, seed, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
@@ -784,8 +796,11 @@ export async function modelRobustness(
   conditions: readonly ConditionName[],
   probabilitiesOf: ProbabilitiesOf,
   calibration: Calibration | null,
-  opts: { progress?: boolean; onSkip?: (path: string, message: string) => void } = {},
+  opts: { progress?: boolean; onSkip?: (path: string, message: string) => void; extraConditions?: readonly ConditionName[] } = {},
 ): Promise<RobustnessReport> {
+  const extra = (opts.extraConditions ?? []).filter((c) => !conditions.includes(c));
+  const named = conditions;
+  conditions = [...named, ...extra];
   const t0 = Date.now();
   const probs = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
   const raw = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
@@ -817,7 +832,7 @@ export async function modelRobustness(
   return {
     mode: 'model',
     labels: [...labels],
-    conditions: scoreConditions(conditions, [{ fold: 'all', labels: ys, probs, raw }], labels.length),
+    conditions: scoreConditions(named, [{ fold: 'all', labels: ys, probs, raw }], labels.length, extra),
     calibration,
     files: ys.length,
     skipped,
@@ -832,7 +847,10 @@ export function robustnessTable(r: RobustnessReport): string {
   const lines = [
     '| condition | accuracy | UAR | ECE | ECE before calibration | ECE of a perfectly calibrated model (sampling floor) | mean confidence | files |',
     '|---|---|---|---|---|---|---|---|',
-    ...r.conditions.map((c) => `| ${c.condition} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.eceFloor.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
+    ...r.conditions.map((c) => `| ${c.condition}${c.extra ? ' †' : ''} | ${pm(c.accuracy, c.accuracyStd)} | ${pm(c.uar, c.uarStd)} | ${c.ece.toFixed(3)} | ${c.eceRaw.toFixed(3)} | ${c.eceFloor.toFixed(3)} | ${c.meanConfidence.toFixed(2)} | ${c.n} |`),
   ];
+  if (r.conditions.some((c) => c.extra)) {
+    lines.push('', `† an extra condition (\`--extra-conditions\`)${r.mode === 'loso' ? ': predicted for the held-out speakers only, after every choice of the run — no configuration or calibration procedure was chosen with it' : ''}.`);
+  }
   return lines.join('\n') + '\n';
 }

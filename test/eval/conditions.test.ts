@@ -1,6 +1,6 @@
 /** Test conditions (eval/conditions.ts): each makes what its name says. */
 import { describe, expect, it } from 'vitest';
-import { applyCondition, CONDITIONS, hasSox, imageSourceRir, parseConditions, pinkNoiseKellet, reverberationTime, shoeboxRir } from '../../src/eval/conditions.js';
+import { applyCondition, canBuild, CONDITIONS, EXTRA_CONDITIONS, hasSox, imageSourceRir, parseConditions, pinkNoiseKellet, reverberationTime, shoeboxRir } from '../../src/eval/conditions.js';
 import { rfft } from '../../src/dsp/rfft.js';
 import type { AudioData } from '../../src/audio/types.js';
 import { createRng } from '../../src/util/rng.js';
@@ -111,6 +111,69 @@ describe('applyCondition', () => {
     const out = await applyCondition('mp3-64k', audioOf(y), { seed: 's' });
     expect(Math.abs(out.samples.length - SR)).toBeLessThan(3000);
     expect(Math.abs(db(power(out.samples.subarray(5000, 35000)), power(y)))).toBeLessThan(1);
+  });
+});
+
+describe('extra conditions', () => {
+  const sr = 16000;
+  const toneAt = (f: number, n: number) => tone(f, n, sr);
+  const a = (y: Float32Array) => audioOf(y, sr);
+  /** Level of frequency f in y (dB, relative), from one 4096-point window. */
+  const level = (y: Float32Array, rate: number, f: number) => {
+    const n = 4096;
+    const X = rfft(y.subarray(2000, 2000 + n));
+    const k = Math.round((f * n) / rate);
+    return 20 * Math.log10(Math.hypot(X[2 * k]!, X[2 * k + 1]!));
+  };
+  it('white-5db adds noise at 5 dB SNR, deterministic in the seed', async () => {
+    const y = toneAt(500, sr);
+    const out = await applyCondition('white-5db', a(y), { seed: 's' });
+    expect(db(power(y), power(Float32Array.from(out.samples, (v, i) => v - y[i]!)))).toBeCloseTo(5, 4);
+    expect((await applyCondition('white-5db', a(y), { seed: 's' })).samples).toEqual(out.samples);
+  });
+  it('reverb-1s: a click rings about twice as long as in reverb-0.5s (T20 of the output 0.9–1.1 s)', async () => {
+    const click = new Float32Array(2 * sr);
+    click[0] = 1;
+    const long = (await applyCondition('reverb-1s', a(click), { seed: 's' })).samples;
+    const short = (await applyCondition('reverb-0.5s', a(click), { seed: 's' })).samples;
+    expect(reverberationTime(long, sr)).toBeGreaterThan(0.9);
+    expect(reverberationTime(long, sr)).toBeLessThan(1.1);
+    expect(reverberationTime(long, sr) / reverberationTime(short, sr)).toBeGreaterThan(1.8);
+  });
+  it.skipIf(!canBuild('amr-nb'))('amr-nb: 8 kHz through the AMR-NB codec, the tone kept (within 3 dB), repeatable (sox)', async () => {
+    const y = toneAt(700, sr);
+    const out = await applyCondition('amr-nb', a(y), { seed: 's' });
+    expect(out.sampleRate).toBe(8000);
+    expect(Math.abs(out.samples.length - 8000)).toBeLessThan(400);
+    expect(Math.abs(db(power(out.samples.subarray(1000, 7000)), power(y)))).toBeLessThan(3);
+    expect(Array.from((await applyCondition('amr-nb', a(y), { seed: 's' })).samples)).toEqual(Array.from(out.samples));
+  });
+  it.skipIf(!canBuild('small-mic'))('small-mic: lows cut, 3 kHz raised, highs cut, relative to 1 kHz (sox)', async () => {
+    const fs = [100, 1000, 3000, 7500];
+    const parts = fs.map((f) => toneAt(f, sr));
+    const y = Float32Array.from(parts[0]!, (_, i) => parts.reduce((s, p) => s + p[i]! / 4, 0));
+    const out = (await applyCondition('small-mic', a(y), { seed: 's' })).samples;
+    const gainAt = (f: number) => level(out, sr, f) - level(y, sr, f);
+    expect(gainAt(100) - gainAt(1000)).toBeLessThan(-6);
+    expect(gainAt(3000) - gainAt(1000)).toBeGreaterThan(4);
+    expect(gainAt(7500) - gainAt(1000)).toBeLessThan(-6);
+  });
+  it.skipIf(!canBuild('agc'))('agc squeezes a 30-dB step in level to less than 15 dB (sox)', async () => {
+    const loud = toneAt(440, sr);
+    const quiet = Float32Array.from(toneAt(440, sr), (v) => v * 10 ** (-30 / 20));
+    const y = new Float32Array(2 * sr);
+    y.set(loud, 0);
+    y.set(quiet, sr);
+    const out = (await applyCondition('agc', a(y), { seed: 's' })).samples;
+    const step = db(power(out.subarray(0.5 * sr, sr)), power(out.subarray(1.5 * sr, 2 * sr)));
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(15);
+  });
+  it('parse from their own list: all, a list, and names of the other list refused', () => {
+    expect(parseConditions(true, EXTRA_CONDITIONS)).toEqual(EXTRA_CONDITIONS.filter(canBuild));
+    expect(parseConditions('white-5db,reverb-1s', EXTRA_CONDITIONS)).toEqual(['white-5db', 'reverb-1s']);
+    expect(() => parseConditions('pink-10db', EXTRA_CONDITIONS)).toThrow(/unknown condition 'pink-10db'.*known: amr-nb/);
+    expect(() => parseConditions('white-5db')).toThrow(/unknown condition 'white-5db'/);
   });
 });
 

@@ -24,11 +24,13 @@ describe('ser evaluate --conditions', () => {
       const cache = join(tmp, 'cache');
       const conds = 'original,16k,quiet-30db,pink-10db';
       const r = ser(['evaluate', '--data', data, '--conditions', conds, '--loso', '--recipe', 'ser-robust', '--epochs', '8',
-        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}, "ensemble": 1}]', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
+        '--candidates', '[{"name": "no-channel", "offlineAugment": {"channel": null}}, {"name": "no-modulation", "features": {"statsModulation": false}, "ensemble": 1}]', '--extra-conditions', 'white-5db', '--json', '--no-progress', '--cache', cache, '--out', join(tmp, 'rob')]);
       expect(r.status, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout.trim());
       expect(rep.mode).toBe('loso');
-      expect(rep.conditions.map((c: { condition: string }) => c.condition)).toEqual(conds.split(','));
+      // the extra condition comes last, flagged
+      expect(rep.conditions.map((c: { condition: string }) => c.condition)).toEqual([...conds.split(','), 'white-5db']);
+      expect(rep.conditions.map((c: { extra?: boolean }) => c.extra === true)).toEqual([false, false, false, false, true]);
       for (const c of rep.conditions) {
         expect(c.n).toBe(30);
         expect(c.ece).toBeGreaterThanOrEqual(0);
@@ -79,8 +81,13 @@ describe('ser evaluate --conditions', () => {
         expect(o.configuration).toBe(rep.selection.chosen[o.fold]);
         expect(o.files).toHaveLength(10);
         expect(o.labels).toHaveLength(10);
-        for (const c of conds.split(',')) expect(o.raw[c]).toHaveLength(10);
+        for (const c of [...conds.split(','), 'white-5db']) expect(o.raw[c]).toHaveLength(10);
         expect(o.raw.original[0]).toHaveLength(rep.labels.length);
+      }
+      // the extra condition is predicted for the held-out speakers only: no inner fold (no choice) has it
+      expect(pred.extraSets).toEqual(['white-5db']);
+      for (const byOuter of Object.values(pred.inner) as Array<Record<string, Record<string, { raw: Record<string, unknown> }>>>) {
+        for (const byInner of Object.values(byOuter)) for (const g of Object.values(byInner)) expect(g.raw['white-5db']).toBeUndefined();
       }
       expect(Object.keys(pred.inner).sort()).toEqual(['no-channel', 'no-modulation', 'ser-robust']);
       // inner folds: per outer fold, the two other speakers, each 10 files under every set (the conditions and the training-augmented copy)
@@ -106,6 +113,8 @@ describe('ser evaluate --conditions', () => {
       for (const f of ['report.json', 'REPORT.md', 'figures/reliability-original.svg']) expect(existsSync(join(tmp, 'rob', f))).toBe(true);
       const md = readFileSync(join(tmp, 'rob', 'REPORT.md'), 'utf8');
       expect(md).toMatch(/\| pink-10db \| \d/);
+      expect(md).toMatch(/\| white-5db † \| \d/);
+      expect(md).toContain('† an extra condition (`--extra-conditions`): predicted for the held-out speakers only, after every choice of the run');
       expect(md).toContain('Nested selection among 3 configurations');
       expect(md).toContain(`leave-one-speaker-out Brier score for reference: one temperature ${b.temperature.toFixed(4)}`);
       expect(md).toContain('Calibration procedure per fold');
@@ -128,6 +137,22 @@ describe('ser evaluate --conditions', () => {
       expect(again.calibrationSources).toEqual(rep.calibrationSources);
       expect(again.configuration).toEqual(rep.configuration);
       expect(again.rescoredFrom).toBe(join(tmp, 'rob', 'predictions.json'));
+      expect(again.conditions).toEqual(rep.conditions);
+      // without the extra condition's predictions every choice, calibration and figure of the other conditions is the same: it took part in none
+      const stripped = structuredClone(pred);
+      delete stripped.extraSets;
+      for (const o of stripped.outer) { delete o.raw['white-5db']; delete o.floors['white-5db']; }
+      writeFileSync(join(tmp, 'stripped.json'), JSON.stringify(stripped));
+      const st = ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--epochs', '8', '--candidates', cands, '--from-predictions', join(tmp, 'stripped.json'), '--json']);
+      expect(st.status, st.stderr).toBe(0);
+      const without = JSON.parse(st.stdout.trim());
+      expect(without.selection).toEqual(again.selection);
+      expect(without.calibrationProcedure).toEqual(again.calibrationProcedure);
+      expect(without.foldCalibrations).toEqual(again.foldCalibrations);
+      expect(without.calibration).toEqual(again.calibration);
+      expect(without.conditions).toEqual(again.conditions.slice(0, 4));
+      expect(ser(['evaluate', '--conditions', '--loso', '--recipe', 'ser-robust', '--candidates', cands, '--extra-conditions', '--from-predictions', join(tmp, 'rob', 'predictions.json')]).stderr).toContain('cannot be added to a stored run');
+      expect(ser(['evaluate', '--data', data, '--extra-conditions']).stderr).toContain('--extra-conditions needs --conditions');
       expect(rep.rescoredFrom).toBeUndefined();
       expect(again.conditions).toEqual(rep.conditions);
       expect(again.calibration).toEqual(rep.calibration);
@@ -181,7 +206,7 @@ describe('ser evaluate --conditions', () => {
         expect(meta.archOptions.members).toBeUndefined();
         expect(meta.ensemble).toBeUndefined();
       }
-      expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual(conds.split(','));
+      expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual([...conds.split(','), 'white-5db']);
 
       // that model's own matrix uses its calibration; its 'original' accuracy is `ser evaluate`'s
       const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--json', '--no-progress']);

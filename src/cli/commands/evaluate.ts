@@ -16,7 +16,7 @@ import { scanCorpus, type CorpusFormat } from '../../data/corpus.js';
 import { evaluatePredictions, type Evaluation } from '../../eval/metrics.js';
 import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
-import { CONDITIONS, CONDITION_DESCRIPTIONS, parseConditions } from '../../eval/conditions.js';
+import { CONDITIONS, CONDITION_DESCRIPTIONS, EXTRA_CONDITIONS, parseConditions } from '../../eval/conditions.js';
 import { losoRobustness, losoRobustnessFromPredictions, modelRobustness, robustnessTable, type CalibrationProcedure, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
 import { CALIBRATION_FORMS, CALIBRATION_OBJECTIVES, describeCalibration, type CalibrationForm, type CalibrationObjective } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
@@ -48,6 +48,7 @@ interface EvaluateFlags {
   format?: string;
   progress: boolean;
   conditions?: string | true;
+  extraConditions?: string | true;
   loso?: boolean;
   recipe?: string;
   seeds?: number;
@@ -70,6 +71,7 @@ export function register(program: Command): void {
     .option('--format <name>', 'corpus format (default: auto-detect)')
     .option('--no-progress', 'no progress bar')
     .option('--conditions [list]', `score under test conditions (comma-separated, default all): ${CONDITIONS.join(', ')}`)
+    .option('--extra-conditions [list]', `with --conditions: also these (comma-separated, default all), never used for any choice of a --loso run: ${EXTRA_CONDITIONS.join(', ')}`)
     .option('--loso', 'with --conditions: train --recipe leave-one-speaker-out and score the held-out speakers (unseen-speaker figures)')
     .option('--recipe <name>', `recipe for --loso: ${recipeNames().join(', ')}`, 'ser-robust')
     .option('--epochs <n>', 'override the recipe\'s epochs (--loso)', intFlag('epochs'))
@@ -80,7 +82,7 @@ export function register(program: Command): void {
     .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json (or .json.gz) with the current calibration code, without training (give the run\'s --recipe and --candidates)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
     .option('--cache <dir>', 'feature cache folder (default: $SER_CACHE_DIR or .cache/features)')
-    .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
+    .addHelpText('after', `\nConditions:\n${CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n\nExtra conditions:\n${EXTRA_CONDITIONS.map((c) => `  ${c.padEnd(12)} ${CONDITION_DESCRIPTIONS[c]}`).join('\n')}\n`)
     .action(async (flags: EvaluateFlags) => {
       if (flags.conditions !== undefined) {
         const r = await runConditions(flags);
@@ -89,6 +91,7 @@ export function register(program: Command): void {
         return;
       }
       if (flags.loso) throw new SerError('cli/bad-option', '--loso needs --conditions');
+      if (flags.extraConditions !== undefined) throw new SerError('cli/bad-option', '--extra-conditions needs --conditions');
       if (flags.fromPredictions) throw new SerError('cli/bad-option', '--from-predictions needs --conditions --loso');
       const report = await runEvaluate(flags);
       const { skipped: _skipped, ...json } = report;
@@ -154,6 +157,8 @@ export function formatReport(r: EvaluateReport): string {
 /** The body of `ser evaluate --conditions`: one model's matrix, or (with --loso) the recipe's unseen-speaker matrix. */
 export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
   const conditions = parseConditions(flags.conditions ?? true);
+  const extraConditions = flags.extraConditions === undefined ? [] : parseConditions(flags.extraConditions, EXTRA_CONDITIONS);
+  if (flags.fromPredictions && flags.extraConditions !== undefined) throw new SerError('cli/bad-option', '--extra-conditions cannot be added to a stored run (--from-predictions re-scores the conditions it predicted)');
   if (!flags.loso && flags.seed !== undefined) throw new SerError('cli/bad-option', '--seed needs --loso (it seeds the models the run trains)');
   if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
   if (flags.fromPredictions) return rescoreConditions(flags, flags.fromPredictions);
@@ -171,7 +176,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       throw new SerError('eval/no-speakers', `${dataFlag(flags)}: --loso needs a speaker for every file and at least two speakers`);
     }
     report = await losoRobustness(corpus.items, labels, params, {
-      recipe, conditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      recipe, conditions, extraConditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       progress: flags.progress !== false,
       onPredictions: (p) => { predictions = p; }, calibrationObjective: objectiveFlag(flags.calibrationObjective),
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
@@ -182,7 +187,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
       const spec = clf.features(audio);
       const raw = await clf.rawProbabilitiesOf(spec);
       return { raw, probs: clf.calibrated(raw, spec) };
-    }, clf.calibration, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`) });
+    }, clf.calibration, { progress: flags.progress !== false, onSkip: (p, m) => log(`skipped ${p}: ${m}`), extraConditions });
   }
   if (flags.out) {
     await writeRobustnessReport(flags.out, report);

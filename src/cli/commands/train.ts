@@ -252,7 +252,7 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
         protocol: 'leave-one-speaker-out',
         recipe: r.recipe,
         seeds: r.seeds,
-        conditions: Object.fromEntries(r.conditions.map((c) => [c.condition, { accuracy: c.accuracy, accuracyStd: c.accuracyStd, uar: c.uar, ece: c.ece }])),
+        conditions: Object.fromEntries(r.conditions.map((c) => [c.condition, { accuracy: c.accuracy, accuracyStd: c.accuracyStd, uar: c.uar, ece: c.ece, ...(c.extra ? { extra: true } : {}) }])),
       },
     },
   };
