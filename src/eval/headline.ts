@@ -253,3 +253,34 @@ export function pickCurve(c: readonly CurveLine[]): CurvePicks {
     seconds: c.reduce((a, l) => a + l.s, 0),
   };
 }
+
+/** Rules for the honest pick besides `pickCurve`'s (earliest best validation epoch), to see how much the figure depends on the rule. */
+export const HONEST_PICK_RULES = ['earliest', 'latest', 'tied-mean', 'smoothed-5'] as const;
+export type HonestPickRule = (typeof HONEST_PICK_RULES)[number];
+
+/**
+ * Test accuracy by each honest-pick rule: at the earliest ('earliest': `pickCurve`'s) or the latest epoch of best
+ * validation accuracy, averaged over all epochs that tie for it ('tied-mean'), or at the centre of the best
+ * 5-epoch running mean of validation accuracy ('smoothed-5'; earliest on ties); also how many epochs tie.
+ */
+export function honestPickVariants(c: readonly CurveLine[]): Record<HonestPickRule, number> & { tied: number } {
+  if (c.length === 0 || c.some((l) => l.val === null || l.test === null)) throw new SerError('eval/bad-curve', 'honest picks need validation and test accuracies at every epoch');
+  const val = c.map((l) => l.val as number);
+  const test = c.map((l) => l.test as number);
+  const top = Math.max(...val);
+  const tied = val.flatMap((v, i) => (v === top ? [i] : []));
+  let best = -1;
+  let centre = 0;
+  for (let i = 0; i < c.length; i++) {
+    const w = val.slice(Math.max(0, i - 2), Math.min(c.length, i + 3));
+    const m = w.reduce((a, b) => a + b, 0) / w.length;
+    if (w.length === Math.min(5, c.length) && m > best) { best = m; centre = i; }
+  }
+  return {
+    earliest: test[tied[0]!]!,
+    latest: test[tied[tied.length - 1]!]!,
+    'tied-mean': tied.reduce((a, i) => a + test[i]!, 0) / tied.length,
+    'smoothed-5': test[centre]!,
+    tied: tied.length,
+  };
+}

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportStudySplit, pickCurve, readCurve, readSplitExport, trainCurve, type CurveLine, type IndexEntry } from '../../src/eval/headline.js';
+import { exportStudySplit, honestPickVariants, pickCurve, readCurve, readSplitExport, trainCurve, type CurveLine, type IndexEntry } from '../../src/eval/headline.js';
 import { engineMeans, lossEpochs, meanTestAccuracy, readHeadlineRuns, settledEpochs, welchDiff, writeHeadlineReport } from '../../src/eval/headline-report.js';
 import { writeFidelityData } from '../train/fidelity-data.js';
 import { writeToyCorpus } from '../train/helpers.js';
@@ -20,6 +20,16 @@ describe('headline curves: picks, files, report', () => {
     expect(p.last).toEqual({ epoch: 4, test: 0.6, loss: 1.0 });
     expect(p.seconds).toBe(8);
     expect(pickCurve([line(1, 1.6, null, 0.4)]).honest).toBeNull();
+  });
+
+  it('honest picks by other rules: latest tie, mean over ties, centre of the best 5-epoch validation mean', () => {
+    const val = [0.2, 0.5, 0.4, 0.5, 0.45, 0.45, 0.45, 0.1];
+    const test = [0.1, 0.3, 0.6, 0.5, 0.7, 0.8, 0.2, 0.4];
+    const c = val.map((v, i) => line(i + 1, 1, v, test[i]!));
+    // ties at epochs 2 and 4; 5-epoch means (centres 3..6): 0.41, 0.46, 0.45, 0.39 → centre 4
+    expect(honestPickVariants(c)).toEqual({ earliest: 0.3, latest: 0.5, 'tied-mean': 0.4, 'smoothed-5': 0.5, tied: 2 });
+    expect(honestPickVariants(c).earliest).toBe(pickCurve(c).honest!.test);
+    expect(() => honestPickVariants([line(1, 1, null, 0.3)])).toThrow(/validation/);
   });
 
   it('reads a curve file whose last epoch was written twice and cut by a kill', () => {
@@ -50,6 +60,9 @@ describe('headline curves: picks, files, report', () => {
     // epochs 1–2 settle after epoch floor(2 / 4) = 0: ours' curves average 0.35 and 0.5, PyTorch's 0.4
     expect(md).toContain('| ours | 42.5 % | 40.0 % | -2.5 | 1.5 |');
     expect(md).toContain('| torch | 40.0 % | 60.0 % | 20.0 | 2 |');
+    // the post-hoc table of other honest-pick rules: its first row is the rule of the figures above
+    expect(md).toContain('| earliest epoch of best validation accuracy (the rule above) | 40.0 % | 60.0 % | -20.0 |');
+    expect(md).toContain('validation holds 10 files (the fewest its accuracies are all fractions of), so one file moves it by 10.0 points');
     // curve means 35 and 50 against 40; pick gains +15 and −20 against +20 (one PyTorch run: its variance counts 0)
     expect(md).toContain('of the curve means 2.5 points (standard error 7.5, t 0.33); of what the pick adds -22.5 points (standard error 17.5, t -1.29)');
     expect(readFileSync(join(d, 'figures', 'curves-loss.svg'), 'utf8')).toContain('<svg');
