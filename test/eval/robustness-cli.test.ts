@@ -209,10 +209,11 @@ describe('ser evaluate --conditions', () => {
       expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual([...conds.split(','), 'white-5db']);
 
       // that model's own matrix uses its calibration; its 'original' accuracy is `ser evaluate`'s
-      const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--json', '--no-progress']);
+      const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--extra-conditions', 'white-5db', '--json', '--no-progress']);
       expect(m.status, m.stderr).toBe(0);
       const one = JSON.parse(m.stdout.trim());
       expect(one.mode).toBe('model');
+      expect(one.conditions.map((c: { condition: string; extra?: boolean }) => `${c.condition}${c.extra ? '+' : ''}`)).toEqual(['original', 'telephone', 'white-5db+']);
       expect(one.calibration).toMatchObject(rep.calibration);
       const plain = JSON.parse(ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--json', '--no-progress']).stdout.trim());
       expect(one.conditions[0].accuracy).toBeCloseTo(plain.accuracy, 12);
