@@ -799,11 +799,10 @@ export async function modelRobustness(
   opts: { progress?: boolean; onSkip?: (path: string, message: string) => void; extraConditions?: readonly ConditionName[] } = {},
 ): Promise<RobustnessReport> {
   const extra = (opts.extraConditions ?? []).filter((c) => !conditions.includes(c));
-  const named = conditions;
-  conditions = [...named, ...extra];
+  const all = [...conditions, ...extra];
   const t0 = Date.now();
-  const probs = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
-  const raw = new Map<string, Float32Array[]>(conditions.map((c) => [c, []]));
+  const probs = new Map<string, Float32Array[]>(all.map((c) => [c, []]));
+  const raw = new Map<string, Float32Array[]>(all.map((c) => [c, []]));
   const ys: number[] = [];
   let skipped = 0;
   const bar = createProgress({ total: items.length, label: 'conditions', unit: 'files', enabled: opts.progress !== false });
@@ -816,11 +815,11 @@ export async function modelRobustness(
       const audio = await decodeAudio(bytes, item.path);
       const seed = await sha256Hex(bytes);
       const got: Array<{ probs: Float32Array; raw: Float32Array }> = [];
-      for (const c of conditions) {
+      for (const c of all) {
         const pool = c === 'babble-10db' ? await loadPool(babblePoolPaths(items, i, createRng(`${seed}/pool`).int(1e9)), audio.sampleRate) : [];
         got.push(await probabilitiesOf(await applyCondition(c, audio, { seed, babblePool: pool })));
       }
-      conditions.forEach((c, k) => { probs.get(c)!.push(got[k]!.probs); raw.get(c)!.push(got[k]!.raw); });
+      all.forEach((c, k) => { probs.get(c)!.push(got[k]!.probs); raw.get(c)!.push(got[k]!.raw); });
       ys.push(y);
     } catch (e) {
       skipped++;
@@ -832,7 +831,7 @@ export async function modelRobustness(
   return {
     mode: 'model',
     labels: [...labels],
-    conditions: scoreConditions(named, [{ fold: 'all', labels: ys, probs, raw }], labels.length, extra),
+    conditions: scoreConditions(conditions, [{ fold: 'all', labels: ys, probs, raw }], labels.length, extra),
     calibration,
     files: ys.length,
     skipped,
