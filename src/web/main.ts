@@ -14,7 +14,7 @@ import { decodeAudioSync } from '../audio/decode.js';
 import { extractFeatures } from '../features/pipeline.js';
 import { describeError, SerError } from '../util/errors.js';
 import { backendName, loadBrowserClassifier } from './model.js';
-import { drawSpectrogram, drawWaveform, emotionColor, renderBars, renderTimeline } from './render.js';
+import { drawSpectrogram, drawWaveform, emotionColor, renderBars, renderRobustness, renderTimeline, type ConditionEstimate } from './render.js';
 
 /** Audio longer than this (seconds) gets the voice-activity timeline (and its whole-file answer). */
 const TIMELINE_MIN_SEC = 6;
@@ -39,6 +39,11 @@ const ready = loadBrowserClassifier()
       ? ` · ≈ ${(unseen * 100).toFixed(0)}% on a speaker it never heard`
       : val && typeof val.uar === 'number' ? ` · validation UAR ${(val.uar * 100).toFixed(1)}%` : '';
     $('model-info').textContent = `${m.arch ?? 'model'}${recipe ? ` (${recipe})` : ''} · labels ${c.labels.join(', ')}${score}`;
+    const matrix = (m.metrics?.unseenSpeakerEstimate as { conditions?: Record<string, ConditionEstimate> } | undefined)?.conditions;
+    if (matrix && Object.keys(matrix).length > 0) {
+      renderRobustness($('robustness-table'), matrix);
+      $('robustness').classList.remove('hidden');
+    }
     return c;
   })
   .catch((e) => {

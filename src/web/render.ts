@@ -154,3 +154,41 @@ export function renderTimeline(
     }),
   );
 }
+
+/** One condition of a model's unseen-speaker estimate (metadata `metrics.unseenSpeakerEstimate.conditions`). */
+export interface ConditionEstimate { accuracy: number; uar?: number; ece?: number; extra?: boolean }
+
+/**
+ * The model's robustness matrix as a table (condition, accuracy, ECE), in metadata order; extra conditions (never
+ * used for any choice) marked †. Each row carries `data-condition`; the table `data-conditions="<rows>"`.
+ */
+export function renderRobustness(el: HTMLElement, conditions: Record<string, ConditionEstimate>): void {
+  const table = document.createElement('table');
+  table.className = 'robustness';
+  const head = document.createElement('tr');
+  for (const h of ['condition', 'accuracy', 'calibration error']) {
+    const th = document.createElement('th');
+    th.textContent = h;
+    head.append(th);
+  }
+  table.append(head);
+  const names = Object.keys(conditions);
+  for (const name of names) {
+    const c = conditions[name]!;
+    const tr = document.createElement('tr');
+    tr.dataset.condition = name;
+    const cells = [`${name}${c.extra ? ' †' : ''}`, `${(100 * c.accuracy).toFixed(1)}%`, typeof c.ece === 'number' ? c.ece.toFixed(3) : '—'];
+    for (const text of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+  table.dataset.conditions = String(names.length);
+  const note = document.createElement('p');
+  note.className = 'hint';
+  note.textContent = 'The same recipe trained without each speaker in turn and scored on that speaker’s recordings re-made under each condition (leave-one-speaker-out): what to expect on a voice the model never heard. Not this model’s own score.' +
+    (names.some((n) => conditions[n]!.extra) ? ' † a condition no choice of the recipe or its calibration ever saw.' : '');
+  el.replaceChildren(table, note);
+}

@@ -3,7 +3,7 @@
  * screenshot it, and check the in-browser (tfjs wasm) probabilities equal the CLI's for the same file.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,11 @@ import { readFileSync } from 'node:fs';
 import { speechTimeline } from '../../src/infer/timeline.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const MATRIX = {
+  original: { accuracy: 0.614, uar: 0.615, ece: 0.063 },
+  telephone: { accuracy: 0.574, uar: 0.574, ece: 0.09 },
+  'small-mic': { accuracy: 0.503, uar: 0.505, ece: 0.087, extra: true },
+};
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`\n[browser tests skipped] no Chromium at ${CHROMIUM} (apt-get install chromium)\n`);
 
@@ -39,6 +44,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     const note = await ensureWebBundle();
     expect(note).not.toMatch(/failed|missing/);
     modelDir = await makeTinyModelFolder();
+    // an unseen-speaker matrix in the metadata, as `ser train --robustness` stores it (one extra condition)
+    const metaFile = join(modelDir, 'metadata.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
+    meta.metrics = { ...meta.metrics, unseenSpeakerEstimate: { conditions: MATRIX } };
+    writeFileSync(metaFile, JSON.stringify(meta));
     clf = await Classifier.load(modelDir);
     app = await buildServer({ classifier: clf });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -86,6 +96,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     await browser?.close();
     await app?.close();
     clf?.dispose();
+  });
+
+  it("shows the model's unseen-speaker matrix from its metadata in the footer, extra conditions marked", async () => {
+    expect(await page.locator('#model-info').textContent()).toContain('≈ 61% on a speaker it never heard');
+    expect(await page.locator('#robustness').isVisible()).toBe(true);
+    expect(await page.locator('table.robustness').getAttribute('data-conditions')).toBe('3');
+    const rows = await page.locator('table.robustness tr[data-condition]').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toEqual([['original', '61.4%', '0.063'], ['telephone', '57.4%', '0.090'], ['small-mic †', '50.3%', '0.087']]);
   });
 
   it('predicts an uploaded WAV in the page with the same probabilities as `ser predict --json`', async () => {
