@@ -156,7 +156,7 @@ export function renderTimeline(
 }
 
 /** One condition of a model's unseen-speaker estimate (metadata `metrics.unseenSpeakerEstimate.conditions`). */
-export interface ConditionEstimate { accuracy: number; uar?: number; ece?: number; extra?: boolean }
+export interface ConditionEstimate { accuracy: number; uar?: number; ece?: number; extra?: boolean; description?: string }
 
 /**
  * The model's robustness matrix as a table (condition, accuracy, ECE), in metadata order; extra conditions (never
@@ -177,6 +177,7 @@ export function renderRobustness(el: HTMLElement, conditions: Record<string, Con
     const c = conditions[name]!;
     const tr = document.createElement('tr');
     tr.dataset.condition = name;
+    if (c.description) tr.title = c.description;
     const cells = [`${name}${c.extra ? ' †' : ''}`, `${(100 * c.accuracy).toFixed(1)}%`, typeof c.ece === 'number' ? c.ece.toFixed(3) : '—'];
     for (const text of cells) {
       const td = document.createElement('td');

@@ -207,6 +207,7 @@ describe('ser evaluate --conditions', () => {
         expect(meta.ensemble).toBeUndefined();
       }
       expect(Object.keys(meta.metrics.unseenSpeakerEstimate.conditions)).toEqual([...conds.split(','), 'white-5db']);
+      expect(meta.metrics.unseenSpeakerEstimate.conditions['white-5db']).toMatchObject({ extra: true, description: 'white noise at 5 dB SNR' });
 
       // that model's own matrix uses its calibration; its 'original' accuracy is `ser evaluate`'s
       const m = ser(['evaluate', '--data', data, '--model', join(tmp, 'model'), '--conditions', 'original,telephone', '--extra-conditions', 'white-5db', '--json', '--no-progress']);

@@ -21,7 +21,7 @@ import { speechTimeline } from '../../src/infer/timeline.js';
 const CHROMIUM = '/usr/bin/chromium';
 const MATRIX = {
   original: { accuracy: 0.614, uar: 0.615, ece: 0.063 },
-  telephone: { accuracy: 0.574, uar: 0.574, ece: 0.09 },
+  telephone: { accuracy: 0.574, uar: 0.574, ece: 0.09, description: 'telephone line' },
   'small-mic': { accuracy: 0.503, uar: 0.505, ece: 0.087, extra: true },
 };
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -104,6 +104,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web app in Chromium', () => {
     expect(await page.locator('table.robustness').getAttribute('data-conditions')).toBe('3');
     const rows = await page.locator('table.robustness tr[data-condition]').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows).toEqual([['original', '61.4%', '0.063'], ['telephone', '57.4%', '0.090'], ['small-mic †', '50.3%', '0.087']]);
+    // a condition's description (stored by `ser train --robustness`) is the row's tooltip
+    expect(await page.locator('table.robustness tr[data-condition="telephone"]').getAttribute('title')).toBe('telephone line');
   });
 
   it('predicts an uploaded WAV in the page with the same probabilities as `ser predict --json`', async () => {

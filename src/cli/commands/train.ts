@@ -13,6 +13,7 @@ import { train, CHECKPOINT_FILE } from '../../train/loop.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { RobustnessReport } from '../../eval/robustness.js';
+import { CONDITION_DESCRIPTIONS, type ConditionName } from '../../eval/conditions.js';
 import { assembleMlpEnsemble } from '../../model/ensemble.js';
 import { saveModelFolder } from '../../model/io.js';
 import { parseCalibration, type Calibration } from '../../model/calibration.js';
@@ -252,7 +253,11 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
         protocol: 'leave-one-speaker-out',
         recipe: r.recipe,
         seeds: r.seeds,
-        conditions: Object.fromEntries(r.conditions.map((c) => [c.condition, { accuracy: c.accuracy, accuracyStd: c.accuracyStd, uar: c.uar, ece: c.ece, ...(c.extra ? { extra: true } : {}) }])),
+        conditions: Object.fromEntries(r.conditions.map((c) => [c.condition, {
+          accuracy: c.accuracy, accuracyStd: c.accuracyStd, uar: c.uar, ece: c.ece, ...(c.extra ? { extra: true } : {}),
+          // what the condition is, for readers of the metadata (the web app's table, GET /api/model)
+          ...(c.condition in CONDITION_DESCRIPTIONS ? { description: CONDITION_DESCRIPTIONS[c.condition as ConditionName] } : {}),
+        }])),
       },
     },
   };
