@@ -25,7 +25,7 @@ import { createRng, type Rng } from '../util/rng.js';
 /** The conditions `ser evaluate --conditions` builds by default (issue #10's list), in report order. */
 export const CONDITIONS = ['original', '16k', '48k', 'telephone', 'mp3-64k', 'pink-10db', 'babble-10db', 'reverb-0.5s', 'clipped-6db', 'quiet-30db'] as const;
 /**
- * Further conditions (`--extra-conditions`), chosen once (2026-12-07 19:35, before any score) as audio people
+ * Further conditions (`--extra-conditions`), chosen once (2026-12-07 19:28, before any score) as audio people
  * have that the default list does not hold. A leave-one-speaker-out run scores them on the held-out speakers
  * only: no choice of the run (configuration, calibration procedure) and no training op ever sees them, so
  * they check that robustness carries over to conditions nobody tuned for.

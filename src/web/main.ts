@@ -34,12 +34,12 @@ const ready = loadBrowserClassifier()
     const m = c.metadata as { arch?: string; recipe?: unknown; metrics?: Record<string, unknown> };
     const recipe = typeof m.recipe === 'string' ? m.recipe : (m.recipe as { name?: string } | undefined)?.name;
     const val = (m.metrics?.validation ?? null) as { accuracy?: number; uar?: number } | null;
-    const unseen = (m.metrics?.unseenSpeakerEstimate as { conditions?: Record<string, { accuracy?: number }> } | undefined)?.conditions?.original?.accuracy;
+    const matrix = (m.metrics?.unseenSpeakerEstimate as { conditions?: Record<string, ConditionEstimate> } | undefined)?.conditions;
+    const unseen = matrix?.original?.accuracy;
     const score = typeof unseen === 'number'
       ? ` · ≈ ${(unseen * 100).toFixed(0)}% on a speaker it never heard`
       : val && typeof val.uar === 'number' ? ` · validation UAR ${(val.uar * 100).toFixed(1)}%` : '';
     $('model-info').textContent = `${m.arch ?? 'model'}${recipe ? ` (${recipe})` : ''} · labels ${c.labels.join(', ')}${score}`;
-    const matrix = (m.metrics?.unseenSpeakerEstimate as { conditions?: Record<string, ConditionEstimate> } | undefined)?.conditions;
     if (matrix && Object.keys(matrix).length > 0) {
       renderRobustness($('robustness-table'), matrix);
       $('robustness').classList.remove('hidden');

@@ -157,8 +157,8 @@ export function formatReport(r: EvaluateReport): string {
 /** The body of `ser evaluate --conditions`: one model's matrix, or (with --loso) the recipe's unseen-speaker matrix. */
 export async function runConditions(flags: EvaluateFlags): Promise<RobustnessReport> {
   const conditions = parseConditions(flags.conditions ?? true);
-  const extraConditions = flags.extraConditions === undefined ? [] : parseConditions(flags.extraConditions, EXTRA_CONDITIONS);
   if (flags.fromPredictions && flags.extraConditions !== undefined) throw new SerError('cli/bad-option', '--extra-conditions cannot be added to a stored run (--from-predictions re-scores the conditions it predicted)');
+  const extraConditions = flags.extraConditions === undefined ? [] : parseConditions(flags.extraConditions, EXTRA_CONDITIONS);
   if (!flags.loso && flags.seed !== undefined) throw new SerError('cli/bad-option', '--seed needs --loso (it seeds the models the run trains)');
   if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
   if (flags.fromPredictions) return rescoreConditions(flags, flags.fromPredictions);
