@@ -31,6 +31,7 @@
  * - nothing is selected on the test speaker: the recipe is fixed before the run, or chosen by inner folds.
  */
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { readAudioBytes } from '../audio/load.js';
 import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
@@ -39,7 +40,8 @@ import type { CorpusItem } from '../data/corpus.js';
 import { applyChannel } from '../data/augment.js';
 import { FeatureCache, cacheKey } from '../features/cache.js';
 import { sha256Hex } from '../util/hash.js';
-import { extractFeatures, featureKey, noiseFloorOf } from '../features/pipeline.js';
+import { extractFeatures, extractWarpViews, featureKey, noiseFloorOf } from '../features/pipeline.js';
+import { timeColumn } from '../features/reshape.js';
 import { featureParams } from '../features/params.js';
 import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
@@ -188,6 +190,8 @@ interface Conditioned {
   item: CorpusItem;
   label: number;
   specs: Map<string, Spectrogram>;
+  /** With `ConditionFeatureOptions.warps`: the statistics at each of those warps, one column per warp, by set. */
+  views?: Map<string, Spectrogram>;
 }
 
 const audioMemo = new Map<string, AudioData>();
@@ -207,6 +211,8 @@ export interface ConditionFeatureOptions {
   /** Extra feature sets: `'train-aug'` = one copy through this channel augmentation (for calibration). */
   calibrationAugment?: Recipe['offlineAugment'];
   onSkip?: (path: string, message: string) => void;
+  /** Test-time warps (utterance-stats features; must include 1): also compute every set's statistics at each (`Conditioned.views`). */
+  warps?: readonly number[];
 }
 
 /**
@@ -223,6 +229,8 @@ export async function conditionFeatures(
   const cacheDir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
   const cache = cacheDir === null ? null : new FeatureCache({ dir: resolve(cacheDir) });
   const extra = opts.calibrationAugment?.channel ? ['train-aug'] : [];
+  const warps = opts.warps && opts.warps.length > 0 ? opts.warps : null;
+  if (warps && !warps.includes(1)) throw new SerError('eval/bad-candidates', `test-time warps must include 1, got ${JSON.stringify(warps)}`);
   const bar = createProgress({ total: items.length, label: 'conditions', unit: 'files', enabled: opts.progress !== false });
   const out: Conditioned[] = [];
   let skipped = 0;
@@ -234,6 +242,7 @@ export async function conditionFeatures(
       const bytes = await readAudioBytes(item.path);
       const fileHash = await sha256Hex(bytes);
       const specs = new Map<string, Spectrogram>();
+      const views = new Map<string, Spectrogram>();
       let audio: AudioData | null = null;
       for (const cond of [...conditions, ...extra]) {
         // babble is made of other files of this list: which ones is part of the key (a subset of the folder makes other babble)
@@ -243,8 +252,11 @@ export async function conditionFeatures(
         const version = cond === 'train-aug' ? JSON.stringify(opts.calibrationAugment?.channel) : needsSox(cond) ? soxVersion() : '';
         const pool = poolPaths.length > 0 ? `|${await sha256Hex(poolPaths.map((p) => resolve(p)).join('|'))}` : '';
         const key = await cacheKey(await sha256Hex(`${fileHash}|condition|${cond}|${version}|${await conditionCodeDigest()}${pool}`), params);
+        // the warped views under their own key (the plain features are their column at warp 1)
+        const viewKey = warps ? await cacheKey(await sha256Hex(`${key}|views|${warps.join(',')}`), params) : null;
         let spec = cache?.get(key);
-        if (!spec) {
+        let view = viewKey ? cache?.get(viewKey) : undefined;
+        if (!spec || (viewKey && !view)) {
           audio ??= await loadMemo(item.path);
           let a: AudioData;
           const poolAudio = await loadPool(poolPaths, audio.sampleRate);
@@ -256,12 +268,19 @@ export async function conditionFeatures(
           } else {
             a = await applyCondition(cond as ConditionName, audio, { seed: fileHash, babblePool: poolAudio });
           }
-          spec = extractFeatures(a, params);
+          if (warps) {
+            view = extractWarpViews(a, params, warps);
+            spec = timeColumn(view, warps.indexOf(1));
+            cache?.put(viewKey!, view);
+          } else {
+            spec = extractFeatures(a, params);
+          }
           cache?.put(key, spec);
         }
         specs.set(cond, spec);
+        if (view) views.set(cond, view);
       }
-      out.push({ item, label, specs });
+      out.push({ item, label, specs, ...(warps ? { views } : {}) });
     } catch (e) {
       skipped++;
       opts.onSkip?.(item.path, describeError(e));
@@ -329,21 +348,44 @@ function scoreConditions(
   });
 }
 
-/** Probabilities of `specs` by the average of `trainers` (each file alone, as `ser predict` does). */
-async function ensemblePredict(trainers: readonly Trainer[], specs: readonly Spectrogram[], recipe: Recipe): Promise<Float32Array[]> {
-  const inputs = specs.map((s) => prepareInput(s, recipe));
-  const sum = inputs.map(() => new Float32Array(0));
-  for (const t of trainers) {
-    for (let i = 0; i < inputs.length; i += 32) {
-      const out = await t.predict(inputs.slice(i, i + 32));
-      out.forEach((p, q) => {
-        const k = i + q;
-        if (sum[k]!.length === 0) sum[k] = new Float32Array(p.length);
-        for (let c = 0; c < p.length; c++) sum[k]![c]! += p[c]! / trainers.length;
-      });
+/**
+ * Probabilities of each file by the average of `trainers` over the file's `views` (its plain features, or
+ * its statistics at each test-time warp) — each file alone, as `ser predict` does.
+ */
+async function ensemblePredict(trainers: readonly Trainer[], views: readonly (readonly Spectrogram[])[], recipe: Recipe): Promise<Float32Array[]> {
+  const sum = views.map(() => new Float32Array(0));
+  const K = views[0]?.length ?? 1;
+  for (let v = 0; v < K; v++) {
+    const inputs = views.map((vs) => prepareInput(vs[v]!, recipe));
+    for (const t of trainers) {
+      for (let i = 0; i < inputs.length; i += 32) {
+        const out = await t.predict(inputs.slice(i, i + 32));
+        out.forEach((p, q) => {
+          const k = i + q;
+          if (sum[k]!.length === 0) sum[k] = new Float32Array(p.length);
+          for (let c = 0; c < p.length; c++) sum[k]![c]! += p[c]! / (trainers.length * K);
+        });
+      }
     }
   }
   return sum;
+}
+
+/** What `recipe` predicts a row from under `set`: its plain features, or their columns at its test-time warps (of `warps`, the run's union). */
+function rowViews(d: Row, set: string, recipe: Recipe, warps: readonly number[]): Spectrogram[] {
+  if (!recipe.testWarps) return [d.specs.get(set)!];
+  const v = d.views?.get(set);
+  if (!v) throw new Error(`rowViews: no test-time views of set ${set}`);
+  return recipe.testWarps.map((w) => timeColumn(v, warps.indexOf(w)));
+}
+
+/** Whether two configurations train the same models (they may differ in name, description and test-time warps). */
+export function sameTraining(a: Recipe, b: Recipe): boolean {
+  const strip = (r: Recipe): unknown => {
+    const { name: _n, description: _d, testWarps: _w, ...rest } = r;
+    return JSON.parse(JSON.stringify(rest));
+  };
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 export interface LosoRobustnessOptions {
@@ -378,14 +420,19 @@ export interface LosoRobustnessOptions {
 type Row = Conditioned;
 
 /**
- * Trains `recipe` (`seeds` members; augmented copies per `memberSeeds`) on `train` and returns the
- * averaged probabilities of every row of `test` under each of `sets`. Augmented copies come from
- * `source`, built over `pool` (rows whose audio may be used — as the items themselves and as babble).
+ * Trains `recipes[0]` (`seeds` members; augmented copies per `memberSeeds`) on `train` and returns, for each of
+ * `recipes` (configurations that train the same models, `sameTraining`: they differ in test-time warps only), the
+ * averaged probabilities of every row of `test` under each of `sets`. Augmented copies come from `source`, built
+ * over `pool` (rows whose audio may be used — as the items themselves and as babble). `warps`: the union of
+ * the run's test-time warps (the columns of `Conditioned.views`).
  */
 async function fitPredict(
-  recipe: Recipe, params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
+  recipes: readonly Recipe[], params: FeatureParams, labels: readonly string[], train_: readonly Row[], test: readonly Row[], sets: readonly string[],
   pool: readonly Row[], seeds: number, seed: number, cacheDir: string | null | undefined, threads: number | undefined, onTrained: () => void,
-): Promise<{ raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }> {
+  warps: readonly number[],
+): Promise<Array<{ raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }>> {
+  const recipe = recipes[0]!;
+  if (!recipes.every((r) => sameTraining(r, recipe))) throw new Error('fitPredict: configurations that train different models');
   const poolItems = pool.map((d) => d.item);
   const index = new Map(poolItems.map((it, i) => [it.path, i]));
   const outer = pitchShiftSource(poolItems, params, cacheDir);
@@ -398,10 +445,14 @@ async function fitPredict(
     trainers.push(r.trainer);
     onTrained();
   }
-  const out = new Map<string, Float32Array[]>();
-  for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => d.specs.get(set)!), recipe));
+  const results = [];
+  for (const r of recipes) {
+    const out = new Map<string, Float32Array[]>();
+    for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => rowViews(d, set, r, warps)), r));
+    results.push({ raw: out, ...testFloors(test, sets, params) });
+  }
   trainers.forEach((t) => t.dispose());
-  return { raw: out, ...testFloors(test, sets, params) };
+  return results;
 }
 
 /** The noise floor of every row of `test` under each of `sets` (`noiseFloorOf`), when the features give one. */
@@ -658,22 +709,26 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const seed = opts.seed ?? 42;
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
   // the condition features of every distinct feature set among the candidates (the recipe's first)
-  const featureSets = new Map<string, { params: FeatureParams; data: Row[] }>();
+  const featureSets = new Map<string, { params: FeatureParams; data: Row[]; warps: number[] }>();
   let skipped = 0;
   for (const p of [params, ...candidates.map((c) => featureParams(c.features))]) {
     const key = featureKey(p);
     if (featureSets.has(key)) continue;
+    // the test-time warps of the configurations on these features (their union: the columns of each row's views)
+    const warps = [...new Set(candidates.filter((c) => featureKey(featureParams(c.features)) === key).flatMap((c) => c.testWarps ?? []))].sort((a, b) => a - b);
     const r = await conditionFeatures(items, labels, p, [...conditions, ...extra], {
-      cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment,
+      cacheDir: opts.cacheDir, progress: opts.progress, calibrationAugment: recipe.offlineAugment, ...(warps.length > 0 ? { warps } : {}),
       onSkip: featureSets.size === 0 ? (f, m) => log(`skipped ${f}: ${m}`) : undefined,
     });
     if (featureSets.size === 0) skipped = r.skipped;
     else if (r.data.length !== featureSets.get(featureKey(params))!.data.length) {
       throw new SerError('eval/bad-candidates', `candidate features ${key} could not be computed for the same files as '${recipe.name}'s`);
     }
-    featureSets.set(key, { params: p, data: r.data });
+    featureSets.set(key, { params: p, data: r.data, warps });
   }
-  const featuresOf = (c: Recipe): { params: FeatureParams; data: Row[] } => featureSets.get(featureKey(featureParams(c.features)))!;
+  const featuresOf = (c: Recipe): { params: FeatureParams; data: Row[]; warps: number[] } => featureSets.get(featureKey(featureParams(c.features)))!;
+  // configurations that train the same models as an earlier one (they differ in test-time warps only) share its inner fits
+  const leaders = candidates.filter((c, i) => !candidates.slice(0, i).some((o) => sameTraining(o, c)));
   const data = featureSets.get(featureKey(params))!.data;
   const speakers = sortSpeakers(data.map(speakerOf));
   const calibSets = recipe.offlineAugment?.channel ? ['original', 'train-aug'] : ['original'];
@@ -686,7 +741,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const inner: LosoOutcome['inner'] = new Map(candidates.map((c) => [c.name, new Map()]));
   const predictions: LosoPredictions = { labels: [...labels], seed, sets, ...(extra.length > 0 ? { extraSets: [...extra] } : {}), calibrationSets: calibSets, outer: [], inner: {} };
   // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
-  const modelsPerFold = (nested ? candidates.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
+  const modelsPerFold = (nested ? leaders.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
@@ -696,6 +751,8 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     if (nested) {
       // nested: an inner leave-one-speaker-out over the training speakers only
       const scores: Record<string, number> = {};
+      // inner fits made for a later configuration of the same training (by its leader), by name, then inner speaker
+      const shared = new Map<string, Map<string, { raw: Map<string, Float32Array[]>; floors?: Map<string, number[]> }>>();
       for (const cand of candidates) {
         const byInner: Map<string, HeldOut> = new Map();
         inner.get(cand.name)!.set(spk, byInner);
@@ -704,7 +761,14 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
         for (const inSpk of sortSpeakers(ctr.map(speakerOf))) {
           const itr = ctr.filter((d) => speakerOf(d) !== inSpk);
           const ite = ctr.filter((d) => speakerOf(d) === inSpk);
-          const { raw: probs, floors } = await fitPredict(cand, f.params, labels, itr, ite, sets, ctr, membersOf(cand), seed, opts.cacheDir, opts.threads, tick);
+          let fit = shared.get(cand.name)?.get(inSpk);
+          if (!fit) {
+            const group = candidates.slice(candidates.indexOf(cand)).filter((o) => sameTraining(o, cand));
+            const fits = await fitPredict(group, f.params, labels, itr, ite, sets, ctr, membersOf(cand), seed, opts.cacheDir, opts.threads, tick, f.warps);
+            group.forEach((g, j) => { if (j > 0) (shared.get(g.name) ?? shared.set(g.name, new Map()).get(g.name)!).set(inSpk, fits[j]!); });
+            fit = fits[0]!;
+          }
+          const { raw: probs, floors } = fit;
           const innerLabels = ite.map((d) => d.label);
           ((predictions.inner[cand.name] ??= {})[spk] ??= {})[inSpk] = {
             files: ite.map((d) => d.item.id ?? d.item.path), labels: innerLabels, raw: rawJson(probs), ...floorsJson(floors),
@@ -722,7 +786,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     const tr = pf.data.filter((d) => speakerOf(d) !== spk);
     const te = pf.data.filter((d) => speakerOf(d) === spk);
     // the extra conditions here only: the held-out speaker, after every choice
-    const { raw, floors } = await fitPredict(pick, pf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick);
+    const { raw, floors } = (await fitPredict([pick], pf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick, pf.warps))[0]!;
     for (let k = membersOf(pick); k < maxMembers; k++) tick();
     const foldLabels = te.map((d) => d.label);
     folds.push({ fold: spk, labels: foldLabels, raw, ...(floors ? { floors } : {}) });

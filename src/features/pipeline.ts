@@ -128,6 +128,27 @@ export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAUL
 }
 
 /**
+ * Utterance statistics of `audio` at each mel-axis / F0 warp factor of `warps` (`melWarp`; test-time warps,
+ * `Recipe.testWarps`): one column per factor, in order (`params.melWarp` is replaced). The log-mel and the
+ * pitch track are computed once; only the statistics are recomputed per factor.
+ */
+export function extractWarpViews(audio: AudioData, params: FeatureParams, warps: readonly number[]): Spectrogram {
+  if (params.representation !== 'utterance-stats') bad('representation', `test-time warps need utterance-stats features, not '${params.representation}'`);
+  return requireFinite(warpViews(utteranceInputs(audio, params), params, warps), audio);
+}
+
+/** `extractWarpViews` from already computed inputs (one column per factor of `warps`). */
+export function warpViews(inputs: UtteranceInputs, params: FeatureParams, warps: readonly number[]): Spectrogram {
+  if (warps.length === 0) bad('testWarps', 'must list at least one warp factor');
+  const cols = warps.map((w) => utteranceFeatures(inputs, { ...params, melWarp: w }));
+  const nMels = cols[0]!.nMels;
+  const K = cols.length;
+  const data = new Float32Array(nMels * K);
+  cols.forEach((c, k) => { for (let m = 0; m < nMels; m++) data[m * K + k] = c.data[m]!; });
+  return { data, nMels, frames: K };
+}
+
+/**
  * Features must be finite: audio whose samples are finite but astronomically large (a damaged float WAV, say
  * 1e30) overflows the float32 power spectrum, and NaN features would otherwise become a confident-looking
  * but meaningless prediction. Such input is refused with a clear error instead.

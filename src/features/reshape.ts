@@ -27,6 +27,14 @@ export function interpolateTime(s: Spectrogram, frames: number): Spectrogram {
   return { data: out, nMels, frames };
 }
 
+/** Column `t` of a spectrogram as a one-frame spectrogram (own memory). */
+export function timeColumn(s: Spectrogram, t: number): Spectrogram {
+  if (!(Number.isInteger(t) && t >= 0 && t < s.frames)) throw new RangeError(`timeColumn: column ${t} of ${s.frames}`);
+  const out = new Float32Array(s.nMels);
+  for (let m = 0; m < s.nMels; m++) out[m] = s.data[m * s.frames + t]!;
+  return { data: out, nMels: s.nMels, frames: 1 };
+}
+
 /** Zero-pads on the right up to `frames` (a no-op copy when already that long). */
 export function padTime(s: Spectrogram, frames: number, value = 0): Spectrogram {
   const { nMels, frames: n, data } = s;

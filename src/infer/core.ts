@@ -10,7 +10,8 @@ import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
 import { isSilent } from '../audio/normalize.js';
-import { extractFeatures, noiseFloorOf } from '../features/pipeline.js';
+import { extractFeatures, extractWarpViews, noiseFloorOf } from '../features/pipeline.js';
+import { timeColumn } from '../features/reshape.js';
 import { normalizeSpectrogram } from '../features/normalize.js';
 import { endsInSoftmax, makeModelInput, type InferMetadata } from './deps.js';
 import { calibrate, needsNoiseFloor, parseCalibration, type Calibration } from '../model/calibration.js';
@@ -63,6 +64,8 @@ export class ClassifierCore {
   private readonly softmax: boolean;
   /** The calibration stored with the model (metadata.calibration), or null. */
   readonly calibration: Calibration | null;
+  /** Test-time warps (metadata.testWarps): predictions average the model over these warps of the features; null = none. */
+  readonly testWarps: readonly number[] | null;
 
   constructor(
     readonly model: LayersModel,
@@ -73,6 +76,7 @@ export class ClassifierCore {
     this.softmax = endsInSoftmax(model);
     this.calibration = parseCalibration(metadata.calibration);
     const fp = metadata.featureParams;
+    this.testWarps = parseTestWarps(metadata.testWarps, fp);
     if (needsNoiseFloor(this.calibration) && (fp.representation !== 'utterance-stats' || (fp.statsLevelNorm ?? 'p95') !== 'p95' || (metadata.normalization ?? 'utterance') !== 'none')) {
       throw new SerError('model/bad-metadata', 'metadata.json: a calibration with a noiseSlope needs utterance-statistics features (p95 level normalisation) without normalisation (it reads their noise floor)');
     }
@@ -86,12 +90,24 @@ export class ClassifierCore {
     }
   }
 
-  /** The normalised feature matrix the model sees for `audio` (same feature code and normalisation as training). */
+  /**
+   * The normalised feature matrix the model sees for `audio` (same feature code and normalisation as
+   * training). With test-time warps: the utterance statistics at each warp, one column per warp.
+   */
   features(audio: AudioData): Spectrogram {
     checkAudio(audio, this.minSamples());
-    const spec = extractFeatures(audio, this.featureParams);
+    const spec = this.testWarps ? extractWarpViews(audio, this.featureParams, this.testWarps) : extractFeatures(audio, this.featureParams);
     if (spec.frames < 1) throw tooShort(audio);
     return normalizeSpectrogram(spec, this.metadata.normalization ?? 'utterance');
+  }
+
+  /** The model's inputs in `spec` (from `features`): each warp's column with test-time warps, else `spec` itself. */
+  private views(spec: Spectrogram): Spectrogram[] {
+    if (!this.testWarps) return [spec];
+    if (spec.frames !== this.testWarps.length) {
+      throw new SerError('infer/bad-input', `features of a model with ${this.testWarps.length} test-time warps have one column per warp, got ${spec.frames}`);
+    }
+    return this.testWarps.map((_, k) => timeColumn(spec, k));
   }
 
   /** Calibrated probabilities for an already standardised spectrogram, in label order. */
@@ -101,12 +117,28 @@ export class ClassifierCore {
 
   /** The stored calibration applied to raw probabilities `raw` of the features `spec` (whose noise floor it may read). */
   calibrated(raw: ArrayLike<number>, spec: Spectrogram): Float32Array {
-    const floor = needsNoiseFloor(this.calibration) ? noiseFloorOf(spec, this.featureParams) ?? undefined : undefined;
+    // the noise floor of the plain features (warp 1), as the calibration was fitted
+    const plain = this.testWarps ? timeColumn(spec, this.testWarps.indexOf(1)) : spec;
+    const floor = needsNoiseFloor(this.calibration) ? noiseFloorOf(plain, this.featureParams) ?? undefined : undefined;
     return calibrate(raw, this.calibration, floor);
   }
 
-  /** The model's own softmax probabilities (before calibration) for an already standardised spectrogram. */
+  /**
+   * The model's own softmax probabilities (before calibration) for an already standardised spectrogram;
+   * with test-time warps, their mean over the warps.
+   */
   async rawProbabilitiesOf(spec: Spectrogram): Promise<Float32Array> {
+    const views = this.views(spec);
+    if (views.length === 1) return this.rawOfOne(views[0]!);
+    const mean = new Float32Array(this.labels.length);
+    for (const v of views) {
+      const p = await this.rawOfOne(v);
+      for (let c = 0; c < mean.length; c++) mean[c]! += p[c]! / views.length;
+    }
+    return mean;
+  }
+
+  private async rawOfOne(spec: Spectrogram): Promise<Float32Array> {
     const input = makeModelInput(this.model, spec, this.metadata);
     const raw = this.model.predict(input) as tf.Tensor;
     const out = this.softmax ? raw : tf.tidy(() => tf.softmax(raw));
@@ -182,6 +214,16 @@ export class ClassifierCore {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** metadata.testWarps checked: absent → null; else positive factors including 1, on utterance-stats features. */
+function parseTestWarps(raw: unknown, fp: FeatureParams): readonly number[] | null {
+  if (raw === undefined || raw === null) return null;
+  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0) || !raw.includes(1)) {
+    throw new SerError('model/bad-metadata', `metadata.json: testWarps must be a non-empty list of positive warp factors including 1, got ${JSON.stringify(raw)}`);
+  }
+  if (fp.representation !== 'utterance-stats') throw new SerError('model/bad-metadata', 'metadata.json: testWarps need utterance-statistics features');
+  return Object.freeze([...raw as number[]]);
 }
 
 function tooShort(audio: AudioData): SerError {

@@ -87,6 +87,16 @@ export interface Recipe {
    * time, members that have seen different channels and warps).
    */
   ensembleCopies?: EnsembleCopies;
+  /**
+   * Test-time warps (utterance-stats features only): a prediction is the mean of the model's
+   * probabilities at each of these mel-axis / F0 warp factors of the input's statistics — the same
+   * voice heard as several vocal-tract lengths, as training's `melWarp` draws them. Must include 1 (the
+   * plain features, whose noise floor the calibration reads). Absent: the plain features alone. Applied
+   * wherever a saved model predicts (`ser predict` / `evaluate`, the server, the browser) and by the
+   * leave-one-speaker-out robustness run; `ser experiments` scores each epoch on the plain features, as it
+   * scores one ensemble member.
+   */
+  testWarps?: number[];
 }
 
 /** The values of `Recipe.ensembleCopies`. */
@@ -296,6 +306,14 @@ export function validateRecipe(r: Recipe): void {
   if (r.ensembleCopies !== undefined && !ENSEMBLE_COPIES.includes(r.ensembleCopies)) {
     bad('ensembleCopies', `must be 'shared' or 'member', got ${JSON.stringify(r.ensembleCopies)}`);
   }
+  if (r.testWarps !== undefined) {
+    const w = r.testWarps;
+    if (!Array.isArray(w) || w.length === 0 || !w.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
+      bad('testWarps', `must be a non-empty list of positive warp factors, got ${JSON.stringify(w)}`);
+    }
+    if (!w.includes(1)) bad('testWarps', `must include 1 (the plain features), got ${JSON.stringify(w)}`);
+    if (r.features.representation !== 'utterance-stats') bad('testWarps', `needs utterance-stats features (features.representation), not '${r.features.representation ?? 'logmel'}'`);
+  }
 }
 
 /**
@@ -324,7 +342,7 @@ const RECIPE_FIELDS: Readonly<Record<keyof Recipe, Shape[]>> = {
   input: ['object'], normalization: ['string'], batchSize: ['integer'], lr: ['number'], epochs: ['integer'],
   optimizer: ['object'], offlineAugment: ['object', 'null'], onlineAugment: ['object', 'null'], mixup: ['object', 'null'],
   labelSmoothing: ['number'], earlyStopping: ['object'], valFraction: ['number'], ensemble: ['integer', 'absent'],
-  ensembleCopies: ['string', 'absent'],
+  ensembleCopies: ['string', 'absent'], testWarps: ['array', 'absent'],
 };
 
 function shapeOf(v: unknown): Shape {

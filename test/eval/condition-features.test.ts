@@ -1,13 +1,19 @@
-/** conditionFeatures (eval/robustness.ts): cached condition features equal freshly computed ones, whatever list the file is scored in. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * conditionFeatures (eval/robustness.ts): cached condition features equal freshly computed ones, whatever list the file is
+ * scored in; test-time warps' views; a nested run's candidates that differ in test-time warps only.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/audio/wav.js';
 import type { CorpusItem } from '../../src/data/corpus.js';
-import { conditionFeatures } from '../../src/eval/robustness.js';
+import { conditionFeatures, losoRobustness, sameTraining, type LosoPredictions } from '../../src/eval/robustness.js';
+import { decodeAudio } from '../../src/audio/decode.js';
+import { extractFeatures } from '../../src/features/pipeline.js';
+import { timeColumn } from '../../src/features/reshape.js';
 import { featureParams } from '../../src/features/params.js';
-import { getRecipe } from '../../src/train/recipes.js';
+import { getRecipe, type Recipe } from '../../src/train/recipes.js';
 import { createRng } from '../../src/util/rng.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ser-condfeat-'));
@@ -55,5 +61,56 @@ describe('conditionFeatures', () => {
     const r = await conditionFeatures(anon, labels, params, ['babble-10db'], { cacheDir: null, progress: false });
     expect(r.skipped).toBe(0);
     expect(r.data).toHaveLength(anon.length);
+  });
+});
+
+describe('test-time warps (Recipe.testWarps)', () => {
+  const items = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => item(10 + i, String(1 + (i % 3))));
+  const warps = [0.9, 1, 1.1];
+
+  it('views: one column per warp, each exactly the statistics at that warp; the column at 1 is the plain features; the cache returns the same', async () => {
+    const cacheDir = join(tmp, 'cache-views');
+    const a = await conditionFeatures(items.slice(0, 2), labels, params, ['original', 'pink-10db'], { cacheDir, progress: false, warps });
+    const b = await conditionFeatures(items.slice(0, 2), labels, params, ['original', 'pink-10db'], { cacheDir, progress: false, warps });
+    const plain = await conditionFeatures(items.slice(0, 2), labels, params, ['original'], { cacheDir: null, progress: false });
+    for (let k = 0; k < 2; k++) {
+      const v = a.data[k]!.views!.get('original')!;
+      expect(v.frames).toBe(3);
+      const audio = await decodeAudio(readFileSync(items[k]!.path), items[k]!.path);
+      warps.forEach((w, j) => expect(Array.from(timeColumn(v, j).data)).toEqual(Array.from(extractFeatures(audio, { ...params, melWarp: w }).data)));
+      expect(Array.from(a.data[k]!.specs.get('original')!.data)).toEqual(Array.from(plain.data[k]!.specs.get('original')!.data));
+      for (const c of ['original', 'pink-10db']) expect(Array.from(b.data[k]!.views!.get(c)!.data)).toEqual(Array.from(a.data[k]!.views!.get(c)!.data));
+    }
+    await expect(conditionFeatures(items.slice(0, 1), labels, params, ['original'], { cacheDir: null, progress: false, warps: [0.9, 1.1] })).rejects.toThrow(/must include 1/);
+  });
+
+  it('sameTraining: configurations that differ in name, description and test-time warps only train the same models', () => {
+    const base = getRecipe('ser-robust');
+    expect(sameTraining(base, { ...base, name: 'x', description: 'y', testWarps: warps })).toBe(true);
+    expect(sameTraining(base, { ...base, ensemble: 1 })).toBe(false);
+    expect(sameTraining(base, { ...base, features: { ...base.features, statsModulation: false } })).toBe(false);
+  });
+
+  it('nested LOSO: a candidate with warps [1] predicts exactly what its plain twin does; one with other warps predicts otherwise', { timeout: 120_000 }, async () => {
+    const base: Recipe = { ...getRecipe('ser-robust', { epochs: 3 }), ensemble: 1 };
+    base.offlineAugment = { ...base.offlineAugment!, copies: 1, warpOnlyCopies: 1 };
+    let pred: LosoPredictions | null = null;
+    const report = await losoRobustness(items, labels, params, {
+      recipe: base, conditions: ['original', 'pink-10db'], cacheDir: join(tmp, 'cache-loso'), progress: false, onLog: () => undefined,
+      candidates: [{ ...base, name: 'one', testWarps: [1] }, { ...base, name: 'tta', testWarps: warps }],
+      onPredictions: (p) => { pred = p; },
+    });
+    expect(report.selection!.candidates).toEqual(['ser-robust', 'one', 'tta']);
+    const inner = pred!.inner;
+    let differs = false;
+    for (const spk of ['1', '2', '3']) {
+      for (const [inSpk, got] of Object.entries(inner['one']![spk]!)) {
+        expect(got.raw).toEqual(inner['ser-robust']![spk]![inSpk]!.raw);
+        if (JSON.stringify(inner['tta']![spk]![inSpk]!.raw) !== JSON.stringify(got.raw)) differs = true;
+        // the calibration reads the plain features' noise floor whatever the warps
+        expect(inner['tta']![spk]![inSpk]!.floors).toEqual(got.floors);
+      }
+    }
+    expect(differs).toBe(true);
   });
 });

@@ -7,7 +7,8 @@ import { makeTinyModelFolder, speechLike } from './helpers.js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noiseFloorOf } from '../../src/features/pipeline.js';
+import { extractFeatures, noiseFloorOf } from '../../src/features/pipeline.js';
+import { timeColumn } from '../../src/features/reshape.js';
 import { defaultModelDir } from '../../src/infer/classifier.js';
 import { applyTemperature } from '../../src/model/calibration.js';
 import { EMOTIONS } from '../../src/util/labels.js';
@@ -102,6 +103,54 @@ describe('Classifier', () => {
     EMOTIONS.forEach((e, i) => expect(p.probabilities[e]).toBeCloseTo(want[i]!, 6));
     clf.dispose();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('test-time warps: one column of statistics per warp, probabilities averaged over them, calibrated with the plain features\' noise floor; bad lists refused', async () => {
+    const noiseCal = { method: 'temperature', temperature: 2, entropySlope: 0.3, noiseSlope: 0.9 };
+    const warps = [0.9, 1, 1.1];
+    const dir = mkdtempSync(join(tmpdir(), 'ser-tta-'));
+    cpSync(defaultModelDir(), dir, { recursive: true });
+    const bundled = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    const write = (extra: object): void => writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...bundled, calibration: noiseCal, ...extra }));
+    write({});
+    const plain = await Classifier.load(dir);
+    write({ testWarps: warps });
+    const tta = await Classifier.load(dir);
+    expect(tta.testWarps).toEqual(warps);
+    const audio = { samples: speechLike(2), sampleRate: 16000, channels: 1, source: 'x' };
+    const spec = tta.features(audio);
+    expect(spec.frames).toBe(3);
+    const mean = new Float32Array(5);
+    for (let k = 0; k < warps.length; k++) {
+      const col = timeColumn(spec, k);
+      // column k is exactly the statistics computed with that warp
+      expect(Array.from(col.data)).toEqual(Array.from(extractFeatures(audio, { ...plain.featureParams, melWarp: warps[k] }).data));
+      const p = await plain.rawProbabilitiesOf(col);
+      p.forEach((q, c) => (mean[c]! += q / warps.length));
+    }
+    expect(Array.from(timeColumn(spec, 1).data)).toEqual(Array.from(plain.features(audio).data));
+    const raw = await tta.rawProbabilitiesOf(spec);
+    raw.forEach((q, c) => expect(q).toBeCloseTo(mean[c]!, 6));
+    const floor = noiseFloorOf(plain.features(audio), plain.featureParams)!;
+    const h = -raw.reduce((a, q) => a + (q > 0 ? q * Math.log(q) : 0), 0) / Math.log(5);
+    const want = applyTemperature(raw, 1 / (0.5 + 0.3 * h + 0.9 * floor));
+    const got = await tta.predictAudio(audio);
+    EMOTIONS.forEach((e, i) => expect(got.probabilities[e]).toBeCloseTo(want[i]!, 6));
+    // the plain model's prediction differs (the warps change the answer's numbers)
+    const p0 = await plain.predictAudio(audio);
+    expect(EMOTIONS.some((e) => Math.abs(p0.probabilities[e]! - got.probabilities[e]!) > 1e-4)).toBe(true);
+    await expect(tta.rawProbabilitiesOf(plain.features(audio))).rejects.toThrow(/one column per warp, got 1/);
+    plain.dispose();
+    tta.dispose();
+    for (const bad of [[0.9, 1.1], [], [1, -1], 'x']) {
+      write({ testWarps: bad });
+      await expect(Classifier.load(dir)).rejects.toThrow(/testWarps must be a non-empty list of positive warp factors including 1/);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    const tiny = await makeTinyModelFolder();
+    const meta = JSON.parse(readFileSync(join(tiny, 'metadata.json'), 'utf8'));
+    writeFileSync(join(tiny, 'metadata.json'), JSON.stringify({ ...meta, testWarps: [1] }));
+    await expect(Classifier.load(tiny)).rejects.toThrow(/testWarps need utterance-statistics features/);
   });
 
   it('resamples any input to the model\'s own rate: the same sound at 16, 44.1 and 48 kHz gives (nearly) the same answer', async () => {

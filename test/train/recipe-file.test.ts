@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECIPES, getRecipe, loadRecipeFile, memberSeeds, parseRecipe, patchRecipe, recipeNames, resolveRecipe } from '../../src/train/recipes.js';
 import { recipeVariants } from '../../src/cli/commands/evaluate.js';
 import { runTrain } from '../../src/cli/commands/train.js';
+import { Classifier } from '../../src/infer/classifier.js';
 import { writeToyCorpus } from './helpers.js';
 
 describe('recipes as JSON files', () => {
@@ -62,6 +63,11 @@ describe('recipes as JSON files', () => {
       /^recipe\/invalid: r\.json: offlineAugment\.channel\.clipping is not a field of offlineAugment\.channel \(fields: reverb, eq, noise, babble, clip, telephone/,
     );
     expect(err({ extends: 'ser-robust', ensembleCopies: 'each' })).toBe('recipe/invalid: r.json: ensembleCopies must be one of "shared", "member", got "each"');
+    expect(err({ extends: 'ser-robust', testWarps: 1 })).toBe('recipe/invalid: r.json: testWarps must be array or absent, got 1');
+    expect(err({ extends: 'ser-robust', testWarps: [0.9, 1.1] })).toMatch(/^recipe\/invalid: r\.json: .*testWarps must include 1 \(the plain features\), got \[0\.9,1\.1\]/);
+    expect(err({ extends: 'ser-robust', testWarps: [1, 0] })).toMatch(/testWarps must be a non-empty list of positive warp factors, got \[1,0\]/);
+    expect(err({ extends: 'ser-stats', testWarps: [1] })).toBe('no error');
+    expect(err({ extends: 'seed-cnn3', testWarps: [1] })).toMatch(/testWarps needs utterance-stats features \(features\.representation\), not 'logmel'/);
   });
 
   it("memberSeeds: members' weight seeds count up; their copies' seed is shared unless ensembleCopies is 'member'", () => {
@@ -102,6 +108,16 @@ describe('recipes as JSON files', () => {
       expect(meta.recipe.epochs).toBe(1);
       expect(meta.recipe.archOptions).toEqual({ edges: 'floor', channels: [2, 2, 2] }); // merged into seed-cnn3's own
       expect(meta.featureParams.nMels).toBe(16);
+      // test-time warps go into the metadata, and the saved model predicts with them
+      const tta = join(tmp, 'tta.json');
+      writeFileSync(tta, JSON.stringify({ extends: 'ser-stats', name: 'tta', epochs: 1, offlineAugment: null, testWarps: [0.95, 1, 1.05] }));
+      await runTrain({ data, recipe: tta, out: join(tmp, 'tta'), seed: 1, cache: join(tmp, 'cache'), backend: 'cpu', threads: 1, progress: false });
+      expect(JSON.parse(readFileSync(join(tmp, 'tta', 'metadata.json'), 'utf8')).testWarps).toEqual([0.95, 1, 1.05]);
+      const clf = await Classifier.load(join(tmp, 'tta'));
+      expect(clf.testWarps).toEqual([0.95, 1, 1.05]);
+      const wav = readdirSync(data).find((f) => f.endsWith('.wav'))!;
+      expect(Object.keys((await clf.predictFile(join(data, wav))).probabilities)).toHaveLength(5);
+      clf.dispose();
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -156,6 +156,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     metadata: {
       ...robust,
       featureParams: params,
+      // test-time warps: every prediction of the saved model averages over them (ClassifierCore)
+      ...(recipe.testWarps ? { testWarps: [...recipe.testWarps] } : {}),
       data: {
         root: corpus.root,
         format: corpus.format,
