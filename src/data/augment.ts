@@ -162,6 +162,40 @@ export function randomEq(y: Float32Array, sr: number, rng: Rng, { tiltDb = 6, ti
   return matchPeak(out, y);
 }
 
+/** Options of `deviceResponse`: ranges each draw is uniform in (frequencies log-uniform). */
+export interface DeviceResponseOptions {
+  /** The capsule's and housing's low cut: a 12 dB/octave high-pass at this cut-off (Hz). */
+  highpassHz?: [number, number];
+  /** The top end: a 12 dB/octave low-pass at this cut-off (Hz; capped below Nyquist). */
+  lowpassHz?: [number, number];
+  /** How many resonances (presence peaks of a small capsule, a housing's cavity), uniform in [min, max]. */
+  resonances?: [number, number];
+  /** Each resonance's boost (dB), centre (Hz) and Q. */
+  resonanceDb?: [number, number];
+  resonanceHz?: [number, number];
+  resonanceQ?: [number, number];
+}
+
+/**
+ * One whole device's response drawn at once — a low cut, a top-end roll-off and 0–2 resonances together, as a
+ * laptop's, a headset's or a phone's microphone colours speech — where `randomEq` draws a shelf and peaks of either
+ * sign. The output is rescaled to the input's peak.
+ */
+export function deviceResponse(
+  y: Float32Array, sr: number, rng: Rng,
+  { highpassHz = [60, 400], lowpassHz = [3500, 8000], resonances = [0, 2], resonanceDb = [3, 10], resonanceHz = [1500, 5000], resonanceQ = [1, 4] }: DeviceResponseOptions = {},
+): Float32Array {
+  const logUniform = (r: [number, number]): number => Math.exp(rng.uniform(Math.log(r[0]), Math.log(r[1])));
+  let out = applyBiquad(y, highpassBiquad(sr, logUniform(highpassHz)));
+  out = applyBiquad(out, lowpassBiquad(sr, Math.min(logUniform(lowpassHz), 0.45 * sr)));
+  const n = resonances[0] + rng.int(resonances[1] - resonances[0] + 1);
+  for (let i = 0; i < n; i++) {
+    const f0 = Math.min(logUniform(resonanceHz), 0.45 * sr);
+    out = applyBiquad(out, peakingBiquad(sr, f0, rng.uniform(resonanceDb[0], resonanceDb[1]), rng.uniform(resonanceQ[0], resonanceQ[1])));
+  }
+  return matchPeak(out, y);
+}
+
 function peakOf(y: ArrayLike<number>): number {
   let p = 0;
   for (let i = 0; i < y.length; i++) p = Math.max(p, Math.abs(y[i] as number));
@@ -414,7 +448,7 @@ export function gain(y: Float32Array, db: number): Float32Array {
 
 /**
  * Channel augmentation as a recipe declares it: each op applies independently with its
- * probability `p`, in the order sound travels — room (reverb), microphone (eq), surroundings
+ * probability `p`, in the order sound travels — room (reverb), microphone (eq, device), surroundings
  * (noise, babble), line (telephone / codec band-limit / low-rate recording), level (gain).
  */
 export interface ChannelAugment {
@@ -422,6 +456,8 @@ export interface ChannelAugment {
   reverb?: { p: number; rt60: [number, number]; wet?: [number, number]; drrDb?: [number, number] };
   /** Random microphone colouring (`randomEq` options). */
   eq?: { p: number } & RandomEqOptions;
+  /** A whole device's response: low cut, top-end roll-off and resonances together (`deviceResponse` options). */
+  device?: { p: number } & DeviceResponseOptions;
   /** Coloured noise: spectral exponent uniform in `exponent` (0 white … 2 brown), SNR uniform in `snrDb`. */
   noise?: { p: number; snrDb: [number, number]; exponent: [number, number] };
   /** Babble of `talkers` other training utterances at SNR uniform in `snrDb` (needs a pool). */
@@ -439,7 +475,7 @@ export interface ChannelAugment {
 }
 
 /** Every op name of `ChannelAugment`, in the order `applyChannel` applies them. */
-export const CHANNEL_OPS = ['reverb', 'eq', 'noise', 'babble', 'clip', 'telephone', 'codec', 'resample', 'gain'] as const;
+export const CHANNEL_OPS = ['reverb', 'eq', 'device', 'noise', 'babble', 'clip', 'telephone', 'codec', 'resample', 'gain'] as const;
 export type ChannelOp = (typeof CHANNEL_OPS)[number];
 
 /**
@@ -454,6 +490,8 @@ export function applyChannelOp(op: ChannelOp, y: Float32Array, sr: number, aug: 
     }
     case 'eq':
       return randomEq(y, sr, rng, aug.eq);
+    case 'device':
+      return deviceResponse(y, sr, rng, aug.device);
     case 'noise': {
       const o = aug.noise!;
       return mixAtSnr(y, coloredNoise(y.length, sr, rng.uniform(o.exponent[0], o.exponent[1]), rng), rng.uniform(o.snrDb[0], o.snrDb[1]));

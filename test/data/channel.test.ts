@@ -1,7 +1,7 @@
 /** Channel augmentation ops (data/augment.ts): each checked against what it must do to a signal. */
 import { describe, expect, it } from 'vitest';
 import {
-  applyChannel, babble, bandLimit, clip, coloredNoise, compand, gain, mixAtSnr, resampleThrough, telephone, type ChannelAugment,
+  applyChannel, babble, bandLimit, clip, coloredNoise, compand, deviceResponse, gain, mixAtSnr, resampleThrough, telephone, type ChannelAugment,
 } from '../../src/data/augment.js';
 import { rfft } from '../../src/dsp/rfft.js';
 import { createRng } from '../../src/util/rng.js';
@@ -28,6 +28,34 @@ describe('bandLimit', () => {
     expect(db(power(low, 4000, 12000), power(tone(80), 4000, 12000))).toBeLessThan(-20);
     const high = bandLimit(tone(6500), SR, 300, 3400);
     expect(db(power(high, 4000, 12000), power(tone(6500), 4000, 12000))).toBeLessThan(-20);
+  });
+});
+
+describe('deviceResponse', () => {
+  // one fixed device: low cut 300 Hz, roll-off 4 kHz, one +8 dB resonance at 2.5 kHz (Q 2); gains relative to 1 kHz
+  const fixed = { highpassHz: [300, 300], lowpassHz: [4000, 4000], resonances: [1, 1], resonanceDb: [8, 8], resonanceHz: [2500, 2500], resonanceQ: [2, 2] } as const;
+  // a 1-kHz tone beside one at f (the output is rescaled to the input's peak, so gains are read as a ratio of the two)
+  const rel = (f: number): number => {
+    const y = Float32Array.from(tone(1000, 16384, 0.25), (v, i) => v + 0.25 * Math.sin((2 * Math.PI * f * i) / SR));
+    const out = deviceResponse(y, SR, createRng(1), { ...fixed } as never);
+    const ratio = (v: Float32Array) => db(bandPower(v, f - 30, f + 30), bandPower(v, 970, 1030));
+    return ratio(out) - ratio(y);
+  };
+  it('cuts the lows and the top together and lifts the resonance, all on one copy', () => {
+    expect(rel(100)).toBeLessThan(-12); // two octaves under a 12 dB/octave cut: ≈ −19 dB
+    expect(rel(7000)).toBeLessThan(-6); // ≈ 0.8 octave over the roll-off: ≈ −9 dB
+    expect(rel(2500)).toBeGreaterThan(5); // the resonance, less the roll-off's −1 dB there
+    expect(rel(2500)).toBeLessThan(9);
+  });
+  it('is deterministic in the seed, keeps the peak, and draws other devices with other seeds', () => {
+    const y = tone(1500);
+    const a = deviceResponse(y, SR, createRng('d'));
+    expect(deviceResponse(y, SR, createRng('d'))).toEqual(a);
+    const peak = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    expect(peak(a)).toBeCloseTo(peak(y), 5);
+    const two = Float32Array.from(tone(1000, 16384, 0.25), (v, i) => v + 0.25 * Math.sin((2 * Math.PI * 6000 * i) / SR));
+    const gains = Array.from({ length: 6 }, (_, k) => { const o = deviceResponse(two, SR, createRng(k)); return db(bandPower(o, 5970, 6030), bandPower(o, 970, 1030)); });
+    expect(Math.max(...gains) - Math.min(...gains)).toBeGreaterThan(3);
   });
 });
 
@@ -123,6 +151,7 @@ describe('applyChannel', () => {
   const aug: ChannelAugment = {
     reverb: { p: 0.5, rt60: [0.2, 0.6], wet: [0.2, 0.5] },
     eq: { p: 0.5 },
+    device: { p: 0.5 },
     noise: { p: 0.5, snrDb: [5, 20], exponent: [0, 2] },
     clip: { p: 0.5, headroomDb: [3, 15], soft: 0.5 },
     telephone: { p: 0.5, jitter: 0.1 },

@@ -158,6 +158,25 @@ describe('extra conditions', () => {
     expect(gainAt(3000) - gainAt(1000)).toBeGreaterThan(4);
     expect(gainAt(7500) - gainAt(1000)).toBeLessThan(-6);
   });
+  // each microphone: its low cut, its peaks (and the webcam's dip) and its top roll-off, relative to 1 kHz (2 kHz for the speakerphone, whose low cut is near 1 kHz)
+  for (const [cond, ref, checks] of [
+    ['headset-mic', 1000, [[60, '<', -6], [4500, '>', 4], [9000, '<', -3]]],
+    ['speakerphone', 2500, [[200, '<', -12], [1800, '>', 3], [7000, '<', -6]]],
+    ['webcam-mic', 2000, [[80, '<', -6], [900, '<', -2.5], [5500, '>', 6]]],
+  ] as const) {
+    it.skipIf(!canBuild(cond))(`${cond}: ${checks.map(([f, op, g]) => `${f} Hz ${op} ${g} dB`).join(', ')}, relative to ${ref} Hz (sox)`, async () => {
+      const fs = [ref, ...checks.map(([f]) => f)];
+      const rate = 32000;
+      const parts = fs.map((f) => tone(f, rate, rate));
+      const y = Float32Array.from(parts[0]!, (_, i) => parts.reduce((s, p) => s + p[i]! / fs.length, 0));
+      const out = (await applyCondition(cond, audioOf(y, rate), { seed: 's' })).samples;
+      const gainAt = (f: number) => level(out, rate, f) - level(y, rate, f);
+      for (const [f, op, g] of checks) {
+        if (op === '<') expect(gainAt(f) - gainAt(ref), `${f} Hz`).toBeLessThan(g);
+        else expect(gainAt(f) - gainAt(ref), `${f} Hz`).toBeGreaterThan(g);
+      }
+    });
+  }
   it.skipIf(!canBuild('agc'))('agc squeezes a 30-dB step in level to less than 15 dB (sox)', async () => {
     const loud = toneAt(440, sr);
     const quiet = Float32Array.from(toneAt(440, sr), (v) => v * 10 ** (-30 / 20));
