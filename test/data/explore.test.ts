@@ -39,7 +39,7 @@ describe('exploreCorpus', () => {
     writeFileSync(join(data, 's05 (3).wav'), hdr);
     writeFileSync(join(data, 'readme.wav'), tone(0.2, 100));
     const out = join(root, 'report');
-    const res = await exploreCorpus(data, out, { progress: false, augmentExamples: true, channel: getRecipe('ser-robust').offlineAugment!.channel! });
+    const res = await exploreCorpus(data, out, { progress: false, augmentExamples: true, channel: { ...getRecipe('ser-robust').offlineAugment!.channel!, device: { p: 0.3 } } });
     const html = readFileSync(res.html, 'utf8');
     expect(res.corpus.items.length).toBe(5);
     expect(html).toContain('<b id="n-files">5</b>');

@@ -60,7 +60,7 @@ describe('recipes as JSON files', () => {
     expect(err({ extends: 'seed-cnn4-aug', offlineAugment: { freqMask: [10] } })).toBe('recipe/invalid: r.json: offlineAugment.freqMask must be [lo, hi], got [10]');
     expect(err({ extends: 'ser-best', onlineAugment: { wobble: { p: 1 } } })).toMatch(/^recipe\/invalid: r\.json: onlineAugment\.wobble is not a field of onlineAugment/);
     expect(err({ extends: 'ser-robust', offlineAugment: { channel: { clipping: { p: 1 } } } })).toMatch(
-      /^recipe\/invalid: r\.json: offlineAugment\.channel\.clipping is not a field of offlineAugment\.channel \(fields: reverb, eq, noise, babble, clip, telephone/,
+      /^recipe\/invalid: r\.json: offlineAugment\.channel\.clipping is not a field of offlineAugment\.channel \(fields: reverb, eq, device, noise, babble, clip, telephone/,
     );
     expect(err({ extends: 'ser-robust', ensembleCopies: 'each' })).toBe('recipe/invalid: r.json: ensembleCopies must be one of "shared", "member", got "each"');
     expect(err({ extends: 'ser-robust', testWarps: 1 })).toBe('recipe/invalid: r.json: testWarps must be array or absent, got 1');
