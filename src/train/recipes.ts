@@ -215,7 +215,8 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
       'overdriven recorder (clipping), telephone line, codec-like band limits, lower recording rates, gain — on top of the ' +
       'mel-axis + F0 warp, then 4 more copies through the warp alone (clean speech in another voice); MLP 128; an ensemble of 3 ' +
       'seeds; the statistics include the band levels\' temporal modulation (statsModulation). The rooms put the talker 0.3–4 m from ' +
-      'the microphone (direct-to-reverberant ratio −18 to +12 dB). Chosen by nested leave-one-speaker-out selection ' +
+      'the microphone (direct-to-reverberant ratio −18 to +12 dB). Each prediction averages the ensemble over five ' +
+      'test-time warps of the voice (testWarps 0.92–1.08). Chosen by nested leave-one-speaker-out selection ' +
       '(reports/robust/REPORT.md).',
     arch: 'ser-mlp',
     archOptions: { hidden: 128, inputDropout: 0.2, dropout: 0.5, standardize: true },
@@ -250,6 +251,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = Object.freeze({
     earlyStopping: { patience: null, monitor: 'uar' },
     valFraction: 0,
     ensemble: 3,
+    testWarps: [0.92, 0.96, 1, 1.04, 1.08],
   },
 } satisfies Record<string, Recipe>);
 
