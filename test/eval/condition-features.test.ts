@@ -93,6 +93,7 @@ describe('test-time warps (Recipe.testWarps)', () => {
 
   it('nested LOSO: a candidate with warps [1] predicts exactly what its plain twin does; one with other warps predicts otherwise', { timeout: 120_000 }, async () => {
     const base: Recipe = { ...getRecipe('ser-robust', { epochs: 3 }), ensemble: 1 };
+    delete base.testWarps; // the plain twin (the built-in has warps)
     base.offlineAugment = { ...base.offlineAugment!, copies: 1, warpOnlyCopies: 1 };
     let pred: LosoPredictions | null = null;
     const report = await losoRobustness(items, labels, params, {

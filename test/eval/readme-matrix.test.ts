@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { RECIPES } from '../../src/train/recipes.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -34,5 +35,11 @@ describe('README robustness matrix', () => {
       expect(floor).toBe(c.eceFloor.toFixed(3));
     });
     expect(meta.calibration.temperature).toBe(report.calibration.temperature);
+  });
+  it('the bundled model predicts with the test-time warps of its recipe', () => {
+    const meta = JSON.parse(readFileSync(join(ROOT, 'models/default/metadata.json'), 'utf8'));
+    expect(meta.recipe.name).toBe('ser-robust');
+    expect(meta.testWarps).toEqual(RECIPES['ser-robust']!.testWarps);
+    expect(meta.testWarps).toEqual(meta.recipe.testWarps);
   });
 });
