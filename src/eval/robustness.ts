@@ -31,7 +31,6 @@
  * - nothing is selected on the test speaker: the recipe is fixed before the run, or chosen by inner folds.
  */
 import { resolve } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { readAudioBytes } from '../audio/load.js';
 import { decodeAudio } from '../audio/decode.js';
 import { resample } from '../audio/resample.js';
@@ -48,7 +47,7 @@ import type { Spectrogram } from '../features/types.js';
 import { CALIBRATION_FORMS, PROBABILITY_FORMS, calibrate, chooseCalibration, fitCalibration, type Calibration, type CalibrationChoice, type CalibrationForm, type CalibrationObjective } from '../model/calibration.js';
 import { prepareInput, train, type PitchShiftSource } from '../train/loop.js';
 import type { Trainer } from '../train/trainer.js';
-import { memberSeeds, type Recipe } from '../train/recipes.js';
+import { memberSeeds, sameConfiguration, type Recipe } from '../train/recipes.js';
 import { defaultCacheDir, pitchShiftSource, toLabeledSpecs } from '../train/dataset.js';
 import { describeError, SerError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
@@ -381,11 +380,7 @@ function rowViews(d: Row, set: string, recipe: Recipe, warps: readonly number[])
 
 /** Whether two configurations train the same models (they may differ in name, description and test-time warps). */
 export function sameTraining(a: Recipe, b: Recipe): boolean {
-  const strip = (r: Recipe): unknown => {
-    const { name: _n, description: _d, testWarps: _w, ...rest } = r;
-    return JSON.parse(JSON.stringify(rest));
-  };
-  return isDeepStrictEqual(strip(a), strip(b));
+  return sameConfiguration(a, b, ['testWarps']);
 }
 
 export interface LosoRobustnessOptions {
@@ -445,11 +440,12 @@ async function fitPredict(
     trainers.push(r.trainer);
     onTrained();
   }
+  const floors = testFloors(test, sets, params);
   const results = [];
   for (const r of recipes) {
     const out = new Map<string, Float32Array[]>();
     for (const set of sets) out.set(set, await ensemblePredict(trainers, test.map((d) => rowViews(d, set, r, warps)), r));
-    results.push({ raw: out, ...testFloors(test, sets, params) });
+    results.push({ raw: out, ...floors });
   }
   trainers.forEach((t) => t.dispose());
   return results;

@@ -11,6 +11,7 @@ import { spectrogramToDb } from './db.js';
 import { delta, melSpectrogram, mfcc, stackRows } from './melspec.js';
 import { DEFAULT_FEATURE_PARAMS, type FeatureParams } from './params.js';
 import type { Spectrogram } from './types.js';
+import { stackColumns } from './reshape.js';
 import { pitchTrack, type PitchTrack } from './pitch.js';
 import { MODULATION_GROUPS, noiseFloor, utteranceStats } from './utterance.js';
 
@@ -134,18 +135,14 @@ export function extractFeatures(audio: AudioData, params: FeatureParams = DEFAUL
  */
 export function extractWarpViews(audio: AudioData, params: FeatureParams, warps: readonly number[]): Spectrogram {
   if (params.representation !== 'utterance-stats') bad('representation', `test-time warps need utterance-stats features, not '${params.representation}'`);
-  return requireFinite(warpViews(utteranceInputs(audio, params), params, warps), audio);
+  if (warps.length === 0) bad('testWarps', 'must list at least one warp factor');
+  const inputs = utteranceInputs(audio, params);
+  return requireFinite(stackColumns(warps.map((w) => utteranceFeatures(inputs, { ...params, melWarp: w }))), audio);
 }
 
-/** `extractWarpViews` from already computed inputs (one column per factor of `warps`). */
-export function warpViews(inputs: UtteranceInputs, params: FeatureParams, warps: readonly number[]): Spectrogram {
-  if (warps.length === 0) bad('testWarps', 'must list at least one warp factor');
-  const cols = warps.map((w) => utteranceFeatures(inputs, { ...params, melWarp: w }));
-  const nMels = cols[0]!.nMels;
-  const K = cols.length;
-  const data = new Float32Array(nMels * K);
-  cols.forEach((c, k) => { for (let m = 0; m < nMels; m++) data[m * K + k] = c.data[m]!; });
-  return { data, nMels, frames: K };
+/** Whether `w` is a list of test-time warp factors (`Recipe.testWarps`, metadata `testWarps`): non-empty, positive, finite. */
+export function isWarpList(w: unknown): w is number[] {
+  return Array.isArray(w) && w.length > 0 && w.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0);
 }
 
 /**

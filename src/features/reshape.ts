@@ -35,6 +35,18 @@ export function timeColumn(s: Spectrogram, t: number): Spectrogram {
   return { data: out, nMels: s.nMels, frames: 1 };
 }
 
+/** One-frame spectrograms of equal height side by side, in order: the inverse of `timeColumn`. */
+export function stackColumns(cols: readonly Spectrogram[]): Spectrogram {
+  const nMels = cols[0]?.nMels ?? 0;
+  const K = cols.length;
+  const data = new Float32Array(nMels * K);
+  cols.forEach((c, k) => {
+    if (c.frames !== 1 || c.nMels !== nMels) throw new RangeError(`stackColumns: column ${k} is ${c.nMels}×${c.frames}, not ${nMels}×1`);
+    for (let m = 0; m < nMels; m++) data[m * K + k] = c.data[m]!;
+  });
+  return { data, nMels, frames: K };
+}
+
 /** Zero-pads on the right up to `frames` (a no-op copy when already that long). */
 export function padTime(s: Spectrogram, frames: number, value = 0): Spectrogram {
   const { nMels, frames: n, data } = s;

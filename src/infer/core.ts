@@ -10,8 +10,8 @@ import type { FeatureParams } from '../features/params.js';
 import type { Spectrogram } from '../features/types.js';
 import { SerError } from '../util/errors.js';
 import { isSilent } from '../audio/normalize.js';
-import { extractFeatures, extractWarpViews, noiseFloorOf } from '../features/pipeline.js';
-import { timeColumn } from '../features/reshape.js';
+import { extractFeatures, extractWarpViews, isWarpList, noiseFloorOf } from '../features/pipeline.js';
+import { stackColumns, timeColumn } from '../features/reshape.js';
 import { normalizeSpectrogram } from '../features/normalize.js';
 import { endsInSoftmax, makeModelInput, type InferMetadata } from './deps.js';
 import { calibrate, needsNoiseFloor, parseCalibration, type Calibration } from '../model/calibration.js';
@@ -98,7 +98,10 @@ export class ClassifierCore {
     checkAudio(audio, this.minSamples());
     const spec = this.testWarps ? extractWarpViews(audio, this.featureParams, this.testWarps) : extractFeatures(audio, this.featureParams);
     if (spec.frames < 1) throw tooShort(audio);
-    return normalizeSpectrogram(spec, this.metadata.normalization ?? 'utterance');
+    const mode = this.metadata.normalization ?? 'utterance';
+    if (!this.testWarps) return normalizeSpectrogram(spec, mode);
+    // each warp's statistics normalised on their own: each is one input, as training and the robustness run normalise them
+    return stackColumns(this.testWarps.map((_, k) => normalizeSpectrogram(timeColumn(spec, k), mode)));
   }
 
   /** The model's inputs in `spec` (from `features`): each warp's column with test-time warps, else `spec` itself. */
@@ -219,11 +222,11 @@ export class ClassifierCore {
 /** metadata.testWarps checked: absent → null; else positive factors including 1, on utterance-stats features. */
 function parseTestWarps(raw: unknown, fp: FeatureParams): readonly number[] | null {
   if (raw === undefined || raw === null) return null;
-  if (!Array.isArray(raw) || raw.length === 0 || !raw.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0) || !raw.includes(1)) {
+  if (!isWarpList(raw) || !raw.includes(1)) {
     throw new SerError('model/bad-metadata', `metadata.json: testWarps must be a non-empty list of positive warp factors including 1, got ${JSON.stringify(raw)}`);
   }
   if (fp.representation !== 'utterance-stats') throw new SerError('model/bad-metadata', 'metadata.json: testWarps need utterance-statistics features');
-  return Object.freeze([...raw as number[]]);
+  return Object.freeze([...raw]);
 }
 
 function tooShort(audio: AudioData): SerError {

@@ -6,9 +6,10 @@
  * reads these fields; a new experiment is a new object, not new code.
  */
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { CHANNEL_OPS } from '../data/augment.js';
 import { DEFAULT_FEATURE_PARAMS, featureParams, type FeatureParams } from '../features/params.js';
-import { validateFeatureParams } from '../features/pipeline.js';
+import { isWarpList, validateFeatureParams } from '../features/pipeline.js';
 import { checkArch } from '../model/architectures.js';
 import { SerError } from '../util/errors.js';
 
@@ -310,12 +311,23 @@ export function validateRecipe(r: Recipe): void {
   }
   if (r.testWarps !== undefined) {
     const w = r.testWarps;
-    if (!Array.isArray(w) || w.length === 0 || !w.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
-      bad('testWarps', `must be a non-empty list of positive warp factors, got ${JSON.stringify(w)}`);
-    }
+    if (!isWarpList(w)) bad('testWarps', `must be a non-empty list of positive warp factors, got ${JSON.stringify(w)}`);
     if (!w.includes(1)) bad('testWarps', `must include 1 (the plain features), got ${JSON.stringify(w)}`);
     if (r.features.representation !== 'utterance-stats') bad('testWarps', `needs utterance-stats features (features.representation), not '${r.features.representation ?? 'logmel'}'`);
   }
+}
+
+/**
+ * Whether two recipes are the same configuration, whatever they are called (names and descriptions aside,
+ * and the fields of `ignore`), compared by what JSON keeps of them (field order and undefined fields aside).
+ */
+export function sameConfiguration(a: Recipe, b: Recipe, ignore: readonly (keyof Recipe)[] = []): boolean {
+  const strip = (r: Recipe): unknown => {
+    const o: Partial<Recipe> = { ...r };
+    for (const k of ['name', 'description', ...ignore] as const) delete o[k];
+    return JSON.parse(JSON.stringify(o));
+  };
+  return isDeepStrictEqual(strip(a), strip(b));
 }
 
 /**

@@ -154,6 +154,22 @@ describe('Classifier', () => {
     await expect(Classifier.load(tiny)).rejects.toThrow(/testWarps need utterance-statistics features/);
   });
 
+  it('test-time warps with a per-utterance normalisation: each warp\'s statistics are normalised on their own, as training normalises each input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ser-tta-norm-'));
+    cpSync(defaultModelDir(), dir, { recursive: true });
+    const bundled = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...bundled, calibration: undefined, normalization: 'utterance', testWarps: [0.9, 1, 1.1] }));
+    const clf = await Classifier.load(dir);
+    const audio = { samples: speechLike(2), sampleRate: 16000, channels: 1, source: 'x' };
+    const spec = clf.features(audio);
+    [0.9, 1, 1.1].forEach((w, k) => {
+      const want = normalizeSpectrogram(extractFeatures(audio, { ...clf.featureParams, melWarp: w }), 'utterance');
+      expect(Array.from(timeColumn(spec, k).data)).toEqual(Array.from(want.data));
+    });
+    clf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('resamples any input to the model\'s own rate: the same sound at 16, 44.1 and 48 kHz gives (nearly) the same answer', async () => {
     const dir = await makeTinyModelFolder();
     const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));

@@ -11,7 +11,6 @@ import { featureParams, type FeatureParams } from '../../features/params.js';
 import { labelNamesOf, loadFeatures, pitchShiftSource, toLabeledSpecs } from '../../train/dataset.js';
 import { train, CHECKPOINT_FILE } from '../../train/loop.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import type { RobustnessReport } from '../../eval/robustness.js';
 import { CONDITION_DESCRIPTIONS, type ConditionName } from '../../eval/conditions.js';
 import { assembleMlpEnsemble } from '../../model/ensemble.js';
@@ -21,7 +20,7 @@ import type { MetadataInput } from '../../model/metadata.js';
 import type { ArchOptions } from '../../model/architectures.js';
 import type { ModelTrainer } from '../../train/trainer.js';
 import { join } from 'node:path';
-import { memberSeeds, parseRecipe, RECIPES, recipeNames, resolveRecipe, type Recipe, type RecipeOverrides } from '../../train/recipes.js';
+import { memberSeeds, parseRecipe, RECIPES, recipeNames, resolveRecipe, sameConfiguration, type Recipe, type RecipeOverrides } from '../../train/recipes.js';
 import { SerError } from '../../util/errors.js';
 
 /** Parses a positive integer flag or throws a SerError naming it. */
@@ -218,13 +217,11 @@ export function robustnessMetadata(path: string, recipe: Recipe): Record<string,
   }
   if (r.configuration) {
     // the same configuration, whatever it is called (a nested run names its candidates; the winner may become a built-in)
-    const { name: _n, description: _d, ...mine } = recipe;
     // read as a recipe file is (a run before a field's normal form, e.g. a patch's "wet": null, compares by what it means)
     let read: Recipe = r.configuration;
     try { read = parseRecipe(r.configuration, path); } catch { /* older reports: compared as written */ }
-    const { name: theirName, description: _t, ...theirs } = read;
-    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(mine)), JSON.parse(JSON.stringify(theirs)))) {
-      throw new SerError('cli/bad-option', `--robustness ${path}: the report's calibration is of configuration '${theirName}', which differs from recipe '${recipe.name}'`);
+    if (!sameConfiguration(recipe, read)) {
+      throw new SerError('cli/bad-option', `--robustness ${path}: the report's calibration is of configuration '${read.name}', which differs from recipe '${recipe.name}'`);
     }
   } else if (r.recipe !== recipe.name) {
     throw new SerError('cli/bad-option', `--robustness ${path}: the report is of recipe '${r.recipe}', not '${recipe.name}'`);
