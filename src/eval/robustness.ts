@@ -13,10 +13,11 @@
  *   configuration (another's confidence runs on another scale). Fold k's is fitted on the held-out
  *   predictions of the OTHER outer folds that trained the same configuration — models trained on as many
  *   speakers as fold k's own (those models did train on fold k's speaker, as in any cross-fitted
- *   calibration; its labels never set the temperature). Only where fewer than two other folds trained it
- *   (nested selection with split choices) is it fitted on the inner out-of-fold predictions of fold k's
- *   training speakers — models trained on one speaker fewer, less like the model they calibrate
- *   (`calibrationGroups`);
+ *   calibration; its labels never set the temperature). A nested run therefore trains every configuration on
+ *   every outer fold, the ones a fold did not choose only to calibrate the folds that did (`alsoTrained`; since
+ *   2026-12-08). Only where fewer than two other folds trained it (runs stored before that, with split choices)
+ *   is it fitted on the inner out-of-fold predictions of fold k's training speakers — models trained on one
+ *   speaker fewer, less like the model they calibrate (`calibrationGroups`);
  * - in nested runs the procedure — the form, fitted on all calibration sets or on original audio alone
  *   (`calibrationProcedures`) — is chosen per fold by its inner folds instead, scored where a calibration has
  *   to hold, under every test condition: each inner held-out speaker calibrated by the procedure fitted on the
@@ -102,9 +103,10 @@ export interface RobustnessReport {
   /**
    * LOSO: what each fold's calibration (`folds`) and the report's (`report`) were fitted on: 'outer' = the
    * held-out predictions of other outer folds that trained the same configuration, 'inner' = inner
-   * out-of-fold predictions on the fold's training speakers (see the file comment).
+   * out-of-fold predictions on the fold's training speakers (see the file comment); `alsoTrained`: configuration →
+   * the outer folds that trained it without choosing it, for those calibrations (nested runs since 2026-12-08).
    */
-  calibrationSources?: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
+  calibrationSources?: { folds: Record<string, CalibrationSource>; report: CalibrationSource; alsoTrained?: Record<string, string[]> };
   recipe?: string;
   /** LOSO: the whole configuration `calibration` belongs to (nested: the overall choice) — what `ser train --robustness` checks a recipe against. */
   configuration?: Recipe;
@@ -133,16 +135,20 @@ export interface PredictionGroup { probs: Float32Array[]; labels: number[]; floo
 
 /**
  * The groups (one per held-out speaker) a calibration of configuration `config` is fitted on: the outer
- * folds' held-out predictions of the folds in `folds` that trained `config` (their choice in `chosen`),
- * when there are at least two of them (the calibration's form is chosen by leaving one group out);
- * else `inner`, out-of-fold predictions of inner folds (models trained on one speaker fewer) — or, when
- * there are none (no nested selection), the outer ones there are.
+ * folds' held-out predictions of the folds in `folds` that trained `config` — those that chose it (`chosen`,
+ * their predictions in `outer`) and those that trained it without choosing it, to calibrate the others
+ * (`alsoTrained`, fold → predictions; nested runs since 2026-12-08) — when there are at least two of them (the
+ * calibration's form is chosen by leaving one group out); else `inner`, out-of-fold predictions of inner folds
+ * (models trained on one speaker fewer) — or, when there are none (no nested selection), the outer ones there are.
  */
 export function calibrationGroups(
   config: string, folds: readonly string[], chosen: Readonly<Record<string, string>>,
-  outer: ReadonlyMap<string, PredictionGroup>, inner: () => PredictionGroup[],
+  outer: ReadonlyMap<string, PredictionGroup>, inner: () => PredictionGroup[], alsoTrained?: ReadonlyMap<string, PredictionGroup>,
 ): { groups: PredictionGroup[]; source: CalibrationSource } {
-  const same = folds.filter((f) => chosen[f] === config && outer.has(f)).map((f) => outer.get(f)!);
+  const same = folds.flatMap((f) => {
+    const g = chosen[f] === config ? outer.get(f) : alsoTrained?.get(f);
+    return g ? [g] : [];
+  });
   if (same.length >= 2) return { groups: same, source: 'outer' };
   const groups = inner();
   return groups.length > 0 ? { groups, source: 'inner' } : { groups: same, source: 'outer' };
@@ -165,6 +171,12 @@ export interface LosoPredictions {
   outer: Array<{ fold: string; configuration: string; files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>;
   /** candidate → outer fold → inner held-out speaker → its files' labels, raw probabilities and (since 2026-12-07 17:30, utterance statistics only) the inputs' noise floors under each set. */
   inner: Record<string, Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>>>;
+  /**
+   * Nested runs since 2026-12-08: candidate → outer fold that did NOT choose it → its held-out predictions under
+   * every set (extra conditions too) by the candidate trained on that fold's training speakers — used only to
+   * calibrate the folds that chose the candidate (`calibrationGroups`), never in a fold's figures or a choice.
+   */
+  alsoTrained?: Record<string, Record<string, { files: string[]; labels: number[]; raw: Record<string, number[][]>; floors?: Record<string, number[]> }>>;
 }
 
 /** A float32 in the fewest decimal digits that read back as the same float32 (9 significant digits at most). */
@@ -507,6 +519,8 @@ export interface LosoOutcome {
   chosen: Record<string, string>;
   /** Nested: outer fold → configuration → inner score (`SELECTION_CRITERION`). */
   innerScores: Record<string, Record<string, number>>;
+  /** configuration → outer fold that did not choose it → its held-out predictions there (see `LosoPredictions.alsoTrained`). */
+  alsoTrained?: Map<string, Map<string, HeldOut>>;
 }
 
 /** One way of calibrating: a form, fitted on these of the calibration sets. */
@@ -584,11 +598,12 @@ const lowest = (names: readonly string[], score: (n: string) => number): string 
  */
 export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
   labels: string[]; conditions: ConditionScore[]; overall: string; calibration: Calibration; calibrationChoice: Omit<CalibrationChoice, 'calibration'>;
-  calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: { folds: Record<string, CalibrationSource>; report: CalibrationSource };
+  calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: NonNullable<RobustnessReport['calibrationSources']>;
 } {
   const speakers = o.outer.map((f) => f.fold);
   // the noise-floor form only when every prediction has its input's noise floor (runs before 2026-12-07 17:30 do not)
-  const withFloors = o.outer.every((f) => f.floors) && [...o.inner.values()].every((m) => [...m.values()].every((b) => [...b.values()].every((h) => h.floors)));
+  const withFloors = o.outer.every((f) => f.floors) && [...o.inner.values()].every((m) => [...m.values()].every((b) => [...b.values()].every((h) => h.floors)))
+    && [...(o.alsoTrained?.values() ?? [])].every((m) => [...m.values()].every((h) => h.floors));
   const procedures = calibrationProcedures(o.calibrationSets, withFloors);
   const names = Object.keys(procedures);
   const byFittingSet = new Map<string, Map<string, PredictionGroup>>();
@@ -598,6 +613,9 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
     return byFittingSet.get(key)!;
   };
   const innerGroups = (config: string, fold: string, sets: readonly string[]): PredictionGroup[] => [...(o.inner.get(config)?.get(fold)?.values() ?? [])].map((h) => calibGroupOf(h, sets));
+  // the outer folds that trained a configuration without choosing it, as calibration groups
+  const alsoGroups = (config: string, sets: readonly string[]): Map<string, PredictionGroup> =>
+    new Map([...(o.alsoTrained?.get(config) ?? [])].map(([fold, h]) => [fold, calibGroupOf(h, sets)]));
   // the calibration procedure per fold, by its inner folds under every condition (when they have them)
   const procScores: Record<string, Record<string, number>> = {};
   for (const f of o.outer) {
@@ -613,7 +631,7 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
     const others = speakers.filter((s) => s !== f.fold);
     const proc = procedureOf(f.fold);
     const sets = proc?.sets ?? o.calibrationSets;
-    const { groups, source } = calibrationGroups(o.chosen[f.fold]!, others, o.chosen, outerGroups(sets), () => innerGroups(o.chosen[f.fold]!, f.fold, sets));
+    const { groups, source } = calibrationGroups(o.chosen[f.fold]!, others, o.chosen, outerGroups(sets), () => innerGroups(o.chosen[f.fold]!, f.fold, sets), alsoGroups(o.chosen[f.fold]!, sets));
     const cal = chooseCalibration(groups, objective, proc?.form).calibration;
     foldCalibrations[f.fold] = cal;
     sources[f.fold] = source;
@@ -642,12 +660,15 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
     }
     return [...bySpeaker.values()];
   };
-  const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups(reportSets), pooledInner);
+  const reportCal = calibrationGroups(overall, speakers, o.chosen, outerGroups(reportSets), pooledInner, alsoGroups(overall, reportSets));
   const { calibration, ...choice } = chooseCalibration(reportCal.groups, objective, procedure ? procedures[procedure.overall]!.form : undefined);
   return {
     labels: [...o.labels], conditions: scoreConditions(o.conditions, scored, o.labels.length, o.extraConditions), overall, calibration, calibrationChoice: choice,
     ...(procedure ? { calibrationProcedure: procedure } : {}),
-    foldCalibrations, calibrationSources: { folds: sources, report: reportCal.source },
+    foldCalibrations, calibrationSources: {
+      folds: sources, report: reportCal.source,
+      ...(o.alsoTrained?.size ? { alsoTrained: Object.fromEntries([...o.alsoTrained].map(([c, m]) => [c, [...m.keys()]])) } : {}),
+    },
   };
 }
 
@@ -685,10 +706,13 @@ export function outcomeFromPredictions(p: LosoPredictions): LosoOutcome {
       (innerScores[fold] ??= {})[config] = selectionScore(h.values(), conditions, p.labels.length);
     }
   }
+  const alsoTrained = p.alsoTrained
+    ? new Map(Object.entries(p.alsoTrained).map(([config, byFold]) => [config, new Map(Object.entries(byFold).map(([fold, g]) => [fold, { labels: g.labels, raw: toRaw(g.raw), ...toFloors(g.floors) }]))]))
+    : undefined;
   return {
     labels: [...p.labels], conditions, ...(p.extraSets?.length ? { extraConditions: [...p.extraSets] } : {}), calibrationSets: [...p.calibrationSets],
     outer: p.outer.map((f) => ({ fold: f.fold, labels: f.labels, raw: toRaw(f.raw), ...toFloors(f.floors) })),
-    inner, chosen: Object.fromEntries(p.outer.map((f) => [f.fold, f.configuration])), innerScores,
+    inner, chosen: Object.fromEntries(p.outer.map((f) => [f.fold, f.configuration])), innerScores, ...(alsoTrained ? { alsoTrained } : {}),
   };
 }
 
@@ -736,8 +760,12 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   // nested: each candidate's inner out-of-fold predictions under every set, by outer fold, then by inner held-out speaker
   const inner: LosoOutcome['inner'] = new Map(candidates.map((c) => [c.name, new Map()]));
   const predictions: LosoPredictions = { labels: [...labels], seed, sets, ...(extra.length > 0 ? { extraSets: [...extra] } : {}), calibrationSets: calibSets, outer: [], inner: {} };
-  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then the pick (its members; the largest pick counted)
-  const modelsPerFold = (nested ? leaders.reduce((a, c) => a + membersOf(c), 0) * (speakers.length - 1) : 0) + maxMembers;
+  // configuration → outer fold that did not choose it → its held-out predictions (nested: to calibrate the folds that chose it)
+  const alsoTrained: NonNullable<LosoOutcome['alsoTrained']> = new Map();
+  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then (nested) every
+  // candidate on the outer fold, or (one recipe) its members
+  const leaderMembers = leaders.reduce((a, c) => a + membersOf(c), 0);
+  const modelsPerFold = nested ? leaderMembers * speakers.length : maxMembers;
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
@@ -778,22 +806,42 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
       say(`speaker ${spk}: inner mean UAR over conditions ${Object.entries(scores).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join(', ')} → ${pick.name}`);
     }
     chosen[spk] = pick.name;
-    const pf = featuresOf(pick);
-    const tr = pf.data.filter((d) => speakerOf(d) !== spk);
-    const te = pf.data.filter((d) => speakerOf(d) === spk);
-    // the extra conditions here only: the held-out speaker, after every choice
-    const { raw, floors } = (await fitPredict([pick], pf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(pick), seed, opts.cacheDir, opts.threads, tick, pf.warps))[0]!;
-    for (let k = membersOf(pick); k < maxMembers; k++) tick();
-    const foldLabels = te.map((d) => d.label);
-    folds.push({ fold: spk, labels: foldLabels, raw, ...(floors ? { floors } : {}) });
-    predictions.outer.push({ fold: spk, configuration: pick.name, files: te.map((d) => d.item.id ?? d.item.path), labels: foldLabels, raw: rawJson(raw), ...floorsJson(floors) });
-    say(`speaker ${spk}: n ${te.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    // the pick's training group first (its leader's place), then (nested) every other candidate's: trained on the same
+    // speakers so that the folds that chose it can be calibrated on this fold's held-out predictions of it, as a
+    // bundled model's calibration is fitted (the models of four speakers, not the inner folds' of three)
+    const groups = [candidates.filter((c) => sameTraining(c, pick)).sort((a, b) => Number(b === pick) - Number(a === pick))];
+    if (nested) for (const l of leaders) if (!sameTraining(l, pick)) groups.push(candidates.filter((c) => sameTraining(c, l)));
+    let foldLabels: number[] = [];
+    for (const group of groups) {
+      const g0 = group[0]!;
+      const gf = featuresOf(g0);
+      const tr = gf.data.filter((d) => speakerOf(d) !== spk);
+      const te = gf.data.filter((d) => speakerOf(d) === spk);
+      // the extra conditions here only: the held-out speaker, after every choice
+      const fits = await fitPredict(nested ? group : [pick], gf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(g0), seed, opts.cacheDir, opts.threads, tick, gf.warps);
+      if (!nested) for (let k = membersOf(pick); k < maxMembers; k++) tick();
+      const files = te.map((d) => d.item.id ?? d.item.path);
+      const groupLabels = te.map((d) => d.label);
+      (nested ? group : [pick]).forEach((c, j) => {
+        const { raw, floors } = fits[j]!;
+        if (c === pick) {
+          foldLabels = groupLabels;
+          folds.push({ fold: spk, labels: groupLabels, raw, ...(floors ? { floors } : {}) });
+          predictions.outer.push({ fold: spk, configuration: pick.name, files, labels: groupLabels, raw: rawJson(raw), ...floorsJson(floors) });
+        } else {
+          (alsoTrained.get(c.name) ?? alsoTrained.set(c.name, new Map()).get(c.name)!).set(spk, { labels: groupLabels, raw, ...(floors ? { floors } : {}) });
+          ((predictions.alsoTrained ??= {})[c.name] ??= {})[spk] = { files, labels: groupLabels, raw: rawJson(raw), ...floorsJson(floors) };
+        }
+      });
+    }
+    const raw = folds[folds.length - 1]!.raw;
+    say(`speaker ${spk}: n ${foldLabels.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
   opts.onPredictions?.(predictions);
   const report = losoReport(scoreLoso({
     labels: [...labels], conditions: [...conditions], ...(extra.length > 0 ? { extraConditions: extra } : {}), calibrationSets: calibSets, chosen, innerScores,
-    outer: folds, inner,
+    outer: folds, inner, ...(alsoTrained.size > 0 ? { alsoTrained } : {}),
   }, objective), { recipe, candidates, chosen, innerScores, membersOf });
   return { ...report, seed, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
 }

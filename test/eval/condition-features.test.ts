@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../src/audio/wav.js';
 import type { CorpusItem } from '../../src/data/corpus.js';
-import { conditionFeatures, losoRobustness, sameTraining, type LosoPredictions } from '../../src/eval/robustness.js';
+import { conditionFeatures, losoRobustness, losoRobustnessFromPredictions, sameTraining, type LosoPredictions } from '../../src/eval/robustness.js';
 import { decodeAudio } from '../../src/audio/decode.js';
 import { extractFeatures } from '../../src/features/pipeline.js';
 import { timeColumn } from '../../src/features/reshape.js';
@@ -113,5 +113,29 @@ describe('test-time warps (Recipe.testWarps)', () => {
       }
     }
     expect(differs).toBe(true);
+    // every configuration trained on every outer fold: those a fold did not choose only for the calibrations of the folds that did
+    const names = ['ser-robust', 'one', 'tta'];
+    for (const o of pred!.outer) {
+      expect(Object.keys(pred!.alsoTrained!).filter((c) => pred!.alsoTrained![c]![o.fold]).sort()).toEqual(names.filter((c) => c !== o.configuration).sort());
+      for (const c of names.filter((x) => x !== o.configuration)) {
+        const h = pred!.alsoTrained![c]![o.fold]!;
+        expect(h.files).toEqual(o.files);
+        expect(Object.keys(h.raw)).toEqual(Object.keys(o.raw));
+      }
+      // the plain twins train the same models: where one of them was chosen, the other predicted exactly the same
+      const twin = ({ 'ser-robust': 'one', one: 'ser-robust' } as Record<string, string>)[o.configuration];
+      if (twin) expect(pred!.alsoTrained![twin]![o.fold]!.raw).toEqual(o.raw);
+      else expect(pred!.alsoTrained!['one']![o.fold]!.raw).not.toEqual(o.raw);
+    }
+    // so every fold is calibrated on the other outer folds of its configuration, none on inner folds
+    expect(report.calibrationSources!.folds).toEqual({ '1': 'outer', '2': 'outer', '3': 'outer' });
+    const notEverywhere = names.filter((c) => pred!.outer.some((o) => o.configuration !== c));
+    expect(Object.keys(report.calibrationSources!.alsoTrained!).sort()).toEqual([...notEverywhere].sort());
+    // the stored predictions re-score to the run's figures
+    const again = losoRobustnessFromPredictions(JSON.parse(JSON.stringify(pred!)) as LosoPredictions, {
+      recipe: base, candidates: [{ ...base, name: 'one', testWarps: [1] }, { ...base, name: 'tta', testWarps: warps }],
+    });
+    expect(again.conditions).toEqual(report.conditions);
+    expect(again.foldCalibrations).toEqual(report.foldCalibrations);
   });
 });

@@ -55,6 +55,15 @@ describe('calibrationGroups', () => {
     expect(calibrationGroups('b', ['1', '2', '4'], { '1': 'a', '2': 'a', '3': 'b', '4': 'a' }, outer, () => inner)).toEqual({ groups: inner, source: 'inner' });
     expect(calibrationGroups('a', ['2', '3'], { '1': 'a', '2': 'a', '3': 'b' }, outer, () => inner)).toEqual({ groups: inner, source: 'inner' });
   });
+  it('counts the folds that trained the configuration without choosing it (nested runs train every configuration on every outer fold)', () => {
+    const also = new Map([['1', g(0.6)], ['2', g(0.7)], ['4', g(0.8)]]);
+    const chosen = { '1': 'a', '2': 'a', '3': 'b', '4': 'a' };
+    expect(calibrationGroups('b', ['1', '2', '4'], chosen, outer, () => inner, also)).toEqual({ groups: [g(0.6), g(0.7), g(0.8)], source: 'outer' });
+    // a fold that chose it: its own outer predictions; one that did not: the other training
+    expect(calibrationGroups('b', ['2', '3'], chosen, outer, () => inner, also)).toEqual({ groups: [g(0.7), g(0.3)], source: 'outer' });
+    // still never the folds not listed (the one calibrated)
+    expect(calibrationGroups('b', ['1'], chosen, outer, () => inner, also)).toEqual({ groups: inner, source: 'inner' });
+  });
   it('without inner predictions (one recipe, no selection) uses the outer ones there are', () => {
     expect(calibrationGroups('a', ['2'], { '1': 'a', '2': 'a' }, outer, () => [])).toEqual({ groups: [g(0.2)], source: 'outer' });
   });
@@ -177,6 +186,42 @@ describe('the calibration procedure chosen by inner folds under every condition'
     const again = scoreLoso(outcomeFromPredictions(p), 'brier');
     expect(again.foldCalibrations).toEqual(s.foldCalibrations);
     expect(again.conditions).toEqual(s.conditions);
+  });
+  it('calibrates a fold that chose a configuration no other fold chose on the other folds\' predictions of it (alsoTrained), and a stored run keeps them', () => {
+    const base = outcome(true);
+    // fold 1 chose 'alt'; folds 2-4 trained 'alt' too, to calibrate it; fold 1 trained 'cfg' likewise
+    const alt = (h: HeldOut): HeldOut => ({ labels: h.labels, raw: new Map([...h.raw].map(([k, v]) => [k, v.map((p) => p.map((x) => (x > 0.5 ? 0.6 : 0.1)))])) });
+    const o: LosoOutcome = {
+      ...base, chosen: { ...base.chosen, '1': 'alt' },
+      inner: new Map([...base.inner, ['alt', base.inner.get('cfg')!]]),
+      alsoTrained: new Map([
+        ['alt', new Map(base.outer.slice(1).map((f) => [f.fold, alt(f)]))],
+        ['cfg', new Map([['1', base.outer[0]!]])],
+      ]),
+    };
+    o.outer = [{ ...alt(base.outer[0]!), fold: '1' }, ...base.outer.slice(1)];
+    const s = scoreLoso(o, 'brier');
+    expect(s.calibrationSources.folds).toEqual({ '1': 'outer', '2': 'outer', '3': 'outer', '4': 'outer' });
+    expect(s.calibrationSources.alsoTrained).toEqual({ alt: ['2', '3', '4'], cfg: ['1'] });
+    const proc = s.calibrationProcedure!.procedures[s.calibrationProcedure!.chosen['1']!]!;
+    const groupOf = (h: HeldOut) => ({ probs: proc.sets.flatMap((c) => h.raw.get(c)!), labels: proc.sets.flatMap(() => h.labels) });
+    expect(s.foldCalibrations['1']).toEqual(chooseCalibration(base.outer.slice(1).map((f) => groupOf(alt(f))), 'brier', proc.form).calibration);
+    // fold 2 (chose 'cfg') is calibrated on folds 3, 4 and fold 1's 'cfg' predictions
+    const proc2 = s.calibrationProcedure!.procedures[s.calibrationProcedure!.chosen['2']!]!;
+    const groupOf2 = (h: HeldOut) => ({ probs: proc2.sets.flatMap((c) => h.raw.get(c)!), labels: proc2.sets.flatMap(() => h.labels) });
+    expect(s.foldCalibrations['2']).toEqual(chooseCalibration([base.outer[0]!, base.outer[2]!, base.outer[3]!].map(groupOf2), 'brier', proc2.form).calibration);
+    // a stored run keeps them
+    const json = (h: HeldOut) => ({ files: h.labels.map((_, i) => `f${i}`), labels: h.labels, raw: Object.fromEntries([...h.raw].map(([k, v]) => [k, v.map((p) => Array.from(p))])) });
+    const p: LosoPredictions = {
+      labels: o.labels, sets: ['original', 'noisy', 'train-aug'], calibrationSets: o.calibrationSets,
+      outer: o.outer.map((f) => ({ fold: f.fold, configuration: o.chosen[f.fold]!, ...json(f) })),
+      inner: Object.fromEntries([...o.inner].map(([c, m]) => [c, Object.fromEntries([...m].map(([f, b]) => [f, Object.fromEntries([...b].map(([k, h]) => [k, json(h)]))]))])),
+      alsoTrained: Object.fromEntries([...o.alsoTrained!].map(([c, m]) => [c, Object.fromEntries([...m].map(([f, h]) => [f, json(h)]))])),
+    };
+    const again = scoreLoso(outcomeFromPredictions(p), 'brier');
+    expect(again.foldCalibrations).toEqual(s.foldCalibrations);
+    expect(again.conditions).toEqual(s.conditions);
+    expect(again.calibrationSources).toEqual(s.calibrationSources);
   });
   it('fits a fold chosen to calibrate on original audio alone on the other folds\' original audio only', () => {
     // only clean speech is tested, and the training-style copies are as confident but right less often: a

@@ -237,7 +237,7 @@ function objectiveFlag(v: string | undefined): CalibrationObjective {
 function calibrationSourceText(r: RobustnessReport): string {
   const folds = r.calibrationSources?.folds ?? {};
   const inner = Object.keys(folds).filter((f) => folds[f] === 'inner');
-  const outerText = 'the held-out predictions of the other folds that trained the configuration it uses (never its own speaker)';
+  const outerText = `the held-out predictions of the other folds that trained the configuration it uses (never its own speaker)${r.calibrationSources?.alsoTrained ? '; every configuration was trained on every outer fold, those a fold did not choose only for these calibrations' : ''}`;
   if (inner.length === 0) return outerText;
   const innerText = 'the inner out-of-fold predictions of the configuration it chose (its training speakers only)';
   if (inner.length === Object.keys(folds).length) return innerText;
