@@ -415,6 +415,8 @@ export interface LosoRobustnessOptions {
   seed?: number;
   /** What calibrations are fitted and their form chosen by (default 'brier'). */
   calibrationObjective?: CalibrationObjective;
+  /** How a nested run chooses each fold's calibration procedure (default 'inner'; see `CalibrationProcedureRule`). */
+  calibrationProcedure?: CalibrationProcedureRule;
   /** Receives every prediction made (see `LosoPredictions`). */
   onPredictions?: (p: LosoPredictions) => void;
   cacheDir?: string | null;
@@ -596,7 +598,15 @@ const lowest = (names: readonly string[], score: (n: string) => number): string 
  * matrix, and the report's calibration (the overall configuration's). Pure: `ser evaluate --loso
  * --from-predictions` re-scores a stored run with it.
  */
-export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
+/**
+ * How a nested run's calibration procedure is chosen per fold: 'inner' — by the fold's inner folds' calibration error under every
+ * test condition (`innerProcedureScores`; the default); 'loso' — as a run without nested selection does, the form by the
+ * leave-one-speaker-out score of the calibration groups themselves (`chooseCalibration`), fitted on every calibration set.
+ */
+export type CalibrationProcedureRule = 'inner' | 'loso';
+export const CALIBRATION_PROCEDURE_RULES: readonly CalibrationProcedureRule[] = ['inner', 'loso'];
+
+export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective, rule: CalibrationProcedureRule = 'inner'): {
   labels: string[]; conditions: ConditionScore[]; overall: string; calibration: Calibration; calibrationChoice: Omit<CalibrationChoice, 'calibration'>;
   calibrationProcedure?: CalibrationProcedure; foldCalibrations: Record<string, Calibration>; calibrationSources: NonNullable<RobustnessReport['calibrationSources']>;
 } {
@@ -618,11 +628,11 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective): {
     new Map([...(o.alsoTrained?.get(config) ?? [])].map(([fold, h]) => [fold, calibGroupOf(h, sets)]));
   // the calibration procedure per fold, by its inner folds under every condition (when they have them)
   const procScores: Record<string, Record<string, number>> = {};
-  for (const f of o.outer) {
+  for (const f of rule === 'inner' ? o.outer : []) {
     const s = innerProcedureScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, procedures, objective);
     if (s) procScores[f.fold] = s;
   }
-  const byProcedure = Object.keys(procScores).length === o.outer.length;
+  const byProcedure = rule === 'inner' && Object.keys(procScores).length === o.outer.length;
   const procedureOf = (fold: string): CalibrationProcedureSpec | null => (byProcedure ? procedures[lowest(names, (k) => procScores[fold]![k]!)]! : null);
   const foldCalibrations: Record<string, Calibration> = {};
   const sources: Record<string, CalibrationSource> = {};
@@ -842,7 +852,7 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const report = losoReport(scoreLoso({
     labels: [...labels], conditions: [...conditions], ...(extra.length > 0 ? { extraConditions: extra } : {}), calibrationSets: calibSets, chosen, innerScores,
     outer: folds, inner, ...(alsoTrained.size > 0 ? { alsoTrained } : {}),
-  }, objective), { recipe, candidates, chosen, innerScores, membersOf });
+  }, objective, opts.calibrationProcedure), { recipe, candidates, chosen, innerScores, membersOf });
   return { ...report, seed, files: data.length, skipped, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -879,7 +889,9 @@ function losoReport(
  * current code gives for the predictions it made, without training. `recipe` and `candidates` must be the
  * run's (they name the configuration a model would store); `seeds` as the run was given it.
  */
-export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe: Recipe; candidates?: Recipe[]; seeds?: number; calibrationObjective?: CalibrationObjective; source?: string }): RobustnessReport {
+export function losoRobustnessFromPredictions(
+  p: LosoPredictions, opts: { recipe: Recipe; candidates?: Recipe[]; seeds?: number; calibrationObjective?: CalibrationObjective; calibrationProcedure?: CalibrationProcedureRule; source?: string },
+): RobustnessReport {
   const t0 = Date.now();
   const o = outcomeFromPredictions(p);
   const candidates = [opts.recipe, ...(opts.candidates ?? [])];
@@ -890,7 +902,7 @@ export function losoRobustnessFromPredictions(p: LosoPredictions, opts: { recipe
     throw new SerError('eval/bad-candidates', `the stored run trained ${[...trained].join(', ')}; give the same --recipe and --candidates (got ${[...names].join(', ')})`);
   }
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
-  const report = losoReport(scoreLoso(o, opts.calibrationObjective ?? 'brier'), { recipe: opts.recipe, candidates, chosen: o.chosen, innerScores: o.innerScores, membersOf });
+  const report = losoReport(scoreLoso(o, opts.calibrationObjective ?? 'brier', opts.calibrationProcedure), { recipe: opts.recipe, candidates, chosen: o.chosen, innerScores: o.innerScores, membersOf });
   return { ...report, ...(p.seed !== undefined ? { seed: p.seed } : {}), files: o.outer.reduce((a, f) => a + f.labels.length, 0), skipped: 0, seconds: (Date.now() - t0) / 1000, rescoredFrom: opts.source ?? 'predictions' };
 }
 

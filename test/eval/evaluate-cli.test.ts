@@ -50,6 +50,9 @@ describe('ser evaluate --calibration-objective', () => {
       writeToyCorpus(tmp, (p, b) => writeFileSync(p, b), [1, 2], 1);
       await expect(runConditions({ data: tmp, conditions: 'original', calibrationObjective: 'nll', progress: false })).rejects.toThrow(/--calibration-objective needs --loso/);
       await expect(runConditions({ data: tmp, conditions: 'original', loso: true, calibrationObjective: 'ece', progress: false })).rejects.toThrow(/--calibration-objective must be one of nll, brier, got 'ece'/);
+      // --calibration-procedure likewise
+      await expect(runConditions({ data: tmp, conditions: 'original', calibrationProcedure: 'loso', progress: false })).rejects.toThrow(/--calibration-procedure needs --loso/);
+      await expect(runConditions({ data: tmp, conditions: 'original', loso: true, calibrationProcedure: 'outer', progress: false })).rejects.toThrow(/--calibration-procedure must be one of inner, loso, got 'outer'/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

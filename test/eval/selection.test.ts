@@ -223,6 +223,17 @@ describe('the calibration procedure chosen by inner folds under every condition'
     expect(again.conditions).toEqual(s.conditions);
     expect(again.calibrationSources).toEqual(s.calibrationSources);
   });
+  it('with the \'loso\' rule, chooses each fold\'s form as a run without candidates does: by the leave-one-speaker-out score of the other folds\' predictions, on every calibration set', () => {
+    const o = outcome(true);
+    const s = scoreLoso(o, 'brier', 'loso');
+    expect(s.calibrationProcedure).toBeUndefined();
+    for (const f of ['1', '2', '3', '4']) {
+      const others = o.outer.filter((x) => x.fold !== f).map((x) => ({ probs: o.calibrationSets.flatMap((c) => x.raw.get(c)!), labels: o.calibrationSets.flatMap(() => x.labels) }));
+      expect(s.foldCalibrations[f]).toEqual(chooseCalibration(others, 'brier').calibration);
+    }
+    // the same predictions, the same arg-max: only the calibration differs from the 'inner' rule's
+    expect(s.conditions.map((c) => c.accuracy)).toEqual(scoreLoso(o, 'brier').conditions.map((c) => c.accuracy));
+  });
   it('fits a fold chosen to calibrate on original audio alone on the other folds\' original audio only', () => {
     // only clean speech is tested, and the training-style copies are as confident but right less often: a
     // calibration fitted without them serves it best

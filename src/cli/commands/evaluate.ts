@@ -17,7 +17,7 @@ import { evaluatePredictions, type Evaluation } from '../../eval/metrics.js';
 import { describeError, SerError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { CONDITIONS, CONDITION_DESCRIPTIONS, EXTRA_CONDITIONS, parseConditions } from '../../eval/conditions.js';
-import { losoRobustness, losoRobustnessFromPredictions, modelRobustness, robustnessTable, type CalibrationProcedure, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
+import { CALIBRATION_PROCEDURE_RULES, losoRobustness, losoRobustnessFromPredictions, modelRobustness, robustnessTable, type CalibrationProcedure, type CalibrationProcedureRule, type LosoPredictions, type RobustnessReport } from '../../eval/robustness.js';
 import { CALIBRATION_FORMS, CALIBRATION_OBJECTIVES, describeCalibration, type CalibrationForm, type CalibrationObjective } from '../../model/calibration.js';
 import { featureParams } from '../../features/params.js';
 import { getRecipe, patchRecipe, recipeNames, type Recipe } from '../../train/recipes.js';
@@ -57,6 +57,7 @@ interface EvaluateFlags {
   cache?: string;
   candidates?: string;
   calibrationObjective?: string;
+  calibrationProcedure?: string;
   epochs?: number;
   fromPredictions?: string;
 }
@@ -78,6 +79,7 @@ export function register(program: Command): void {
     .option('--seeds <n>', 'models per fold whose probabilities are averaged, for every configuration (--loso; default: each configuration\'s ensemble size)', intFlag('seeds'))
     .option('--seed <n>', 'with --loso: training seed (default 42): another draw of the weights and augmented copies, the test conditions unchanged', intFlag('seed', 0))
     .option('--calibration-objective <nll|brier>', 'with --loso: what the calibration is fitted and its form chosen by (default brier: a few confidently wrong outputs of one speaker do not set it)')
+    .option('--calibration-procedure <inner|loso>', 'with --loso and --candidates: how each fold\'s calibration procedure is chosen — inner (default): by its inner folds\' calibration error under the conditions; loso: as without candidates, the form by the leave-one-speaker-out score of the other folds\' predictions it is fitted on')
     .option('--candidates <json>', 'with --loso: nested selection among the recipe and these variants of it, a JSON array of patches, e.g. \'[{"name": "wide", "archOptions": {"hidden": 128}}]\' (chosen per held-out speaker by an inner leave-one-speaker-out on the training speakers)')
     .option('--from-predictions <file>', 'with --conditions --loso: re-score a stored run\'s predictions.json (or .json.gz) with the current calibration code, without training (give the run\'s --recipe and --candidates)')
     .option('--out <dir>', 'with --conditions: write report.json, REPORT.md and reliability diagrams here')
@@ -161,6 +163,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
   const extraConditions = flags.extraConditions === undefined ? [] : parseConditions(flags.extraConditions, EXTRA_CONDITIONS);
   if (!flags.loso && flags.seed !== undefined) throw new SerError('cli/bad-option', '--seed needs --loso (it seeds the models the run trains)');
   if (!flags.loso && flags.calibrationObjective !== undefined) throw new SerError('cli/bad-option', '--calibration-objective needs --loso (one model is scored with the calibration it stores)');
+  if (!flags.loso && flags.calibrationProcedure !== undefined) throw new SerError('cli/bad-option', '--calibration-procedure needs --loso');
   if (flags.fromPredictions) return rescoreConditions(flags, flags.fromPredictions);
   const corpus = scanCorpus(dataFlag(flags), flags.format ? { format: flags.format as CorpusFormat } : {});
   for (const p of corpus.problems) process.stderr.write(`skipped ${p.message}\n`);
@@ -178,7 +181,7 @@ export async function runConditions(flags: EvaluateFlags): Promise<RobustnessRep
     report = await losoRobustness(corpus.items, labels, params, {
       recipe, conditions, extraConditions, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}), ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       progress: flags.progress !== false,
-      onPredictions: (p) => { predictions = p; }, calibrationObjective: objectiveFlag(flags.calibrationObjective),
+      onPredictions: (p) => { predictions = p; }, calibrationObjective: objectiveFlag(flags.calibrationObjective), calibrationProcedure: procedureRuleFlag(flags.calibrationProcedure),
       ...(flags.cache ? { cacheDir: flags.cache } : {}),
     });
   } else {
@@ -220,10 +223,17 @@ async function rescoreConditions(flags: EvaluateFlags, file: string): Promise<Ro
   const recipe = getRecipe(flags.recipe ?? 'ser-robust', flags.epochs ? { epochs: flags.epochs } : {});
   const report = losoRobustnessFromPredictions(stored, {
     recipe, ...(flags.candidates ? { candidates: recipeVariants(recipe, flags.candidates) } : {}), ...(flags.seeds ? { seeds: flags.seeds } : {}),
-    calibrationObjective: objectiveFlag(flags.calibrationObjective), source: file,
+    calibrationObjective: objectiveFlag(flags.calibrationObjective), calibrationProcedure: procedureRuleFlag(flags.calibrationProcedure), source: file,
   });
   if (flags.out) await writeRobustnessReport(flags.out, report);
   return report;
+}
+
+/** --calibration-procedure: 'inner' (default) or 'loso'. */
+function procedureRuleFlag(v: string | undefined): CalibrationProcedureRule {
+  if (v === undefined) return 'inner';
+  if (!(CALIBRATION_PROCEDURE_RULES as readonly string[]).includes(v)) throw new SerError('cli/bad-option', `--calibration-procedure must be one of ${CALIBRATION_PROCEDURE_RULES.join(', ')}, got '${v}'`);
+  return v as CalibrationProcedureRule;
 }
 
 /** --calibration-objective: 'nll' or 'brier' (default). */
