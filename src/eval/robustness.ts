@@ -628,11 +628,13 @@ export function scoreLoso(o: LosoOutcome, objective: CalibrationObjective, rule:
     new Map([...(o.alsoTrained?.get(config) ?? [])].map(([fold, h]) => [fold, calibGroupOf(h, sets)]));
   // the calibration procedure per fold, by its inner folds under every condition (when they have them)
   const procScores: Record<string, Record<string, number>> = {};
-  for (const f of rule === 'inner' ? o.outer : []) {
-    const s = innerProcedureScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, procedures, objective);
-    if (s) procScores[f.fold] = s;
+  if (rule === 'inner') {
+    for (const f of o.outer) {
+      const s = innerProcedureScores(o.inner.get(o.chosen[f.fold]!)?.get(f.fold), o.conditions, procedures, objective);
+      if (s) procScores[f.fold] = s;
+    }
   }
-  const byProcedure = rule === 'inner' && Object.keys(procScores).length === o.outer.length;
+  const byProcedure = Object.keys(procScores).length === o.outer.length;
   const procedureOf = (fold: string): CalibrationProcedureSpec | null => (byProcedure ? procedures[lowest(names, (k) => procScores[fold]![k]!)]! : null);
   const foldCalibrations: Record<string, Calibration> = {};
   const sources: Record<string, CalibrationSource> = {};
@@ -734,7 +736,6 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const extra = (opts.extraConditions ?? []).filter((c) => !conditions.includes(c));
   const candidates = [recipe, ...(opts.candidates ?? [])];
   const membersOf = (c: Recipe): number => opts.seeds ?? c.ensemble ?? 1;
-  const maxMembers = Math.max(...candidates.map(membersOf));
   const objective = opts.calibrationObjective ?? 'brier';
   const seed = opts.seed ?? 42;
   const log = opts.onLog ?? ((line: string): void => void process.stderr.write(line + '\n'));
@@ -772,10 +773,10 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
   const predictions: LosoPredictions = { labels: [...labels], seed, sets, ...(extra.length > 0 ? { extraSets: [...extra] } : {}), calibrationSets: calibSets, outer: [], inner: {} };
   // configuration → outer fold that did not choose it → its held-out predictions (nested: to calibrate the folds that chose it)
   const alsoTrained: NonNullable<LosoOutcome['alsoTrained']> = new Map();
-  // one tick per model trained: per held-out speaker, every candidate on each inner fold, then (nested) every
-  // candidate on the outer fold, or (one recipe) its members
+  // one tick per model trained: per held-out speaker, every candidate on each inner fold (nested), then every
+  // candidate on the outer fold (configurations that train the same models counted once)
   const leaderMembers = leaders.reduce((a, c) => a + membersOf(c), 0);
-  const modelsPerFold = nested ? leaderMembers * speakers.length : maxMembers;
+  const modelsPerFold = leaderMembers * (nested ? speakers.length : 1);
   const bar = createProgress({ total: speakers.length * modelsPerFold, label: 'models', unit: 'models', enabled: opts.progress !== false });
   const tick = (): void => bar.tick();
   // fold lines: to onLog when given, else on stderr above the bar
@@ -821,30 +822,31 @@ export async function losoRobustness(items: readonly CorpusItem[], labels: reado
     // bundled model's calibration is fitted (the models of four speakers, not the inner folds' of three)
     const groups = [candidates.filter((c) => sameTraining(c, pick)).sort((a, b) => Number(b === pick) - Number(a === pick))];
     if (nested) for (const l of leaders) if (!sameTraining(l, pick)) groups.push(candidates.filter((c) => sameTraining(c, l)));
-    let foldLabels: number[] = [];
+    let pickHeldOut: HeldOut | null = null;
     for (const group of groups) {
       const g0 = group[0]!;
       const gf = featuresOf(g0);
       const tr = gf.data.filter((d) => speakerOf(d) !== spk);
       const te = gf.data.filter((d) => speakerOf(d) === spk);
       // the extra conditions here only: the held-out speaker, after every choice
-      const fits = await fitPredict(nested ? group : [pick], gf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(g0), seed, opts.cacheDir, opts.threads, tick, gf.warps);
-      if (!nested) for (let k = membersOf(pick); k < maxMembers; k++) tick();
+      const fits = await fitPredict(group, gf.params, labels, tr, te, [...sets, ...extra], tr, membersOf(g0), seed, opts.cacheDir, opts.threads, tick, gf.warps);
       const files = te.map((d) => d.item.id ?? d.item.path);
       const groupLabels = te.map((d) => d.label);
-      (nested ? group : [pick]).forEach((c, j) => {
+      group.forEach((c, j) => {
         const { raw, floors } = fits[j]!;
+        const held: HeldOut = { labels: groupLabels, raw, ...(floors ? { floors } : {}) };
+        const stored = { files, labels: groupLabels, raw: rawJson(raw), ...floorsJson(floors) };
         if (c === pick) {
-          foldLabels = groupLabels;
-          folds.push({ fold: spk, labels: groupLabels, raw, ...(floors ? { floors } : {}) });
-          predictions.outer.push({ fold: spk, configuration: pick.name, files, labels: groupLabels, raw: rawJson(raw), ...floorsJson(floors) });
+          pickHeldOut = held;
+          folds.push({ fold: spk, ...held });
+          predictions.outer.push({ fold: spk, configuration: pick.name, ...stored });
         } else {
-          (alsoTrained.get(c.name) ?? alsoTrained.set(c.name, new Map()).get(c.name)!).set(spk, { labels: groupLabels, raw, ...(floors ? { floors } : {}) });
-          ((predictions.alsoTrained ??= {})[c.name] ??= {})[spk] = { files, labels: groupLabels, raw: rawJson(raw), ...floorsJson(floors) };
+          (alsoTrained.get(c.name) ?? alsoTrained.set(c.name, new Map()).get(c.name)!).set(spk, held);
+          ((predictions.alsoTrained ??= {})[c.name] ??= {})[spk] = stored;
         }
       });
     }
-    const raw = folds[folds.length - 1]!.raw;
+    const { labels: foldLabels, raw } = pickHeldOut!;
     say(`speaker ${spk}: n ${foldLabels.length}, original accuracy ${(100 * evaluatePredictions(foldLabels, raw.get('original')!.map(argmax), labels.length).accuracy).toFixed(1)} % (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   bar.finish();
